@@ -1,0 +1,48 @@
+"""The one module of sklr that imports private scikit-learn helpers.
+
+scikit-learn's private names (``_fit_context``, ``_param_validation``, ...) may
+move between releases; importing them here, and only here, means an upstream
+change touches one file.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.neural_network._base import ACTIVATIONS, LOSS_FUNCTIONS
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Hidden,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.multiclass import _check_partial_fit_first_call
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
+except ImportError:  # pragma: no cover - older scikit-learn
+
+    def _get_additional_lbfgs_options_dict(key, value):
+        return {key: value}
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSS_FUNCTIONS",
+    "HasMethods",
+    "Hidden",
+    "Interval",
+    "InvalidParameterError",
+    "Options",
+    "StrOptions",
+    "_check_optimize_result",
+    "_check_partial_fit_first_call",
+    "_check_sample_weight",
+    "_fit_context",
+    "_get_additional_lbfgs_options_dict",
+    "_safe_indexing",
+    "validate_parameter_constraints",
+]

@@ -1,0 +1,707 @@
+# Training kernels of the multilayer perceptron.
+#
+# Split of work (as in scikit-learn's _loss module): Python allocates and owns
+# every array (the flat parameter buffer, the optimizer state, the per-step
+# learning-rate and momentum arrays); these kernels fill them, `nogil`.
+#
+# * ``train_epoch`` runs every minibatch of one epoch: gather rows, forward
+#   (BLAS gemm), loss, backward (gemm), L2, and the fused optimizer update of
+#   the flat buffer.  Python calls it once per epoch.
+# * ``loss_grad`` computes the full-batch loss and flat gradient (L-BFGS).
+#
+# Parameter layout is scikit-learn's ``_pack`` order: every coefficient matrix
+# (fan_in x fan_out, C order) layer after layer, then every intercept vector.
+#
+# Arithmetic follows scikit-learn's order of operations so that trajectories
+# agree to rounding: z = (a @ W) + b; delta_out = (y_hat - y) * w;
+# grad_W = ((a.T @ delta) + alpha * W) / sw_sum; grad_b = sum(delta) / sw_sum;
+# SGD v = mu * v - lr * g, p += v (Nesterov: p += mu * v - lr * g);
+# Adam lr_t = lr * sqrt(1 - b2**t) / (1 - b1**t), p -= lr_t * m / (sqrt(v) + eps),
+# evaluated in double as NumPy does for scikit-learn's float64 step size.
+#
+# Non-finite losses or weights set a flag and stop the epoch; Python raises
+# once the GIL is back and restores the last finite weights.
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport exp, log, sqrt, tanh, pow, isfinite
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+from sklr._openmp_helpers cimport SKLR_OPENMP_ENABLED
+
+import numpy as np
+
+ctypedef Py_ssize_t intp_t
+
+# Activation codes (mirrored in _multilayer_perceptron.py).
+cdef enum:
+    ACT_IDENTITY = 0
+    ACT_LOGISTIC = 1
+    ACT_TANH = 2
+    ACT_RELU = 3
+    ACT_SOFTMAX = 4
+    ACT_EXP = 5
+
+# Loss codes.
+cdef enum:
+    LOSS_SQUARED = 0
+    LOSS_POISSON = 1
+    LOSS_LOG = 2
+    LOSS_BINARY_LOG = 3
+
+# Solver codes.
+cdef enum:
+    SOLVER_SGD = 0
+    SOLVER_ADAM = 1
+
+# Flags returned to Python.
+cdef enum:
+    FLAG_OK = 0
+    FLAG_NONFINITE_LOSS = 1
+    FLAG_NONFINITE_WEIGHTS = 2
+
+# Elementwise loops shorter than this run on one thread: an OpenMP region
+# costs more than it saves on the small layers tabular networks use.
+cdef intp_t PAR_MIN_SIZE = 16384
+# A batch is split across threads only with at least this many rows per thread
+# and this much work (rows x parameters) in all.
+cdef intp_t MIN_ROWS_PER_THREAD = 8
+cdef intp_t PAR_MIN_BATCH_WORK = 100000
+
+
+cdef struct Net:
+    intp_t n_layers          # number of layers including input and output
+    const intp_t* units      # units per layer
+    intp_t* coef_off         # offsets of the coefficient matrices in params
+    intp_t* int_off          # offsets of the intercept vectors in params
+    intp_t* act_off          # offsets of each layer's activations in the workspace
+    int hidden_act
+    int out_act
+    int loss
+    double alpha
+    int n_threads
+
+
+cdef struct Sparse:
+    # CSR input; ``rows`` maps batch row r to the row of X it holds.
+    bint is_sparse
+    const void* data
+    const intp_t* indices
+    const intp_t* indptr
+    const intp_t* rows
+
+
+# ---------------------------------------------------------------------------
+# BLAS, row-major views of column-major gemm
+# ---------------------------------------------------------------------------
+
+cdef inline void _gemm(char ta, char tb, int m, int n, int k,
+                       const floating* a, int lda, const floating* b, int ldb,
+                       floating* c, int ldc) noexcept nogil:
+    cdef floating one = 1.0
+    cdef floating zero = 0.0
+    if floating is double:
+        dgemm(&ta, &tb, &m, &n, &k, &one, <double*> a, &lda, <double*> b, &ldb,
+              &zero, c, &ldc)
+    else:
+        sgemm(&ta, &tb, &m, &n, &k, &one, <float*> a, &lda, <float*> b, &ldb,
+              &zero, c, &ldc)
+
+
+cdef inline void _matmul(const floating* a, const floating* b, floating* c,
+                         intp_t n, intp_t k, intp_t m) noexcept nogil:
+    """c (n x m) = a (n x k) @ b (k x m), all C order."""
+    _gemm(c'N', c'N', <int> m, <int> n, <int> k, b, <int> m, a, <int> k, c, <int> m)
+
+
+cdef inline void _matmul_tn(const floating* a, const floating* d, floating* g,
+                            intp_t n, intp_t k, intp_t m) noexcept nogil:
+    """g (k x m) = a.T @ d with a (n x k), d (n x m), all C order."""
+    _gemm(c'N', c'T', <int> m, <int> k, <int> n, d, <int> m, a, <int> k, g, <int> m)
+
+
+cdef inline void _matmul_nt(const floating* d, const floating* w, floating* out,
+                            intp_t n, intp_t k, intp_t m) noexcept nogil:
+    """out (n x k) = d @ w.T with d (n x m), w (k x m), all C order."""
+    _gemm(c'T', c'N', <int> k, <int> n, <int> m, w, <int> m, d, <int> m, out, <int> k)
+
+
+# ---------------------------------------------------------------------------
+# Layers
+# ---------------------------------------------------------------------------
+
+cdef inline floating _logistic(floating x) noexcept nogil:
+    return 1.0 / (1.0 + exp(-x))
+
+
+cdef void _activate(floating* z, intp_t n, intp_t m, int act) noexcept nogil:
+    """Apply an activation in place to z (n x m)."""
+    cdef intp_t i, j, size = n * m
+    cdef floating mx, s
+    if act == ACT_IDENTITY:
+        return
+    elif act == ACT_RELU:
+        for i in range(size):
+            if z[i] < 0:
+                z[i] = 0
+    elif act == ACT_TANH:
+        for i in range(size):
+            z[i] = tanh(z[i])
+    elif act == ACT_LOGISTIC:
+        for i in range(size):
+            z[i] = _logistic(z[i])
+    elif act == ACT_EXP:
+        for i in range(size):
+            z[i] = exp(z[i])
+    elif act == ACT_SOFTMAX:
+        for i in range(n):
+            mx = z[i * m]
+            for j in range(1, m):
+                if z[i * m + j] > mx:
+                    mx = z[i * m + j]
+            s = 0
+            for j in range(m):
+                z[i * m + j] = exp(z[i * m + j] - mx)
+                s = s + z[i * m + j]
+            for j in range(m):
+                z[i * m + j] = z[i * m + j] / s
+
+
+cdef void _activation_derivative(const floating* a, floating* delta, intp_t size,
+                                 int act) noexcept nogil:
+    """delta *= f'(z), written in terms of the activation a = f(z)."""
+    cdef intp_t i
+    if act == ACT_IDENTITY:
+        return
+    elif act == ACT_RELU:
+        for i in range(size):
+            if a[i] == 0:
+                delta[i] = 0
+    elif act == ACT_TANH:
+        for i in range(size):
+            delta[i] = delta[i] * (1 - a[i] * a[i])
+    elif act == ACT_LOGISTIC:
+        for i in range(size):
+            delta[i] = delta[i] * a[i]
+            delta[i] = delta[i] * (1 - a[i])
+
+
+cdef void _sparse_matmul(Sparse* sp, intp_t r0, const floating* w, floating* z,
+                         intp_t n, intp_t m) noexcept nogil:
+    """z (n x m) = X[rows[r0:r0 + n]] @ w for CSR X."""
+    cdef intp_t r, row, p, j, col
+    cdef floating v
+    cdef const floating* data = <const floating*> sp.data
+    for r in range(n * m):
+        z[r] = 0
+    for r in range(n):
+        row = sp.rows[r0 + r]
+        for p in range(sp.indptr[row], sp.indptr[row + 1]):
+            col = sp.indices[p]
+            v = data[p]
+            for j in range(m):
+                z[r * m + j] += v * w[col * m + j]
+
+
+cdef void _sparse_matmul_tn(Sparse* sp, intp_t r0, const floating* d, floating* g,
+                            intp_t n, intp_t k, intp_t m) noexcept nogil:
+    """g (k x m) = X[rows[r0:r0 + n]].T @ d for CSR X with k columns."""
+    cdef intp_t r, row, p, j, col
+    cdef floating v
+    cdef const floating* data = <const floating*> sp.data
+    for r in range(k * m):
+        g[r] = 0
+    for r in range(n):
+        row = sp.rows[r0 + r]
+        for p in range(sp.indptr[row], sp.indptr[row + 1]):
+            col = sp.indices[p]
+            v = data[p]
+            for j in range(m):
+                g[col * m + j] += v * d[r * m + j]
+
+
+cdef double _output_loss(const floating* y_hat, const floating* y, const floating* sw,
+                         intp_t n, intp_t m, int loss) noexcept nogil:
+    """Sum over rows of w_i * loss_i (scikit-learn's LOSS_FUNCTIONS before the mean)."""
+    cdef intp_t i, j
+    cdef double total = 0.0, row, w, p, t
+    cdef floating eps, one_minus_eps, pc
+    if floating is double:
+        eps = 2.220446049250313e-16
+    else:
+        eps = 1.1920928955078125e-07
+    one_minus_eps = 1 - eps
+    for i in range(n):
+        w = sw[i] if sw != NULL else 1.0
+        row = 0.0
+        for j in range(m):
+            t = y[i * m + j]
+            if loss == LOSS_SQUARED:
+                p = t - y_hat[i * m + j]
+                row += p * p
+            elif loss == LOSS_POISSON:
+                p = y_hat[i * m + j]
+                if t != 0:
+                    row += t * log(t / p)
+                row += p - t
+            else:
+                pc = y_hat[i * m + j]
+                if pc < eps:
+                    pc = eps
+                elif pc > one_minus_eps:
+                    pc = one_minus_eps
+                if t != 0:
+                    row -= t * log(pc)
+                if loss == LOSS_BINARY_LOG and t != 1:
+                    row -= (1 - t) * log(1 - pc)
+        total += w * row
+    return total
+
+
+cdef double _forward_backward_rows(Net* net, const floating* params, floating* gpart,
+                                   const floating* xb, Sparse* sp, intp_t r0,
+                                   const floating* yb, const floating* swb, intp_t nr,
+                                   floating* acts, floating* deltas) noexcept nogil:
+    """Forward and backward pass over rows r0 .. r0 + nr of a batch.
+
+    Writes the unnormalised gradient sums of these rows to ``gpart`` (flat
+    layout: a.T @ delta for each weight matrix, the column sums of delta for
+    each intercept) and returns sum_i w_i * loss_i over the rows.  ``acts`` and
+    ``deltas`` are this caller's workspaces, laid out by ``net.act_off``.
+    One thread runs this on its own rows; rows never interact.
+    """
+    cdef intp_t L = net.n_layers - 1          # number of weight layers
+    cdef intp_t i, j, r, fan_in, fan_out
+    cdef const intp_t* units = net.units
+    cdef const floating* x_in = NULL
+    cdef const floating* y_in = yb + r0 * units[L]
+    cdef const floating* sw_in = swb + r0 if swb != NULL else NULL
+    cdef floating* z
+    cdef floating* d
+    cdef floating* gb
+    cdef const floating* w
+    cdef const floating* b
+    cdef double data_loss
+    if not sp.is_sparse:
+        x_in = xb + r0 * units[0]
+
+    # Forward: z = (a @ W) + b, then the activation.
+    for i in range(L):
+        fan_in = units[i]
+        fan_out = units[i + 1]
+        z = acts + net.act_off[i + 1] * nr
+        w = params + net.coef_off[i]
+        b = params + net.int_off[i]
+        if i == 0:
+            if sp.is_sparse:
+                _sparse_matmul(sp, r0, w, z, nr, fan_out)
+            else:
+                _matmul(x_in, w, z, nr, fan_in, fan_out)
+        else:
+            _matmul(acts + net.act_off[i] * nr, w, z, nr, fan_in, fan_out)
+        for r in range(nr):
+            for j in range(fan_out):
+                z[r * fan_out + j] = z[r * fan_out + j] + b[j]
+        _activate(z, nr, fan_out, net.out_act if i == L - 1 else net.hidden_act)
+
+    z = acts + net.act_off[L] * nr
+    data_loss = _output_loss(z, y_in, sw_in, nr, units[L], net.loss)
+
+    # Output delta: the canonical link of every loss gives y_hat - y.
+    d = deltas + net.act_off[L] * nr
+    for r in range(nr):
+        for j in range(units[L]):
+            d[r * units[L] + j] = z[r * units[L] + j] - y_in[r * units[L] + j]
+            if sw_in != NULL:
+                d[r * units[L] + j] = d[r * units[L] + j] * sw_in[r]
+
+    for i in range(L - 1, -1, -1):
+        fan_in = units[i]
+        fan_out = units[i + 1]
+        d = deltas + net.act_off[i + 1] * nr
+        w = params + net.coef_off[i]
+        gb = gpart + net.int_off[i]
+        if i == 0:
+            if sp.is_sparse:
+                _sparse_matmul_tn(sp, r0, d, gpart + net.coef_off[i], nr, fan_in, fan_out)
+            else:
+                _matmul_tn(x_in, d, gpart + net.coef_off[i], nr, fan_in, fan_out)
+        else:
+            _matmul_tn(acts + net.act_off[i] * nr, d, gpart + net.coef_off[i],
+                       nr, fan_in, fan_out)
+        for j in range(fan_out):
+            gb[j] = 0
+        for r in range(nr):
+            for j in range(fan_out):
+                gb[j] = gb[j] + d[r * fan_out + j]
+        if i > 0:
+            # delta_prev = delta @ W.T, times the hidden activation's derivative.
+            _matmul_nt(d, w, deltas + net.act_off[i] * nr, nr, fan_in, fan_out)
+            _activation_derivative(acts + net.act_off[i] * nr,
+                                   deltas + net.act_off[i] * nr,
+                                   nr * fan_in, net.hidden_act)
+    return data_loss
+
+
+cdef inline double _sum_squares(const floating* w, intp_t n) noexcept nogil:
+    cdef intp_t j
+    cdef double s = 0.0
+    for j in range(n):
+        s += <double> w[j] * w[j]
+    return s
+
+
+cdef struct Update:
+    # What to do with the finished gradient of a batch.
+    int mode                 # UPDATE_GRAD, UPDATE_SGD or UPDATE_ADAM
+    double lr
+    double momentum          # SGD momentum or Adam beta_1
+    bint nesterov
+    double beta_2
+    double epsilon
+    long t                   # Adam step number (1-based)
+
+
+cdef enum:
+    UPDATE_GRAD = 0
+    UPDATE_SGD = 1
+    UPDATE_ADAM = 2
+
+
+cdef inline int _finish_one(intp_t j, intp_t n_coef, intp_t n_parts, intp_t n_params,
+                            floating* p, const floating* gparts, floating* out,
+                            floating* s1, floating* s2, floating alpha,
+                            floating sw_sum, Update* u, floating lr, floating mu,
+                            floating c_mu, floating b2, floating c2, floating eps,
+                            double lr_t) noexcept nogil:
+    """Reduce the per-thread gradient of parameter j and apply the update.
+
+    Returns 1 when the new parameter is not finite.
+    """
+    cdef intp_t t
+    cdef floating g = gparts[j]
+    cdef floating denom
+    for t in range(1, n_parts):
+        g = g + gparts[t * n_params + j]
+    if j < n_coef:
+        g = (g + alpha * p[j]) / sw_sum
+    else:
+        g = g / sw_sum
+    if u.mode == UPDATE_GRAD:
+        out[j] = g
+        return 0
+    if u.mode == UPDATE_SGD:
+        s1[j] = mu * s1[j] - lr * g
+        if u.nesterov:
+            p[j] = p[j] + (mu * s1[j] - lr * g)
+        else:
+            p[j] = p[j] + s1[j]
+    else:
+        s1[j] = mu * s1[j] + c_mu * g
+        s2[j] = b2 * s2[j] + c2 * (g * g)
+        denom = <floating> sqrt(s2[j])
+        denom = denom + eps
+        p[j] = <floating> (p[j] + (-lr_t * s1[j]) / denom)
+    return 0 if isfinite(p[j]) else 1
+
+
+cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
+                   floating* s1, floating* s2, Update* u,
+                   const floating* xb, Sparse* sp, const floating* yb,
+                   const floating* swb, intp_t nb, intp_t chunk, int n_parts,
+                   floating* acts, floating* deltas, intp_t ws_stride,
+                   int* bad) noexcept nogil:
+    """One minibatch: data-parallel forward/backward, then reduce and update.
+
+    Rows are split into ``n_parts`` chunks of ``chunk`` rows, one per thread,
+    each with its own workspace and gradient buffer; then one pass over the
+    flat parameters sums the partial gradients, adds the L2 term, divides by
+    the weight sum and applies the optimizer (or writes the gradient to
+    ``out``).  Returns the regularised batch loss.
+    """
+    cdef intp_t L = net.n_layers - 1
+    cdef intp_t n_params = net.int_off[L - 1] + net.units[L]
+    cdef intp_t n_coef = net.int_off[0]
+    cdef intp_t t, r0, nr, j, j0, j1
+    cdef double data_loss = 0.0, sq = 0.0, sw_sum = 0.0, loss, lr_t = 0.0
+    cdef int n_bad = 0
+    cdef int nt_update = net.n_threads if n_params >= PAR_MIN_SIZE else 1
+    cdef floating alpha = net.alpha, fsw_sum
+    cdef floating lr = u.lr, mu = u.momentum, c_mu = 1 - u.momentum
+    cdef floating b2 = u.beta_2, c2 = 1 - u.beta_2, eps = u.epsilon
+
+    if swb == NULL:
+        sw_sum = nb
+    else:
+        for j in range(nb):
+            sw_sum += swb[j]
+    fsw_sum = <floating> sw_sum
+    if u.mode == UPDATE_ADAM:
+        lr_t = u.lr * sqrt(1 - pow(u.beta_2, <double> u.t)) / (1 - pow(u.momentum, <double> u.t))
+
+    if n_parts == 1:
+        data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
+                                           acts, deltas)
+        sq = _sum_squares(params, n_coef)
+    else:
+        for t in prange(n_parts, num_threads=n_parts, schedule='static', chunksize=1):
+            r0 = t * chunk
+            nr = min(chunk, nb - r0)
+            if nr > 0:
+                data_loss += _forward_backward_rows(
+                    net, params, gparts + t * n_params, xb, sp, r0, yb, swb, nr,
+                    acts + t * ws_stride, deltas + t * ws_stride)
+            else:
+                for j in range(n_params):
+                    gparts[t * n_params + j] = 0
+            j0 = t * n_coef // n_parts
+            j1 = (t + 1) * n_coef // n_parts
+            sq += _sum_squares(params + j0, j1 - j0)
+
+    loss = data_loss / sw_sum
+    if net.loss == LOSS_SQUARED:
+        loss = 0.5 * loss / net.units[L]
+    loss += (0.5 * net.alpha) * sq / sw_sum
+
+    if nt_update > 1:
+        for j in prange(n_params, num_threads=nt_update, schedule='static'):
+            n_bad += _finish_one(j, n_coef, n_parts, n_params, params, gparts, out,
+                                 s1, s2, alpha, fsw_sum, u, lr, mu, c_mu, b2, c2, eps, lr_t)
+    else:
+        for j in range(n_params):
+            n_bad += _finish_one(j, n_coef, n_parts, n_params, params, gparts, out,
+                                 s1, s2, alpha, fsw_sum, u, lr, mu, c_mu, b2, c2, eps, lr_t)
+    bad[0] = n_bad
+    return loss
+
+
+# ---------------------------------------------------------------------------
+# Python entry points
+# ---------------------------------------------------------------------------
+
+cdef void _net_init(Net* net, const intp_t* units, intp_t n_layers,
+                    int hidden_act, int out_act, int loss, double alpha,
+                    int n_threads) noexcept nogil:
+    cdef intp_t i, off = 0
+    net.n_layers = n_layers
+    net.units = units
+    net.coef_off = <intp_t*> malloc(3 * n_layers * sizeof(intp_t))
+    net.int_off = net.coef_off + n_layers
+    net.act_off = net.coef_off + 2 * n_layers
+    for i in range(n_layers - 1):
+        net.coef_off[i] = off
+        off += units[i] * units[i + 1]
+    for i in range(n_layers - 1):
+        net.int_off[i] = off
+        off += units[i + 1]
+    off = 0
+    for i in range(n_layers):
+        net.act_off[i] = off
+        if i > 0:
+            off += units[i]
+    net.hidden_act = hidden_act
+    net.out_act = out_act
+    net.loss = loss
+    net.alpha = alpha
+    net.n_threads = n_threads if SKLR_OPENMP_ENABLED else 1
+
+
+cdef inline int _n_parts(int n_threads, intp_t n_rows, intp_t n_params) noexcept nogil:
+    """How many threads share a batch: at least MIN_ROWS rows and enough work each."""
+    cdef intp_t by_rows = n_rows // MIN_ROWS_PER_THREAD
+    if n_threads <= 1 or n_rows * n_params < PAR_MIN_BATCH_WORK:
+        return 1
+    return <int> max(1, min(<intp_t> n_threads, by_rows))
+
+
+cdef intp_t _n_hidden_and_out_units(const intp_t* units, intp_t n_layers) noexcept nogil:
+    cdef intp_t i, s = 0
+    for i in range(1, n_layers):
+        s += units[i]
+    return s
+
+
+def train_epoch(
+    const floating[:, ::1] X,                # IN dense X (n_samples x n_features); unused when sparse
+    const floating[::1] X_data,              # IN CSR data (length 0 when dense)
+    const intp_t[::1] X_indices,             # IN CSR column indices
+    const intp_t[::1] X_indptr,              # IN CSR row pointers
+    bint sparse,
+    const floating[:, ::1] Y,                # IN targets (n_samples x n_outputs)
+    const floating[::1] sample_weight,       # IN (length 0 for unweighted)
+    const intp_t[::1] sample_idx,            # IN the epoch's row order
+    intp_t batch_size,
+    floating[::1] params,                    # IN/OUT flat parameters
+    floating[::1] state_1,                   # IN/OUT SGD velocity / Adam first moment
+    floating[::1] state_2,                   # IN/OUT Adam second moment (unused by SGD)
+    const intp_t[::1] units,                 # IN units per layer
+    int hidden_act, int out_act, int loss, double alpha,
+    int solver,
+    const double[::1] lr_steps,              # IN learning rate of each update
+    const double[::1] momentum_steps,        # IN SGD momentum / Adam beta_1 of each update
+    bint nesterov, double beta_2, double epsilon,
+    long adam_t,                             # Adam updates done before this epoch
+    int n_threads,
+):
+    """Run every minibatch of one epoch.
+
+    Returns
+    -------
+    loss_sum : float
+        Sum over minibatches of (batch loss x batch length).
+    n_steps : int
+        Number of updates applied (all of them unless ``flag`` is set).
+    flag : int
+        0, or 1 for a non-finite loss, 2 for non-finite weights.
+    """
+    cdef intp_t n_samples = sample_idx.shape[0]
+    cdef intp_t n_features = units[0]
+    cdef intp_t n_out = units[units.shape[0] - 1]
+    cdef intp_t n_layers = units.shape[0]
+    cdef intp_t n_params = params.shape[0]
+    cdef intp_t n_steps = (n_samples + batch_size - 1) // batch_size
+    cdef intp_t width = _n_hidden_and_out_units(&units[0], n_layers)
+    cdef bint weighted = sample_weight.shape[0] > 0
+    cdef Net net
+    cdef Sparse sp
+    cdef Update u
+    cdef intp_t step, start, nb, r, row, chunk, ws_stride
+    cdef int n_parts, max_parts, bad = 0
+    cdef double batch_loss, loss_sum = 0.0
+    cdef int flag = FLAG_OK
+    cdef floating* gparts
+    cdef floating* xb = NULL
+    cdef floating* yb
+    cdef floating* swb = NULL
+    cdef floating* acts
+    cdef floating* s2 = &state_2[0] if state_2.shape[0] > 0 else NULL
+
+    if params.shape[0] != state_1.shape[0]:
+        raise ValueError("state_1 must have one value per parameter.")
+    if solver == SOLVER_ADAM and state_2.shape[0] != params.shape[0]:
+        raise ValueError("state_2 must have one value per parameter with Adam.")
+    if lr_steps.shape[0] < n_steps or momentum_steps.shape[0] < n_steps:
+        raise ValueError("lr_steps and momentum_steps need one value per minibatch.")
+    sp.is_sparse = sparse
+    if sparse:
+        sp.data = &X_data[0] if X_data.shape[0] > 0 else NULL
+        sp.indices = &X_indices[0] if X_indices.shape[0] > 0 else NULL
+        sp.indptr = &X_indptr[0]
+    u.mode = UPDATE_SGD if solver == SOLVER_SGD else UPDATE_ADAM
+    u.nesterov = nesterov
+    u.beta_2 = beta_2
+    u.epsilon = epsilon
+
+    with nogil:
+        _net_init(&net, &units[0], n_layers, hidden_act, out_act, loss, alpha, n_threads)
+        max_parts = _n_parts(net.n_threads, batch_size, n_params)
+        chunk = (batch_size + max_parts - 1) // max_parts
+        ws_stride = chunk * width
+        gparts = <floating*> malloc(max_parts * n_params * sizeof(floating))
+        acts = <floating*> malloc(2 * max_parts * ws_stride * sizeof(floating))
+        yb = <floating*> malloc(batch_size * n_out * sizeof(floating))
+        if not sparse:
+            xb = <floating*> malloc(batch_size * n_features * sizeof(floating))
+        if weighted:
+            swb = <floating*> malloc(batch_size * sizeof(floating))
+        step = 0
+        while step < n_steps:
+            start = step * batch_size
+            nb = min(batch_size, n_samples - start)
+            for r in range(nb):
+                row = sample_idx[start + r]
+                if not sparse:
+                    memcpy(xb + r * n_features, &X[row, 0], n_features * sizeof(floating))
+                memcpy(yb + r * n_out, &Y[row, 0], n_out * sizeof(floating))
+                if weighted:
+                    swb[r] = sample_weight[row]
+            sp.rows = &sample_idx[start]
+            n_parts = _n_parts(net.n_threads, nb, n_params)
+            u.lr = lr_steps[step]
+            u.momentum = momentum_steps[step]
+            u.t = adam_t + step + 1
+            batch_loss = _batch(&net, &params[0], gparts, NULL, &state_1[0], s2, &u,
+                                xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
+                                n_parts, acts, acts + max_parts * ws_stride, ws_stride,
+                                &bad)
+            step += 1
+            if not isfinite(batch_loss):
+                flag = FLAG_NONFINITE_LOSS
+                break
+            loss_sum += batch_loss * nb
+            if bad:
+                flag = FLAG_NONFINITE_WEIGHTS
+                break
+        free(gparts)
+        free(acts)
+        free(yb)
+        free(xb)
+        free(swb)
+        free(net.coef_off)
+    return loss_sum, step, flag
+
+
+def loss_grad(
+    const floating[:, ::1] X,                # IN dense X; unused when sparse
+    const floating[::1] X_data,              # IN CSR data
+    const intp_t[::1] X_indices,             # IN CSR column indices
+    const intp_t[::1] X_indptr,              # IN CSR row pointers
+    bint sparse,
+    const floating[:, ::1] Y,                # IN targets
+    const floating[::1] sample_weight,       # IN (length 0 for unweighted)
+    floating[::1] params,                    # IN flat parameters (not modified)
+    floating[::1] grad,                      # OUT flat gradient
+    const intp_t[::1] units,
+    int hidden_act, int out_act, int loss, double alpha,
+    int n_threads,
+):
+    """Full-batch regularised loss; the flat gradient is written to ``grad``."""
+    cdef intp_t n_samples = Y.shape[0]
+    cdef intp_t n_layers = units.shape[0]
+    cdef intp_t n_params = params.shape[0]
+    cdef intp_t width = _n_hidden_and_out_units(&units[0], n_layers)
+    cdef Net net
+    cdef Sparse sp
+    cdef Update u
+    cdef double value
+    cdef int n_parts, bad = 0
+    cdef intp_t chunk, ws_stride
+    cdef const floating* xb = NULL
+    cdef const floating* swb = NULL
+    cdef floating* acts
+    cdef floating* gparts
+    cdef intp_t[::1] rows = np.arange(n_samples, dtype=np.intp)
+
+    if grad.shape[0] != n_params:
+        raise ValueError("grad must have one value per parameter.")
+    sp.is_sparse = sparse
+    if sparse:
+        sp.data = &X_data[0] if X_data.shape[0] > 0 else NULL
+        sp.indices = &X_indices[0] if X_indices.shape[0] > 0 else NULL
+        sp.indptr = &X_indptr[0]
+        sp.rows = &rows[0]
+    else:
+        xb = &X[0, 0]
+    if sample_weight.shape[0] > 0:
+        swb = &sample_weight[0]
+    u.mode = UPDATE_GRAD
+    u.lr = 0
+    u.momentum = 0
+    u.beta_2 = 0
+    u.epsilon = 1
+    with nogil:
+        _net_init(&net, &units[0], n_layers, hidden_act, out_act, loss, alpha, n_threads)
+        n_parts = _n_parts(net.n_threads, n_samples, n_params)
+        chunk = (n_samples + n_parts - 1) // n_parts
+        ws_stride = chunk * width
+        gparts = <floating*> malloc(n_parts * n_params * sizeof(floating))
+        acts = <floating*> malloc(2 * n_parts * ws_stride * sizeof(floating))
+        value = _batch(&net, &params[0], gparts, &grad[0], NULL, NULL, &u,
+                       xb, &sp, &Y[0, 0], swb, n_samples, chunk, n_parts,
+                       acts, acts + n_parts * ws_stride, ws_stride, &bad)
+        free(acts)
+        free(gparts)
+        free(net.coef_off)
+    return value

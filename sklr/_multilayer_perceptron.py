@@ -1,0 +1,1365 @@
+"""Multilayer perceptrons trained by the Cython kernels of ``_mlp_fast``.
+
+The estimators are drop-ins for scikit-learn's ``MLPClassifier`` and
+``MLPRegressor``: same parameters, fitted attributes and trajectory (same
+initialisation, validation split, shuffling, batch order and update order).
+Python validates, draws the epoch's permutation, evaluates the schedules into
+per-step arrays and crosses into Cython once per epoch.
+"""
+
+import time
+import warnings
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d, gen_batches, shuffle
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sklr import _mlp_fast
+from sklr._compat import (
+    ACTIVATIONS,
+    LOSS_FUNCTIONS,
+    Interval,
+    Options,
+    StrOptions,
+    _check_optimize_result,
+    _check_partial_fit_first_call,
+    _check_sample_weight,
+    _fit_context,
+    _get_additional_lbfgs_options_dict,
+)
+from sklr._openmp_helpers import _openmp_effective_n_threads
+from sklr._threads import blas_single_threaded
+from sklr.schedules import Schedule, StepPositions, _check_schedule
+
+_STOCHASTIC_SOLVERS = ["sgd", "adam"]
+
+# Codes shared with _mlp_fast.pyx.
+_ACTIVATION_CODES = {
+    "identity": 0,
+    "logistic": 1,
+    "tanh": 2,
+    "relu": 3,
+    "softmax": 4,
+    "exp": 5,
+}
+_LOSS_CODES = {"squared_error": 0, "poisson": 1, "log_loss": 2, "binary_log_loss": 3}
+_SOLVER_CODES = {"sgd": 0, "adam": 1}
+
+_HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
+_VALIDATION_KEYS = ("val_loss", "val_score")
+
+
+class _DivergenceError(ValueError):
+    """Raised when an epoch produced a non-finite loss or weights."""
+
+
+def _layer_views(flat, layer_units):
+    """Coefficient and intercept views into a flat buffer in sklearn's pack order."""
+    coefs, intercepts = [], []
+    start = 0
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        end = start + fan_in * fan_out
+        coefs.append(flat[start:end].reshape(fan_in, fan_out))
+        start = end
+    for fan_out in layer_units[1:]:
+        end = start + fan_out
+        intercepts.append(flat[start:end])
+        start = end
+    return coefs, intercepts
+
+
+class BaseMultilayerPerceptron(BaseEstimator, ABC):
+    """Base class for MLP classification and regression.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"}), Schedule],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        loss,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+    ):
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------
+    # Parameters: the flat buffer and its views
+    # ------------------------------------------------------------------
+
+    def _set_flat_params(self, flat):
+        """Make ``flat`` the parameter buffer; coefs_/intercepts_ become views."""
+        self._params = flat
+        self.coefs_, self.intercepts_ = _layer_views(flat, self._layer_units)
+
+    def _flat_params(self):
+        """The flat buffer, re-packed if coefs_/intercepts_ were reassigned."""
+        flat = getattr(self, "_params", None)
+        views = list(self.coefs_) + list(self.intercepts_)
+        if flat is None or not all(
+            isinstance(v, np.ndarray) and v.base is flat for v in views
+        ):
+            dtype = self.coefs_[0].dtype
+            flat = np.concatenate([np.ravel(v) for v in views]).astype(dtype, copy=False)
+            self._set_flat_params(flat)
+        return self._params
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "_params" in state:
+            # coefs_/intercepts_ are rebuilt as views on unpickling.
+            state = dict(state)
+            state.pop("coefs_", None)
+            state.pop("intercepts_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_params" in state:
+            self._set_flat_params(self._params)
+
+    # ------------------------------------------------------------------
+    # Forward pass for prediction (NumPy, as scikit-learn)
+    # ------------------------------------------------------------------
+
+    def _forward_pass_fast(self, X, check_input=True):
+        if check_input:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        activation = X
+        hidden_activation = ACTIVATIONS[self.activation]
+        for i in range(self.n_layers_ - 1):
+            activation = safe_sparse_dot(activation, self.coefs_[i])
+            activation += self.intercepts_[i]
+            if i != self.n_layers_ - 2:
+                hidden_activation(activation)
+        ACTIVATIONS[self.out_activation_](activation)
+        return activation
+
+    def _objective(self, X, y, sample_weight):
+        """The training objective (data loss + L2 term) on (X, y), as a float."""
+        y_pred = self._forward_pass_fast(X, check_input=False)
+        loss_name = self.loss
+        if loss_name == "log_loss" and self.out_activation_ == "logistic":
+            loss_name = "binary_log_loss"
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        loss = LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)
+        sq = sum(np.dot(c.ravel(), c.ravel()) for c in self.coefs_)
+        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        return float(loss + (0.5 * self.alpha) * sq / sw_sum)
+
+    # ------------------------------------------------------------------
+    # Initialisation
+    # ------------------------------------------------------------------
+
+    def _initialize(self, y, layer_units, dtype):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self._layer_units = np.asarray(layer_units, dtype=np.intp)
+
+        if not is_classifier(self):
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+
+        # Glorot uniform, drawn layer after layer exactly as scikit-learn.
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        coefs, intercepts = [], []
+        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs.append(self._random_state.uniform(-bound, bound, (fan_in, fan_out)))
+            intercepts.append(self._random_state.uniform(-bound, bound, fan_out))
+        flat = np.concatenate([c.ravel() for c in coefs + intercepts]).astype(dtype)
+        self._set_flat_params(flat)
+        self._best_params = flat.copy()
+
+        # Global counters that schedules are indexed by.
+        self._n_updates = 0
+        self._n_epochs = 0
+        self._history = {}
+        self._opt_state = None
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    def _new_optimizer_state(self, dtype):
+        """Fresh optimizer state, as scikit-learn builds a new optimizer per fit."""
+        n = self._params.shape[0]
+        state = {"lr": float(self.learning_rate_init), "t": 0}
+        state["m"] = np.zeros(n, dtype=dtype)
+        state["v"] = np.zeros(n if self.solver == "adam" else 0, dtype=dtype)
+        return state
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+
+    def _validate_hyperparameters(self, incremental):
+        """Checks beyond ``_parameter_constraints``: nested objects and combinations."""
+        hidden_layer_sizes = self.hidden_layer_sizes
+        if not hasattr(hidden_layer_sizes, "__iter__"):
+            hidden_layer_sizes = [hidden_layer_sizes]
+        hidden_layer_sizes = list(hidden_layer_sizes)
+        if np.any(np.array(hidden_layer_sizes) <= 0):
+            raise ValueError(
+                "hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes
+            )
+        if isinstance(self.learning_rate, Schedule):
+            _check_schedule(self.learning_rate, "learning_rate")
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True needs a validation set: validation_fraction "
+                "must be > 0, got 0."
+            )
+        return hidden_layer_sizes
+
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        saved = self._snapshot()
+        try:
+            return self._fit_unsafe(X, y, sample_weight, incremental)
+        except _DivergenceError:
+            if incremental:
+                self._restore(saved)
+            raise
+        except BaseException:
+            self._restore(saved)
+            raise
+
+    def _snapshot(self):
+        """Everything needed to put the estimator back as it was."""
+        state = dict(self.__dict__)
+        arrays = {}
+        if "_params" in state:
+            arrays["_params"] = self._params.copy()
+        if state.get("_opt_state"):
+            arrays["_opt_state"] = {k: np.copy(v) for k, v in self._opt_state.items()}
+        hist = state.get("_history")
+        if hist is not None:
+            state["_history"] = {k: list(v) for k, v in hist.items()}
+        for key in ("loss_curve_", "validation_scores_"):
+            if isinstance(state.get(key), list):
+                state[key] = list(state[key])
+        return state, arrays
+
+    def _restore(self, saved):
+        state, arrays = saved
+        self.__dict__.clear()
+        self.__dict__.update(state)
+        if "_params" in arrays:
+            self._params[...] = arrays["_params"]
+            self._set_flat_params(self._params)
+        if "_opt_state" in arrays:
+            for k, v in arrays["_opt_state"].items():
+                if isinstance(self._opt_state[k], np.ndarray):
+                    self._opt_state[k][...] = v
+                else:
+                    self._opt_state[k] = v.item() if np.ndim(v) == 0 else v
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental):
+        hidden_layer_sizes = self._validate_hyperparameters(incremental)
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        n_samples, n_features = X.shape
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        if not first_pass:
+            expected = [n_features] + hidden_layer_sizes + [self.n_outputs_]
+            if y.shape[1] != self.n_outputs_ or list(self._layer_units) != expected:
+                raise ValueError(
+                    "The network was fitted with layer sizes %s; the data and "
+                    "hidden_layer_sizes now give %s. Set warm_start=False (or call "
+                    "fit instead of partial_fit) to start afresh."
+                    % (list(map(int, self._layer_units)), [n_features]
+                       + hidden_layer_sizes + [y.shape[1]])
+                )
+            if self.coefs_[0].dtype != X.dtype:
+                X = X.astype(self.coefs_[0].dtype)
+                if sample_weight is not None:
+                    sample_weight = sample_weight.astype(X.dtype)
+
+        self.n_outputs_ = y.shape[1]
+        layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units, X.dtype)
+        self._flat_params()
+
+        # The kernels parallelise with OpenMP and call BLAS from inside their
+        # threads: BLAS must not add threads of its own.
+        with blas_single_threaded():
+            if self.solver in _STOCHASTIC_SOLVERS:
+                self._fit_stochastic(X, y, sample_weight, incremental)
+            else:
+                self._fit_lbfgs(X, y, sample_weight)
+
+        if not np.isfinite(self._params).all():
+            raise _DivergenceError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        self.history_ = {k: np.asarray(v, dtype=np.float64) for k, v in self._history.items()}
+        return self
+
+    def _kernel_inputs(self, X, y, sample_weight):
+        """Arrays in the layout the kernels take."""
+        dtype = self._params.dtype
+        if sp.issparse(X):
+            X = sp.csr_matrix(X, dtype=dtype)
+            dense = np.empty((0, 0), dtype=dtype)
+            csr = (
+                np.ascontiguousarray(X.data, dtype=dtype),
+                np.ascontiguousarray(X.indices, dtype=np.intp),
+                np.ascontiguousarray(X.indptr, dtype=np.intp),
+            )
+            is_sparse = True
+        else:
+            dense = np.ascontiguousarray(X, dtype=dtype)
+            csr = (
+                np.empty(0, dtype=dtype),
+                np.empty(0, dtype=np.intp),
+                np.zeros(1, dtype=np.intp),
+            )
+            is_sparse = False
+        Y = np.ascontiguousarray(y, dtype=dtype)
+        sw = (
+            np.empty(0, dtype=dtype)
+            if sample_weight is None
+            else np.ascontiguousarray(sample_weight, dtype=dtype)
+        )
+        return dense, csr, is_sparse, Y, sw
+
+    def _codes(self):
+        loss_name = self.loss
+        if loss_name == "log_loss" and self.out_activation_ == "logistic":
+            loss_name = "binary_log_loss"
+        return (
+            _ACTIVATION_CODES[self.activation],
+            _ACTIVATION_CODES[self.out_activation_],
+            _LOSS_CODES[loss_name],
+        )
+
+    def _fit_lbfgs(self, X, y, sample_weight):
+        dense, csr, is_sparse, Y, sw = self._kernel_inputs(X, y, sample_weight)
+        hidden, out, loss = self._codes()
+        n_threads = _openmp_effective_n_threads()
+        params = self._params
+        grad = np.empty_like(params)
+
+        def fun(x):
+            params[...] = x
+            value = _mlp_fast.loss_grad(
+                dense, *csr, is_sparse, Y, sw, params, grad, self._layer_units,
+                hidden, out, loss, float(self.alpha), n_threads,
+            )
+            return value, grad.astype(np.float64)
+
+        iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
+        losses, times = [], []
+        t0 = [time.perf_counter()]
+
+        def callback(intermediate_result):
+            now = time.perf_counter()
+            losses.append(float(intermediate_result.fun))
+            times.append(now - t0[0])
+            t0[0] = now
+
+        opt_res = scipy.optimize.minimize(
+            fun,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+                **_get_additional_lbfgs_options_dict("iprint", iprint),
+            },
+        )
+        self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        self.loss_ = opt_res.fun
+        params[...] = opt_res.x
+        nan = [np.nan] * len(losses)
+        self._history = {
+            "loss": losses,
+            "learning_rate": nan,
+            "momentum": nan,
+            "time": times,
+        }
+
+    def _split_validation(self, X, y, sample_weight):
+        """scikit-learn's early-stopping split, same random draws."""
+        should_stratify = is_classifier(self) and self.n_outputs_ == 1
+        stratify = y if should_stratify else None
+        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+        parts = train_test_split(
+            *arrays,
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        X_train, X_val, y_train, y_val = parts[:4]
+        sw_train, sw_val = (parts[4], parts[5]) if sample_weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        y_val_labels = y_val
+        if is_classifier(self):
+            y_val_labels = self._label_binarizer.inverse_transform(y_val)
+        return X_train, y_train, sw_train, (X_val, y_val, y_val_labels, sw_val)
+
+    def _resolved_batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped"
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _is_adaptive(self):
+        if isinstance(self.learning_rate, Schedule):
+            return self.learning_rate.is_feedback
+        return self.learning_rate == "adaptive" and self.solver == "sgd"
+
+    def _epoch_rates(self, batch_sizes):
+        """Learning rate and momentum (SGD) / beta_1 (Adam) of each update."""
+        n_steps = len(batch_sizes)
+        base = self._opt_state["lr"]
+        if isinstance(self.learning_rate, Schedule):
+            positions = StepPositions.for_epoch(
+                step0=self._n_updates,
+                epoch=self._n_epochs,
+                sample0=self.t_,
+                batch_sizes=batch_sizes,
+            )
+            lr = base * self.learning_rate.values(positions)
+        else:
+            lr = np.full(n_steps, base)
+        mu = self.momentum if self.solver == "sgd" else self.beta_1
+        return np.ascontiguousarray(lr, dtype=np.float64), np.full(n_steps, float(mu))
+
+    def _after_epoch_rate(self):
+        """scikit-learn's 'invscaling' string: the rate changes at epoch ends."""
+        if (
+            self.solver == "sgd"
+            and not isinstance(self.learning_rate, Schedule)
+            and self.learning_rate == "invscaling"
+        ):
+            self._opt_state["lr"] = (
+                float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+            )
+
+    def _trigger_stopping(self, msg):
+        """Stop, or (adaptive rate) divide the rate by 5 and go on."""
+        if not self._is_adaptive():
+            if self.verbose:
+                print(msg + " Stopping.")
+            return True
+        if self._opt_state["lr"] <= 1e-6:
+            if self.verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self._opt_state["lr"] /= 5.0
+        if self.verbose:
+            print(msg + " Setting learning rate to %f" % self._opt_state["lr"])
+        return False
+
+    def _fit_stochastic(self, X, y, sample_weight, incremental):
+        dtype = self._params.dtype
+        if not incremental or self._opt_state is None:
+            self._opt_state = self._new_optimizer_state(dtype)
+
+        if self.early_stopping:
+            X_train, y_train, sw_train, val = self._split_validation(X, y, sample_weight)
+        else:
+            X_train, y_train, sw_train, val = X, y, sample_weight, None
+
+        n_samples = X_train.shape[0]
+        sample_idx = np.arange(n_samples, dtype=int)
+        batch_size = self._resolved_batch_size(n_samples)
+        batch_sizes = np.array(
+            [s.stop - s.start for s in gen_batches(n_samples, batch_size)], dtype=np.intp
+        )
+        dense, csr, is_sparse, Y, sw = self._kernel_inputs(X_train, y_train, sw_train)
+        hidden, out, loss_code = self._codes()
+        n_threads = _openmp_effective_n_threads()
+        solver_code = _SOLVER_CODES[self.solver]
+        history = self._history
+        for key in _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ()):
+            history.setdefault(key, [])
+
+        try:
+            self.n_iter_ = 0
+            for it in range(self.max_iter):
+                tic = time.perf_counter()
+                if self.shuffle:
+                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                lr_steps, mu_steps = self._epoch_rates(batch_sizes)
+                self._run_kernel_epoch(
+                    dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
+                    hidden, out, loss_code, solver_code, lr_steps, mu_steps, n_threads,
+                )
+                self.n_iter_ += 1
+                self.t_ += n_samples
+                self._n_epochs += 1
+                self._n_updates += len(batch_sizes)
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+
+                val_loss = self._update_no_improvement_count(val)
+                self._after_epoch_rate()
+                history["loss"].append(self.loss_)
+                history["learning_rate"].append(lr_steps[-1])
+                history["momentum"].append(mu_steps[-1])
+                if val is not None:
+                    history["val_loss"].append(val_loss)
+                    history["val_score"].append(self.validation_scores_[-1])
+
+                stop = False
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if self.early_stopping:
+                        msg = (
+                            "Validation score did not improve more than "
+                            "tol=%f for %d consecutive epochs."
+                            % (self.tol, self.n_iter_no_change)
+                        )
+                    else:
+                        msg = (
+                            "Training loss did not improve more than tol=%f"
+                            " for %d consecutive epochs."
+                            % (self.tol, self.n_iter_no_change)
+                        )
+                    stop = self._trigger_stopping(msg)
+                    if not stop:
+                        self._no_improvement_count = 0
+                history["time"].append(time.perf_counter() - tic)
+                if stop or incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) "
+                        "reached and the optimization hasn't converged yet."
+                        % self.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if self.early_stopping:
+            self._params[...] = self._best_params
+
+    def _run_kernel_epoch(
+        self, dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
+        hidden, out, loss_code, solver_code, lr_steps, mu_steps, n_threads,
+    ):
+        """One epoch in Cython; on divergence restore the epoch's start and raise."""
+        state = self._opt_state
+        backup = (self._params.copy(), state["m"].copy(), state["v"].copy())
+        loss_sum, n_steps, flag = _mlp_fast.train_epoch(
+            dense, *csr, is_sparse, Y, sw,
+            np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
+            self._params, state["m"], state["v"], self._layer_units,
+            hidden, out, loss_code, float(self.alpha), solver_code,
+            lr_steps, mu_steps, bool(self.nesterovs_momentum),
+            float(self.beta_2), float(self.epsilon), state["t"], n_threads,
+        )
+        if flag:
+            self._params[...] = backup[0]
+            state["m"][...] = backup[1]
+            state["v"][...] = backup[2]
+            what = "loss" if flag == 1 else "parameter weights"
+            raise _DivergenceError(
+                "Solver produced non-finite %s at epoch %d (update %d of the "
+                "epoch). The learning rate may be too large or the input data may "
+                "contain large values and need to be preprocessed; the model keeps "
+                "its last finite weights." % (what, self.n_iter_ + 1, n_steps + 1)
+            )
+        if solver_code == _SOLVER_CODES["adam"]:
+            state["t"] += n_steps
+        self.loss_ = loss_sum / Y.shape[0]
+
+    def _update_no_improvement_count(self, val):
+        """scikit-learn's stopping bookkeeping; returns the validation loss."""
+        if val is not None:
+            X_val, y_val, y_val_labels, sw_val = val
+            val_score = self._score(X_val, y_val_labels, sample_weight=sw_val)
+            val_loss = self._objective(X_val, y_val, sw_val)
+            self.validation_scores_.append(val_score)
+            if self.verbose:
+                print("Validation score: %f" % self.validation_scores_[-1])
+            if val_score < (self.best_validation_score_ + self.tol):
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if val_score > self.best_validation_score_:
+                self.best_validation_score_ = val_score
+                self._best_params = self._params.copy()
+            return val_loss
+        if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if self.loss_curve_[-1] < self.best_loss_:
+            self.best_loss_ = self.loss_curve_[-1]
+        return None
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            Returns a trained MLP model.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+_PARAMS_DOC = """
+    hidden_layer_sizes : array-like of shape(n_layers - 2,), default=(100,)
+        The ith element represents the number of neurons in the ith
+        hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function for the hidden layer.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The solver for weight optimization: 'lbfgs' (quasi-Newton, through
+        scipy, with loss and gradient from sklr's kernels), 'sgd' (stochastic
+        gradient descent) or 'adam' (Kingma and Ba).
+
+    alpha : float, default=0.0001
+        Strength of the L2 regularization term, divided by the sample size
+        (or the sum of sample weights) of each batch when added to the loss.
+
+    batch_size : int, default='auto'
+        Size of minibatches for stochastic optimizers; 'auto' means
+        ``min(200, n_samples)``. Values larger than n_samples are clipped.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'} or Schedule, default='constant'
+        Shape of the learning rate over training; ``learning_rate_init`` is
+        its scale. The strings mean what they mean in scikit-learn (used by
+        ``solver='sgd'`` only). A schedule object from :mod:`sklr.schedules`
+        gives, for every update, a multiplier of ``learning_rate_init``; it is
+        used by both 'sgd' and 'adam' and is indexed by the global update,
+        epoch and sample counters, so ``partial_fit`` continues it. Its own
+        parameters are searchable as ``learning_rate__<name>``.
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate (the scale of every schedule).
+
+    power_t : float, default=0.5
+        The exponent of the 'invscaling' string schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each iteration ('sgd', 'adam').
+
+    random_state : int, RandomState instance, default=None
+        Determines weight and bias initialization, the train-validation split
+        when early stopping is used, and batch sampling, exactly as in
+        scikit-learn.
+
+    tol : float, default=1e-4
+        Tolerance for the optimization.
+
+    verbose : bool, default=False
+        Whether to print progress messages to stdout.
+
+    warm_start : bool, default=False
+        Reuse the solution of the previous call to fit as initialization.
+
+    momentum : float, default=0.9
+        Momentum for gradient descent update, in [0, 1] ('sgd' only).
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum ('sgd' with momentum > 0).
+
+    early_stopping : bool, default=False
+        Whether to use early stopping on a validation score, with
+        ``validation_fraction`` of the training data held out.
+
+    validation_fraction : float, default=0.1
+        The proportion of training data to set aside as validation set for
+        early stopping. Must be in [0, 1) (and > 0 with early stopping).
+
+    beta_1 : float, default=0.9
+        Exponential decay rate for the first moment in adam, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Exponential decay rate for the second moment in adam, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Value for numerical stability in adam.
+
+    n_iter_no_change : int, default=10
+        Maximum number of epochs to not meet ``tol`` improvement.
+
+    max_fun : int, default=15000
+        Maximum number of loss function calls ('lbfgs' only).
+"""
+
+_ATTRIBUTES_DOC = """
+    loss_ : float
+        The current loss computed with the loss function.
+
+    best_loss_ : float or None
+        The minimum loss reached by the solver throughout fitting (None with
+        early stopping).
+
+    loss_curve_ : list of shape (`n_iter_`,)
+        The loss at the end of each training epoch (stochastic solvers).
+
+    validation_scores_ : list of shape (`n_iter_`,) or None
+        The score at each epoch on the held-out validation set (early
+        stopping only).
+
+    best_validation_score_ : float or None
+        The best validation score (early stopping only).
+
+    t_ : int
+        The number of training samples seen by the solver during fitting.
+
+    coefs_ : list of shape (n_layers - 1,)
+        Weight matrices; views into one flat parameter buffer.
+
+    intercepts_ : list of shape (n_layers - 1,)
+        Bias vectors; views into the same buffer.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit (only when X has string feature
+        names).
+
+    n_iter_ : int
+        The number of iterations the solver has run in the last call.
+
+    n_layers_ : int
+        Number of layers.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation function.
+
+    history_ : dict of ndarray
+        Per-epoch record of the fit (``partial_fit`` and ``warm_start`` append):
+        ``'loss'``, ``'learning_rate'`` (absolute rate of the epoch's last
+        update; for 'adam' before bias correction), ``'momentum'`` (SGD
+        momentum, or Adam's ``beta_1``), ``'time'`` (seconds), and
+        ``'val_loss'``, ``'val_score'`` when a validation set is used. For
+        'lbfgs' one entry per L-BFGS iteration, with NaN rate and momentum.
+"""
+
+
+class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+    __doc__ = (
+        """Multi-layer Perceptron classifier trained by sklr's Cython kernels.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`: same
+    parameters, defaults, fitted attributes and, for the same integer
+    ``random_state``, the same training trajectory (``loss_curve_``). Beyond
+    it, ``learning_rate`` accepts a schedule object and every fit records a
+    per-epoch ``history_``.
+
+    Parameters
+    ----------"""
+        + _PARAMS_DOC
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels for each output.
+"""
+        + _ATTRIBUTES_DOC
+        + """
+    See Also
+    --------
+    MLPRegressor : Multi-layer Perceptron regressor.
+    sklearn.neural_network.MLPClassifier : The reference implementation.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklr import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(max_iter=300, random_state=0).fit(X / 8, y)
+    >>> clf.predict(X[:3] / 8)
+    array([0, 0, 0])
+    >>> sorted(clf.history_)
+    ['learning_rate', 'loss', 'momentum', 'time']
+    """
+    )
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss="log_loss",
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        y = self._label_binarizer.transform(y).astype(bool)
+        return X, y
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray, shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(
+            X, y, sample_weight=sample_weight, score_function=accuracy_score
+        )
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single iteration over the given data.
+
+        A call that raises leaves the fitted model exactly as it was.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to partial_fit. Required for the first
+            call and may be omitted in the subsequent calls.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        saved = self._snapshot()
+        try:
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+        except BaseException:
+            self._restore(saved)
+            raise
+        try:
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        except BaseException:
+            self._restore(saved)
+            raise
+
+    def predict_log_proba(self, X):
+        """Return the log of probability estimates.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            The predicted log-probability of the sample for each class in the
+            model, where classes are ordered as they are in `self.classes_`.
+        """
+        y_prob = self.predict_proba(X)
+        return np.log(y_prob, out=y_prob)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The predicted probability of the sample for each class in the
+            model, where classes are ordered as they are in `self.classes_`.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        if y_pred.ndim == 1:
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
+    __doc__ = (
+        """Multi-layer Perceptron regressor trained by sklr's Cython kernels.
+
+    A drop-in for :class:`sklearn.neural_network.MLPRegressor` (same
+    parameters, attributes and trajectory), with schedule objects accepted by
+    ``learning_rate`` and a per-epoch ``history_``.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss function to use; 'poisson' uses an exponential output.
+"""
+        + _PARAMS_DOC
+        + """
+    Attributes
+    ----------"""
+        + _ATTRIBUTES_DOC
+        + """
+    See Also
+    --------
+    MLPClassifier : Multi-layer Perceptron classifier.
+    sklearn.neural_network.MLPRegressor : The reference implementation.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklr import MLPRegressor
+    >>> X, y = make_regression(n_samples=200, random_state=1)
+    >>> reg = MLPRegressor(max_iter=500, random_state=1).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+    )
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(
+            X, y, sample_weight=sample_weight, score_function=r2_score
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets y; got a minimum of "
+                f"{np.min(y)}."
+            )
+        return X, y
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single iteration over the given data.
+
+        A call that raises leaves the fitted model exactly as it was.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : ndarray of shape (n_samples,)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+
+def make_epoch_runner(estimator, X, y):
+    """A zero-argument callable that runs one epoch of the Cython kernel.
+
+    For benchmarks: separates kernel time from ``fit``'s Python overhead. The
+    estimator is fitted for one epoch to initialise it; each call of the
+    returned function then runs one more epoch (fixed permutation, constant
+    rate) with no validation.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier or MLPRegressor
+        An unfitted estimator with a stochastic solver.
+    X, y : array-like
+        Training data.
+
+    Returns
+    -------
+    run : callable
+        ``run()`` trains one epoch in place and returns the epoch's mean loss.
+    """
+    est = estimator.set_params(max_iter=1, early_stopping=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    Xv, yv = est._validate_input(X, y, incremental=True, reset=False)
+    if yv.ndim == 1:
+        yv = yv.reshape(-1, 1)
+    dense, csr, is_sparse, Y, sw = est._kernel_inputs(Xv, yv, None)
+    n = Y.shape[0]
+    batch_size = est._resolved_batch_size(n)
+    n_steps = -(-n // batch_size)
+    idx = np.random.RandomState(0).permutation(n).astype(np.intp)
+    lr, mu = est._epoch_rates(np.full(n_steps, batch_size))
+    hidden, out, loss_code = est._codes()
+    n_threads = _openmp_effective_n_threads()
+    solver_code = _SOLVER_CODES[est.solver]
+
+    def run():
+        with blas_single_threaded():
+            est._run_kernel_epoch(
+            dense, csr, is_sparse, Y, sw, idx, batch_size,
+                hidden, out, loss_code, solver_code, lr, mu, n_threads,
+            )
+        return est.loss_
+
+    return run
