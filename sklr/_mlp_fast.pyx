@@ -346,11 +346,17 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
 
 
 cdef inline double _sum_squares(const floating* w, intp_t n) noexcept nogil:
-    cdef intp_t j
-    cdef double s = 0.0
-    for j in range(n):
-        s += <double> w[j] * w[j]
-    return s
+    """sum(w ** 2) in double, with four accumulators to break the add chain."""
+    cdef intp_t j, n4 = n - n % 4
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    for j in range(0, n4, 4):
+        s0 += <double> w[j] * w[j]
+        s1 += <double> w[j + 1] * w[j + 1]
+        s2 += <double> w[j + 2] * w[j + 2]
+        s3 += <double> w[j + 3] * w[j + 3]
+    for j in range(n4, n):
+        s0 += <double> w[j] * w[j]
+    return (s0 + s1) + (s2 + s3)
 
 
 cdef struct Update:
@@ -370,67 +376,74 @@ cdef enum:
     UPDATE_ADAM = 2
 
 
-cdef inline int _finish_one(intp_t j, intp_t n_coef, intp_t n_parts, intp_t n_params,
-                            floating* p, const floating* gparts, floating* out,
-                            floating* s1, floating* s2, floating alpha,
-                            floating sw_sum, Update* u, floating lr, floating mu,
-                            floating c_mu, floating b2, floating c2, floating eps,
-                            double lr_t) noexcept nogil:
-    """Reduce the per-thread gradient of parameter j and apply the update.
+cdef void _finish_range(intp_t j0, intp_t j1, intp_t n_coef, intp_t n_parts,
+                        intp_t n_params, floating* p, floating* g, floating* out,
+                        floating* s1, floating* s2, Update* u, floating alpha,
+                        floating sw_sum, double lr_t) noexcept nogil:
+    """Finish the gradient of parameters j0 .. j1 and apply the update.
 
-    Returns 1 when the new parameter is not finite.
+    Sums the per-thread partial gradients into ``g``, adds the L2 term to the
+    weights, divides by the weight sum, then writes the gradient to ``out``
+    (L-BFGS) or applies SGD / Adam.  Plain loops over contiguous memory, so
+    that the compiler vectorises them.
     """
-    cdef intp_t t
-    cdef floating g = gparts[j]
+    cdef intp_t j, t
+    cdef intp_t jc = min(j1, n_coef)
+    cdef intp_t ji = max(j0, n_coef)
+    cdef floating lr = u.lr, mu = u.momentum, c_mu = 1 - u.momentum
+    cdef floating b2 = u.beta_2, c2 = 1 - u.beta_2, eps = u.epsilon
     cdef floating denom
     for t in range(1, n_parts):
-        g = g + gparts[t * n_params + j]
-    if j < n_coef:
-        g = (g + alpha * p[j]) / sw_sum
-    else:
-        g = g / sw_sum
+        for j in range(j0, j1):
+            g[j] = g[j] + g[t * n_params + j]
+    for j in range(j0, jc):
+        g[j] = (g[j] + alpha * p[j]) / sw_sum
+    for j in range(ji, j1):
+        g[j] = g[j] / sw_sum
     if u.mode == UPDATE_GRAD:
-        out[j] = g
-        return 0
-    if u.mode == UPDATE_SGD:
-        s1[j] = mu * s1[j] - lr * g
+        for j in range(j0, j1):
+            out[j] = g[j]
+    elif u.mode == UPDATE_SGD:
         if u.nesterov:
-            p[j] = p[j] + (mu * s1[j] - lr * g)
+            for j in range(j0, j1):
+                s1[j] = mu * s1[j] - lr * g[j]
+                p[j] = p[j] + (mu * s1[j] - lr * g[j])
         else:
-            p[j] = p[j] + s1[j]
+            for j in range(j0, j1):
+                s1[j] = mu * s1[j] - lr * g[j]
+                p[j] = p[j] + s1[j]
     else:
-        s1[j] = mu * s1[j] + c_mu * g
-        s2[j] = b2 * s2[j] + c2 * (g * g)
-        denom = <floating> sqrt(s2[j])
-        denom = denom + eps
-        p[j] = <floating> (p[j] + (-lr_t * s1[j]) / denom)
-    return 0 if isfinite(p[j]) else 1
+        for j in range(j0, j1):
+            s1[j] = mu * s1[j] + c_mu * g[j]
+            s2[j] = b2 * s2[j] + c2 * (g[j] * g[j])
+            denom = <floating> sqrt(s2[j])
+            denom = denom + eps
+            p[j] = <floating> (p[j] + (-lr_t * s1[j]) / denom)
 
 
 cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
                    floating* s1, floating* s2, Update* u,
                    const floating* xb, Sparse* sp, const floating* yb,
                    const floating* swb, intp_t nb, intp_t chunk, int n_parts,
-                   floating* acts, floating* deltas, intp_t ws_stride,
-                   int* bad) noexcept nogil:
+                   floating* acts, floating* deltas, intp_t ws_stride) noexcept nogil:
     """One minibatch: data-parallel forward/backward, then reduce and update.
 
     Rows are split into ``n_parts`` chunks of ``chunk`` rows, one per thread,
     each with its own workspace and gradient buffer; then one pass over the
     flat parameters sums the partial gradients, adds the L2 term, divides by
     the weight sum and applies the optimizer (or writes the gradient to
-    ``out``).  Returns the regularised batch loss.
+    ``out``).  Returns the regularised batch loss; non-finite weights show up
+    as a non-finite loss of the next batch, and Python checks the weights
+    once the epoch is over.
     """
     cdef intp_t L = net.n_layers - 1
     cdef intp_t n_params = net.int_off[L - 1] + net.units[L]
     cdef intp_t n_coef = net.int_off[0]
     cdef intp_t t, r0, nr, j, j0, j1
     cdef double data_loss = 0.0, sq = 0.0, sw_sum = 0.0, loss, lr_t = 0.0
-    cdef int n_bad = 0
     cdef int nt_update = net.n_threads if n_params >= PAR_MIN_SIZE else 1
+    cdef intp_t n_blocks
     cdef floating alpha = net.alpha, fsw_sum
-    cdef floating lr = u.lr, mu = u.momentum, c_mu = 1 - u.momentum
-    cdef floating b2 = u.beta_2, c2 = 1 - u.beta_2, eps = u.epsilon
 
     if swb == NULL:
         sw_sum = nb
@@ -466,14 +479,14 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     loss += (0.5 * net.alpha) * sq / sw_sum
 
     if nt_update > 1:
-        for j in prange(n_params, num_threads=nt_update, schedule='static'):
-            n_bad += _finish_one(j, n_coef, n_parts, n_params, params, gparts, out,
-                                 s1, s2, alpha, fsw_sum, u, lr, mu, c_mu, b2, c2, eps, lr_t)
+        n_blocks = nt_update
+        for t in prange(n_blocks, num_threads=nt_update, schedule='static', chunksize=1):
+            _finish_range(t * n_params // n_blocks, (t + 1) * n_params // n_blocks,
+                          n_coef, n_parts, n_params, params, gparts, out, s1, s2, u,
+                          alpha, fsw_sum, lr_t)
     else:
-        for j in range(n_params):
-            n_bad += _finish_one(j, n_coef, n_parts, n_params, params, gparts, out,
-                                 s1, s2, alpha, fsw_sum, u, lr, mu, c_mu, b2, c2, eps, lr_t)
-    bad[0] = n_bad
+        _finish_range(0, n_params, n_coef, n_parts, n_params, params, gparts, out,
+                      s1, s2, u, alpha, fsw_sum, lr_t)
     return loss
 
 
@@ -554,7 +567,7 @@ def train_epoch(
     n_steps : int
         Number of updates applied (all of them unless ``flag`` is set).
     flag : int
-        0, or 1 for a non-finite loss, 2 for non-finite weights.
+        0, or 1 for a non-finite loss (the caller checks the weights).
     """
     cdef intp_t n_samples = sample_idx.shape[0]
     cdef intp_t n_features = units[0]
@@ -568,7 +581,7 @@ def train_epoch(
     cdef Sparse sp
     cdef Update u
     cdef intp_t step, start, nb, r, row, chunk, ws_stride
-    cdef int n_parts, max_parts, bad = 0
+    cdef int n_parts, max_parts
     cdef double batch_loss, loss_sum = 0.0
     cdef int flag = FLAG_OK
     cdef floating* gparts
@@ -624,16 +637,12 @@ def train_epoch(
             u.t = adam_t + step + 1
             batch_loss = _batch(&net, &params[0], gparts, NULL, &state_1[0], s2, &u,
                                 xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
-                                n_parts, acts, acts + max_parts * ws_stride, ws_stride,
-                                &bad)
+                                n_parts, acts, acts + max_parts * ws_stride, ws_stride)
             step += 1
             if not isfinite(batch_loss):
                 flag = FLAG_NONFINITE_LOSS
                 break
             loss_sum += batch_loss * nb
-            if bad:
-                flag = FLAG_NONFINITE_WEIGHTS
-                break
         free(gparts)
         free(acts)
         free(yb)
@@ -666,7 +675,7 @@ def loss_grad(
     cdef Sparse sp
     cdef Update u
     cdef double value
-    cdef int n_parts, bad = 0
+    cdef int n_parts
     cdef intp_t chunk, ws_stride
     cdef const floating* xb = NULL
     cdef const floating* swb = NULL
@@ -700,7 +709,7 @@ def loss_grad(
         acts = <floating*> malloc(2 * n_parts * ws_stride * sizeof(floating))
         value = _batch(&net, &params[0], gparts, &grad[0], NULL, NULL, &u,
                        xb, &sp, &Y[0, 0], swb, n_samples, chunk, n_parts,
-                       acts, acts + n_parts * ws_stride, ws_stride, &bad)
+                       acts, acts + n_parts * ws_stride, ws_stride)
         free(acts)
         free(gparts)
         free(net.coef_off)

@@ -681,16 +681,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             lr_steps, mu_steps, bool(self.nesterovs_momentum),
             float(self.beta_2), float(self.epsilon), state["t"], n_threads,
         )
-        if flag:
+        if flag or not np.isfinite(self._params).all():
             self._params[...] = backup[0]
             state["m"][...] = backup[1]
             state["v"][...] = backup[2]
-            what = "loss" if flag == 1 else "parameter weights"
+            where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
             raise _DivergenceError(
-                "Solver produced non-finite %s at epoch %d (update %d of the "
-                "epoch). The learning rate may be too large or the input data may "
+                "Solver produced non-finite loss or parameter weights at epoch %d "
+                "(%s). The learning rate may be too large or the input data may "
                 "contain large values and need to be preprocessed; the model keeps "
-                "its last finite weights." % (what, self.n_iter_ + 1, n_steps + 1)
+                "its last finite weights." % (self.n_iter_ + 1, where)
             )
         if solver_code == _SOLVER_CODES["adam"]:
             state["t"] += n_steps
