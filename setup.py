@@ -7,6 +7,13 @@ compiler directives (one dict), the OpenMP probe and the debug switch.
   the extensions are built with ``-fopenmp``, otherwise they are built
   single-threaded (``sklr/_openmp_helpers.pxd`` provides no-op fallbacks) and
   every test still passes.  ``SKLR_NO_OPENMP=1`` forces the fallback.
+* CPU: the extensions are compiled for the machine that builds them
+  (``-march=native``, probed like OpenMP) because the elementwise loops of the
+  kernels gain ~40% from wide vectors; ``SKLR_PORTABLE=1`` builds for the
+  compiler's baseline target instead (use it for wheels or clusters whose
+  build and run machines differ).  ``-ffp-contract=off`` keeps every
+  multiply-add rounded as NumPy rounds it, so trajectories match
+  scikit-learn's whatever the target.
 * ``SKLR_DEBUG=1`` turns bounds checks and wraparound back on and builds with
   ``-O0 -g``.
 """
@@ -39,16 +46,52 @@ CYTHON_DIRECTIVES = {
 EXTENSIONS = ["sklr._openmp_helpers", "sklr._mlp_fast"]
 
 
+def _env_flag(name):
+    return os.environ.get(name, "0") not in ("", "0")
+
+
+def _compiles_and_runs(code, flags):
+    """True when ``code`` compiles and links with ``flags`` and runs, printing 1."""
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    tmp = tempfile.mkdtemp()
+    try:
+        src = os.path.join(tmp, "probe.c")
+        exe = os.path.join(tmp, "probe")
+        with open(src, "w") as f:
+            f.write(textwrap.dedent(code))
+        built = subprocess.run(cc + flags + [src, "-o", exe], capture_output=True)
+        if built.returncode != 0:
+            return False
+        ran = subprocess.run([exe], capture_output=True, text=True)
+        return ran.returncode == 0 and ran.stdout.strip() == "1"
+    except OSError:
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _cpu_flags():
+    """``-march=native`` when the compiler and CPU accept it, unless SKLR_PORTABLE."""
+    if _env_flag("SKLR_PORTABLE"):
+        return []
+    code = """
+        #include <stdio.h>
+        int main(void) { double x[8]; for (int i = 0; i < 8; i++) x[i] = i;
+                         double s = 0; for (int i = 0; i < 8; i++) s += x[i] * x[i];
+                         printf("%d", s == 140.0); return 0; }
+    """
+    if _compiles_and_runs(code, ["-O2", "-march=native"]):
+        return ["-march=native"]
+    print("sklr: -march=native unavailable; building for the baseline target", file=sys.stderr)
+    return []
+
+
 def _openmp_flags():
     """Return (compile_args, link_args) for OpenMP, or ([], []) without it."""
-    if os.environ.get("SKLR_NO_OPENMP", "0") not in ("", "0"):
+    if _env_flag("SKLR_NO_OPENMP"):
         print("sklr: SKLR_NO_OPENMP set, building without OpenMP", file=sys.stderr)
         return [], []
-    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    cc = cc.split()
-    flags = ["-fopenmp"]
-    code = textwrap.dedent(
-        """
+    code = """
         #include <omp.h>
         #include <stdio.h>
         int main(void) {
@@ -58,38 +101,25 @@ def _openmp_flags():
             printf("%d", n > 0 && omp_get_max_threads() > 0);
             return 0;
         }
-        """
+    """
+    if _compiles_and_runs(code, ["-fopenmp"]):
+        return ["-fopenmp"], ["-fopenmp"]
+    print(
+        "sklr: the compiler does not support OpenMP; building single-threaded",
+        file=sys.stderr,
     )
-    tmp = tempfile.mkdtemp()
-    try:
-        src = os.path.join(tmp, "probe.c")
-        exe = os.path.join(tmp, "probe")
-        with open(src, "w") as f:
-            f.write(code)
-        result = subprocess.run(
-            cc + flags + [src, "-o", exe], capture_output=True, text=True
-        )
-        if result.returncode == 0:
-            out = subprocess.run([exe], capture_output=True, text=True)
-            if out.returncode == 0 and out.stdout.strip() == "1":
-                return flags, flags
-        print(
-            "sklr: the compiler does not support OpenMP; building single-threaded",
-            file=sys.stderr,
-        )
-        return [], []
-    except OSError:
-        return [], []
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return [], []
 
 
 def extensions():
     compile_args, link_args = _openmp_flags()
+    # Exact IEEE arithmetic (no fused multiply-add contraction, no fast-math);
+    # -fno-math-errno only lets sqrt vectorise.
+    fp = ["-ffp-contract=off", "-fno-math-errno"]
     if DEBUG:
-        opt = ["-O0", "-g"]
+        opt = ["-O0", "-g"] + fp
     else:
-        opt = ["-O3"]
+        opt = ["-O3"] + fp + _cpu_flags()
     exts = [
         Extension(
             name,

@@ -65,10 +65,13 @@ cdef enum:
 # Elementwise loops shorter than this run on one thread: an OpenMP region
 # costs more than it saves on the small layers tabular networks use.
 cdef intp_t PAR_MIN_SIZE = 16384
-# A batch is split across threads only with at least this many rows per thread
-# and this much work (rows x parameters) in all.
-cdef intp_t MIN_ROWS_PER_THREAD = 8
-cdef intp_t PAR_MIN_BATCH_WORK = 100000
+# A batch is parallelised only with this much work (rows x parameters); it is
+# split by rows (at least MIN_ROWS_PER_THREAD each) for networks of at most
+# ROW_SPLIT_MAX_PARAMS parameters, by matrix columns above.  Measured on 2
+# cores: see doc/development.rst.
+cdef intp_t MIN_ROWS_PER_THREAD = 16
+cdef intp_t PAR_MIN_BATCH_WORK = 1000000
+cdef intp_t ROW_SPLIT_MAX_PARAMS = 65536
 
 
 cdef struct Net:
@@ -110,22 +113,65 @@ cdef inline void _gemm(char ta, char tb, int m, int n, int k,
               &zero, c, &ldc)
 
 
-cdef inline void _matmul(const floating* a, const floating* b, floating* c,
-                         intp_t n, intp_t k, intp_t m) noexcept nogil:
-    """c (n x m) = a (n x k) @ b (k x m), all C order."""
-    _gemm(c'N', c'N', <int> m, <int> n, <int> k, b, <int> m, a, <int> k, c, <int> m)
+cdef inline intp_t _split(intp_t t, int nt, intp_t m) noexcept nogil:
+    """Start of block t of nt over range(m), on multiples of 8 (vector width)."""
+    cdef intp_t c = (t * m) // nt
+    if t == nt:
+        return m
+    return min(m, c - c % 8)
 
 
-cdef inline void _matmul_tn(const floating* a, const floating* d, floating* g,
-                            intp_t n, intp_t k, intp_t m) noexcept nogil:
-    """g (k x m) = a.T @ d with a (n x k), d (n x m), all C order."""
-    _gemm(c'N', c'T', <int> m, <int> k, <int> n, d, <int> m, a, <int> k, g, <int> m)
+cdef void _matmul(const floating* a, const floating* b, floating* c,
+                  intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
+    """c (n x m) = a (n x k) @ b (k x m), all C order.
+
+    With nt > 1 the output columns are split across nt OpenMP threads, each
+    running a single-threaded gemm on its block (BLAS is limited to one
+    thread while sklr trains).
+    """
+    cdef int t
+    cdef intp_t c0, c1
+    if nt <= 1 or m < 16 * nt:
+        _gemm(c'N', c'N', <int> m, <int> n, <int> k, b, <int> m, a, <int> k, c, <int> m)
+        return
+    for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+        c0 = _split(t, nt, m)
+        c1 = _split(t + 1, nt, m)
+        if c1 > c0:
+            _gemm(c'N', c'N', <int> (c1 - c0), <int> n, <int> k, b + c0, <int> m,
+                  a, <int> k, c + c0, <int> m)
 
 
-cdef inline void _matmul_nt(const floating* d, const floating* w, floating* out,
-                            intp_t n, intp_t k, intp_t m) noexcept nogil:
-    """out (n x k) = d @ w.T with d (n x m), w (k x m), all C order."""
-    _gemm(c'T', c'N', <int> k, <int> n, <int> m, w, <int> m, d, <int> m, out, <int> k)
+cdef void _matmul_tn(const floating* a, const floating* d, floating* g,
+                     intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
+    """g (k x m) = a.T @ d with a (n x k), d (n x m); columns of g split over nt."""
+    cdef int t
+    cdef intp_t c0, c1
+    if nt <= 1 or m < 16 * nt:
+        _gemm(c'N', c'T', <int> m, <int> k, <int> n, d, <int> m, a, <int> k, g, <int> m)
+        return
+    for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+        c0 = _split(t, nt, m)
+        c1 = _split(t + 1, nt, m)
+        if c1 > c0:
+            _gemm(c'N', c'T', <int> (c1 - c0), <int> k, <int> n, d + c0, <int> m,
+                  a, <int> k, g + c0, <int> m)
+
+
+cdef void _matmul_nt(const floating* d, const floating* w, floating* out,
+                     intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
+    """out (n x k) = d @ w.T with d (n x m), w (k x m); columns of out split over nt."""
+    cdef int t
+    cdef intp_t r0, r1
+    if nt <= 1 or k < 16 * nt:
+        _gemm(c'T', c'N', <int> k, <int> n, <int> m, w, <int> m, d, <int> m, out, <int> k)
+        return
+    for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+        r0 = _split(t, nt, k)
+        r1 = _split(t + 1, nt, k)
+        if r1 > r0:
+            _gemm(c'T', c'N', <int> (r1 - r0), <int> n, <int> m, w + r0 * m, <int> m,
+                  d, <int> m, out + r0, <int> k)
 
 
 # ---------------------------------------------------------------------------
@@ -263,14 +309,17 @@ cdef double _output_loss(const floating* y_hat, const floating* y, const floatin
 cdef double _forward_backward_rows(Net* net, const floating* params, floating* gpart,
                                    const floating* xb, Sparse* sp, intp_t r0,
                                    const floating* yb, const floating* swb, intp_t nr,
-                                   floating* acts, floating* deltas) noexcept nogil:
+                                   floating* acts, floating* deltas,
+                                   int gemm_threads) noexcept nogil:
     """Forward and backward pass over rows r0 .. r0 + nr of a batch.
 
     Writes the unnormalised gradient sums of these rows to ``gpart`` (flat
     layout: a.T @ delta for each weight matrix, the column sums of delta for
     each intercept) and returns sum_i w_i * loss_i over the rows.  ``acts`` and
     ``deltas`` are this caller's workspaces, laid out by ``net.act_off``.
-    One thread runs this on its own rows; rows never interact.
+    Either one thread runs this on its own rows (rows never interact), or
+    the caller runs it on the whole batch and ``gemm_threads`` threads share
+    each matrix product.
     """
     cdef intp_t L = net.n_layers - 1          # number of weight layers
     cdef intp_t i, j, r, fan_in, fan_out
@@ -298,9 +347,9 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
             if sp.is_sparse:
                 _sparse_matmul(sp, r0, w, z, nr, fan_out)
             else:
-                _matmul(x_in, w, z, nr, fan_in, fan_out)
+                _matmul(x_in, w, z, nr, fan_in, fan_out, gemm_threads)
         else:
-            _matmul(acts + net.act_off[i] * nr, w, z, nr, fan_in, fan_out)
+            _matmul(acts + net.act_off[i] * nr, w, z, nr, fan_in, fan_out, gemm_threads)
         for r in range(nr):
             for j in range(fan_out):
                 z[r * fan_out + j] = z[r * fan_out + j] + b[j]
@@ -327,10 +376,11 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
             if sp.is_sparse:
                 _sparse_matmul_tn(sp, r0, d, gpart + net.coef_off[i], nr, fan_in, fan_out)
             else:
-                _matmul_tn(x_in, d, gpart + net.coef_off[i], nr, fan_in, fan_out)
+                _matmul_tn(x_in, d, gpart + net.coef_off[i], nr, fan_in, fan_out,
+                           gemm_threads)
         else:
             _matmul_tn(acts + net.act_off[i] * nr, d, gpart + net.coef_off[i],
-                       nr, fan_in, fan_out)
+                       nr, fan_in, fan_out, gemm_threads)
         for j in range(fan_out):
             gb[j] = 0
         for r in range(nr):
@@ -338,7 +388,7 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
                 gb[j] = gb[j] + d[r * fan_out + j]
         if i > 0:
             # delta_prev = delta @ W.T, times the hidden activation's derivative.
-            _matmul_nt(d, w, deltas + net.act_off[i] * nr, nr, fan_in, fan_out)
+            _matmul_nt(d, w, deltas + net.act_off[i] * nr, nr, fan_in, fan_out, gemm_threads)
             _activation_derivative(acts + net.act_off[i] * nr,
                                    deltas + net.act_off[i] * nr,
                                    nr * fan_in, net.hidden_act)
@@ -456,7 +506,8 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
 
     if n_parts == 1:
         data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
-                                           acts, deltas)
+                                           acts, deltas,
+                                           _gemm_threads(net.n_threads, nb, n_params))
         sq = _sum_squares(params, n_coef)
     else:
         for t in prange(n_parts, num_threads=n_parts, schedule='static', chunksize=1):
@@ -465,7 +516,7 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             if nr > 0:
                 data_loss += _forward_backward_rows(
                     net, params, gparts + t * n_params, xb, sp, r0, yb, swb, nr,
-                    acts + t * ws_stride, deltas + t * ws_stride)
+                    acts + t * ws_stride, deltas + t * ws_stride, 1)
             else:
                 for j in range(n_params):
                     gparts[t * n_params + j] = 0
@@ -522,11 +573,26 @@ cdef void _net_init(Net* net, const intp_t* units, intp_t n_layers,
 
 
 cdef inline int _n_parts(int n_threads, intp_t n_rows, intp_t n_params) noexcept nogil:
-    """How many threads share a batch: at least MIN_ROWS rows and enough work each."""
-    cdef intp_t by_rows = n_rows // MIN_ROWS_PER_THREAD
-    if n_threads <= 1 or n_rows * n_params < PAR_MIN_BATCH_WORK:
+    """Threads that split a batch by rows (data parallel), or 1.
+
+    Row splitting needs one gradient buffer per thread, so it serves networks
+    whose parameters fit in cache many times over; larger networks split each
+    matrix product instead (``_gemm_threads``).  Small batches stay on one
+    thread: a parallel region costs more than it saves there, and far more
+    when another process holds a core.
+    """
+    if (n_threads <= 1 or n_rows * n_params < PAR_MIN_BATCH_WORK
+            or n_params > ROW_SPLIT_MAX_PARAMS):
         return 1
-    return <int> max(1, min(<intp_t> n_threads, by_rows))
+    return <int> max(1, min(<intp_t> n_threads, n_rows // MIN_ROWS_PER_THREAD))
+
+
+cdef inline int _gemm_threads(int n_threads, intp_t n_rows, intp_t n_params) noexcept nogil:
+    """Threads that share each matrix product of an unsplit batch (model parallel)."""
+    if (n_threads <= 1 or n_rows * n_params < PAR_MIN_BATCH_WORK
+            or n_params <= ROW_SPLIT_MAX_PARAMS):
+        return 1
+    return n_threads
 
 
 cdef intp_t _n_hidden_and_out_units(const intp_t* units, intp_t n_layers) noexcept nogil:
