@@ -327,6 +327,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         except _DivergenceError:
             if incremental:
                 self._restore(saved)
+            else:
+                # fit keeps its last finite epochs; the record must match them.
+                self._publish_history()
             raise
         except BaseException:
             self._restore(saved)
@@ -410,8 +413,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
-        self.history_ = {k: np.asarray(v, dtype=np.float64) for k, v in self._history.items()}
+        self._publish_history()
         return self
+
+    def _publish_history(self):
+        self.history_ = {k: np.asarray(v, dtype=np.float64) for k, v in self._history.items()}
 
     def _kernel_inputs(self, X, y, sample_weight):
         """Arrays in the layout the kernels take."""
