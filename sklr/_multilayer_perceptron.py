@@ -320,8 +320,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return hidden_layer_sizes
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
-        saved = self._snapshot()
+    def _fit(self, X, y, sample_weight=None, incremental=False, saved=None):
+        """Fit; on error put the estimator back as it was (``saved``, or now).
+
+        A diverging ``fit`` is the exception: it keeps its last finite epochs.
+        """
+        if saved is None:
+            saved = self._snapshot()
         try:
             return self._fit_unsafe(X, y, sample_weight, incremental)
         except _DivergenceError:
@@ -498,13 +503,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
         self.loss_ = opt_res.fun
         params[...] = opt_res.x
+        # warm_start refits append, as the stochastic solvers do.
         nan = [np.nan] * len(losses)
-        self._history = {
-            "loss": losses,
-            "learning_rate": nan,
-            "momentum": nan,
-            "time": times,
-        }
+        for key, values in zip(_HISTORY_KEYS, (losses, nan, nan, times)):
+            self._history.setdefault(key, []).extend(values)
 
     def _split_validation(self, X, y, sample_weight):
         """scikit-learn's early-stopping split, same random draws."""
@@ -1104,11 +1106,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         except BaseException:
             self._restore(saved)
             raise
-        try:
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
-        except BaseException:
-            self._restore(saved)
-            raise
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, saved=saved)
 
     def predict_log_proba(self, X):
         """Return the log of probability estimates.

@@ -104,6 +104,9 @@ def test_lbfgs_history(digits):
     assert est.history_["loss"].shape == (est.n_iter_,)
     assert est.history_["loss"][-1] == pytest.approx(est.loss_)
     assert np.all(np.isnan(est.history_["learning_rate"]))
+    first = est.n_iter_
+    est.set_params(warm_start=True, max_iter=5).fit(X, y)
+    assert est.history_["loss"].shape == (first + est.n_iter_,)
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
