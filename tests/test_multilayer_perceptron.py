@@ -222,8 +222,9 @@ def test_verbose_prints_sklearn_lines(digits, capsys):
     assert "Iteration 1, loss = " in out and "Iteration 2, loss = " in out
 
 
-def test_demo_runs():
+def test_demo_runs(tmp_path):
+    # Run outside the source tree, so that the installed sklr is the one imported.
     out = subprocess.run([sys.executable, "-m", "sklr", "--epochs", "3"], capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "speed-up" in out.stdout and "test accuracy" in out.stdout
