@@ -29,11 +29,15 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
+from sklr._optim cimport intp_t
 from sklr._openmp_helpers cimport SKLR_OPENMP_ENABLED
+from sklr._optim cimport (
+    CFG_SIZE, SC_MU_PRODUCT, SC_SIZE, SC_T, UPDATE_GRAD, Update, _apply_update,
+    _read_config, _step_scalars,
+)
 
 import numpy as np
 
-ctypedef Py_ssize_t intp_t
 
 # Activation codes (mirrored in _multilayer_perceptron.py).
 cdef enum:
@@ -51,16 +55,10 @@ cdef enum:
     LOSS_LOG = 2
     LOSS_BINARY_LOG = 3
 
-# Solver codes.
-cdef enum:
-    SOLVER_SGD = 0
-    SOLVER_ADAM = 1
-
 # Flags returned to Python.
 cdef enum:
     FLAG_OK = 0
     FLAG_NONFINITE_LOSS = 1
-    FLAG_NONFINITE_WEIGHTS = 2
 
 # Elementwise loops shorter than this run on one thread: an OpenMP region
 # costs more than it saves on the small layers tabular networks use.
@@ -409,40 +407,20 @@ cdef inline double _sum_squares(const floating* w, intp_t n) noexcept nogil:
     return (s0 + s1) + (s2 + s3)
 
 
-cdef struct Update:
-    # What to do with the finished gradient of a batch.
-    int mode                 # UPDATE_GRAD, UPDATE_SGD or UPDATE_ADAM
-    double lr
-    double momentum          # SGD momentum or Adam beta_1
-    bint nesterov
-    double beta_2
-    double epsilon
-    long t                   # Adam step number (1-based)
-
-
-cdef enum:
-    UPDATE_GRAD = 0
-    UPDATE_SGD = 1
-    UPDATE_ADAM = 2
-
-
 cdef void _finish_range(intp_t j0, intp_t j1, intp_t n_coef, intp_t n_parts,
                         intp_t n_params, floating* p, floating* g, floating* out,
-                        floating* s1, floating* s2, Update* u, floating alpha,
-                        floating sw_sum, double lr_t) noexcept nogil:
+                        floating* s1, floating* s2, floating* s3, Update* u,
+                        floating alpha, floating sw_sum) noexcept nogil:
     """Finish the gradient of parameters j0 .. j1 and apply the update.
 
     Sums the per-thread partial gradients into ``g``, adds the L2 term to the
     weights, divides by the weight sum, then writes the gradient to ``out``
-    (L-BFGS) or applies SGD / Adam.  Plain loops over contiguous memory, so
-    that the compiler vectorises them.
+    (L-BFGS) or applies the optimizer (``_optim.pxd``).  Plain loops over
+    contiguous memory, so that the compiler vectorises them.
     """
     cdef intp_t j, t
     cdef intp_t jc = min(j1, n_coef)
     cdef intp_t ji = max(j0, n_coef)
-    cdef floating lr = u.lr, mu = u.momentum, c_mu = 1 - u.momentum
-    cdef floating b2 = u.beta_2, c2 = 1 - u.beta_2, eps = u.epsilon
-    cdef floating denom
     for t in range(1, n_parts):
         for j in range(j0, j1):
             g[j] = g[j] + g[t * n_params + j]
@@ -453,26 +431,12 @@ cdef void _finish_range(intp_t j0, intp_t j1, intp_t n_coef, intp_t n_parts,
     if u.mode == UPDATE_GRAD:
         for j in range(j0, j1):
             out[j] = g[j]
-    elif u.mode == UPDATE_SGD:
-        if u.nesterov:
-            for j in range(j0, j1):
-                s1[j] = mu * s1[j] - lr * g[j]
-                p[j] = p[j] + (mu * s1[j] - lr * g[j])
-        else:
-            for j in range(j0, j1):
-                s1[j] = mu * s1[j] - lr * g[j]
-                p[j] = p[j] + s1[j]
     else:
-        for j in range(j0, j1):
-            s1[j] = mu * s1[j] + c_mu * g[j]
-            s2[j] = b2 * s2[j] + c2 * (g[j] * g[j])
-            denom = <floating> sqrt(s2[j])
-            denom = denom + eps
-            p[j] = <floating> (p[j] + (-lr_t * s1[j]) / denom)
+        _apply_update(j0, j1, p, g, s1, s2, s3, u)
 
 
 cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
-                   floating* s1, floating* s2, Update* u,
+                   floating* s1, floating* s2, floating* s3, Update* u,
                    const floating* xb, Sparse* sp, const floating* yb,
                    const floating* swb, intp_t nb, intp_t chunk, int n_parts,
                    floating* acts, floating* deltas, intp_t ws_stride) noexcept nogil:
@@ -490,7 +454,7 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     cdef intp_t n_params = net.int_off[L - 1] + net.units[L]
     cdef intp_t n_coef = net.int_off[0]
     cdef intp_t t, r0, nr, j, j0, j1
-    cdef double data_loss = 0.0, sq = 0.0, sw_sum = 0.0, loss, lr_t = 0.0
+    cdef double data_loss = 0.0, sq = 0.0, sw_sum = 0.0, loss
     cdef int nt_update = net.n_threads if n_params >= PAR_MIN_SIZE else 1
     cdef intp_t n_blocks
     cdef floating alpha = net.alpha, fsw_sum
@@ -501,8 +465,8 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
         for j in range(nb):
             sw_sum += swb[j]
     fsw_sum = <floating> sw_sum
-    if u.mode == UPDATE_ADAM:
-        lr_t = u.lr * sqrt(1 - pow(u.beta_2, <double> u.t)) / (1 - pow(u.momentum, <double> u.t))
+    if u.mode != UPDATE_GRAD:
+        _step_scalars(u)
 
     if n_parts == 1:
         data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
@@ -533,11 +497,11 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
         n_blocks = nt_update
         for t in prange(n_blocks, num_threads=nt_update, schedule='static', chunksize=1):
             _finish_range(t * n_params // n_blocks, (t + 1) * n_params // n_blocks,
-                          n_coef, n_parts, n_params, params, gparts, out, s1, s2, u,
-                          alpha, fsw_sum, lr_t)
+                          n_coef, n_parts, n_params, params, gparts, out, s1, s2, s3,
+                          u, alpha, fsw_sum)
     else:
         _finish_range(0, n_params, n_coef, n_parts, n_params, params, gparts, out,
-                      s1, s2, u, alpha, fsw_sum, lr_t)
+                      s1, s2, s3, u, alpha, fsw_sum)
     return loss
 
 
@@ -602,6 +566,37 @@ cdef intp_t _n_hidden_and_out_units(const intp_t* units, intp_t n_layers) noexce
     return s
 
 
+CONFIG_FIELDS = (
+    "mode", "convention", "nesterov", "dampening", "beta_2", "epsilon",
+    "weight_decay", "amsgrad", "centered", "lr_decay", "momentum_decay",
+)
+"""Names of the optimizer config array's fields, in order (see _optim.pxd)."""
+SCALAR_FIELDS = ("t", "mu_product")
+"""Names of the scalar optimizer state array's fields, in order."""
+
+assert len(CONFIG_FIELDS) == CFG_SIZE and len(SCALAR_FIELDS) == SC_SIZE
+
+
+cdef Update _make_update(const double[::1] config, double[::1] scalars) except *:
+    cdef Update u
+    if config.shape[0] != CFG_SIZE:
+        raise ValueError("config must have %d fields %s." % (CFG_SIZE, CONFIG_FIELDS))
+    if scalars.shape[0] != SC_SIZE:
+        raise ValueError("scalars must have %d fields %s." % (SC_SIZE, SCALAR_FIELDS))
+    _read_config(&config[0], &u)
+    u.t = scalars[SC_T]
+    u.mu_product = scalars[SC_MU_PRODUCT]
+    return u
+
+
+cdef floating* _state_ptr(floating[::1] state, intp_t n_params, str name) except? NULL:
+    if state.shape[0] == 0:
+        return NULL
+    if state.shape[0] != n_params:
+        raise ValueError("%s must be empty or have one value per parameter." % name)
+    return &state[0]
+
+
 def train_epoch(
     const floating[:, ::1] X,                # IN dense X (n_samples x n_features); unused when sparse
     const floating[::1] X_data,              # IN CSR data (length 0 when dense)
@@ -613,15 +608,15 @@ def train_epoch(
     const intp_t[::1] sample_idx,            # IN the epoch's row order
     intp_t batch_size,
     floating[::1] params,                    # IN/OUT flat parameters
-    floating[::1] state_1,                   # IN/OUT SGD velocity / Adam first moment
-    floating[::1] state_2,                   # IN/OUT Adam second moment (unused by SGD)
+    floating[::1] state_1,                   # IN/OUT optimizer state arrays (length 0
+    floating[::1] state_2,                   #        or one value per parameter,
+    floating[::1] state_3,                   #        as the rule needs)
+    double[::1] scalars,                     # IN/OUT scalar state (SCALAR_FIELDS)
+    const double[::1] config,                # IN optimizer config (CONFIG_FIELDS)
     const intp_t[::1] units,                 # IN units per layer
     int hidden_act, int out_act, int loss, double alpha,
-    int solver,
     const double[::1] lr_steps,              # IN learning rate of each update
-    const double[::1] momentum_steps,        # IN SGD momentum / Adam beta_1 of each update
-    bint nesterov, double beta_2, double epsilon,
-    long adam_t,                             # Adam updates done before this epoch
+    const double[::1] momentum_steps,        # IN momentum / beta_1 of each update
     int n_threads,
 ):
     """Run every minibatch of one epoch.
@@ -645,22 +640,22 @@ def train_epoch(
     cdef bint weighted = sample_weight.shape[0] > 0
     cdef Net net
     cdef Sparse sp
-    cdef Update u
+    cdef Update u = _make_update(config, scalars)
     cdef intp_t step, start, nb, r, row, chunk, ws_stride
     cdef int n_parts, max_parts
-    cdef double batch_loss, loss_sum = 0.0
+    cdef double batch_loss, loss_sum = 0.0, t0 = u.t
     cdef int flag = FLAG_OK
     cdef floating* gparts
     cdef floating* xb = NULL
     cdef floating* yb
     cdef floating* swb = NULL
     cdef floating* acts
-    cdef floating* s2 = &state_2[0] if state_2.shape[0] > 0 else NULL
+    cdef floating* s1 = _state_ptr(state_1, n_params, "state_1")
+    cdef floating* s2 = _state_ptr(state_2, n_params, "state_2")
+    cdef floating* s3 = _state_ptr(state_3, n_params, "state_3")
 
-    if params.shape[0] != state_1.shape[0]:
-        raise ValueError("state_1 must have one value per parameter.")
-    if solver == SOLVER_ADAM and state_2.shape[0] != params.shape[0]:
-        raise ValueError("state_2 must have one value per parameter with Adam.")
+    if u.mode == UPDATE_GRAD:
+        raise ValueError("train_epoch needs an optimizer config, not mode 0.")
     if lr_steps.shape[0] < n_steps or momentum_steps.shape[0] < n_steps:
         raise ValueError("lr_steps and momentum_steps need one value per minibatch.")
     sp.is_sparse = sparse
@@ -668,10 +663,6 @@ def train_epoch(
         sp.data = &X_data[0] if X_data.shape[0] > 0 else NULL
         sp.indices = &X_indices[0] if X_indices.shape[0] > 0 else NULL
         sp.indptr = &X_indptr[0]
-    u.mode = UPDATE_SGD if solver == SOLVER_SGD else UPDATE_ADAM
-    u.nesterov = nesterov
-    u.beta_2 = beta_2
-    u.epsilon = epsilon
 
     with nogil:
         _net_init(&net, &units[0], n_layers, hidden_act, out_act, loss, alpha, n_threads)
@@ -700,8 +691,8 @@ def train_epoch(
             n_parts = _n_parts(net.n_threads, nb, n_params)
             u.lr = lr_steps[step]
             u.momentum = momentum_steps[step]
-            u.t = adam_t + step + 1
-            batch_loss = _batch(&net, &params[0], gparts, NULL, &state_1[0], s2, &u,
+            u.t = t0 + step + 1
+            batch_loss = _batch(&net, &params[0], gparts, NULL, s1, s2, s3, &u,
                                 xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
                                 n_parts, acts, acts + max_parts * ws_stride, ws_stride)
             step += 1
@@ -715,7 +706,53 @@ def train_epoch(
         free(xb)
         free(swb)
         free(net.coef_off)
+    scalars[SC_T] = t0 + step
+    scalars[SC_MU_PRODUCT] = u.mu_product
     return loss_sum, step, flag
+
+
+def apply_update(
+    floating[::1] params,                    # IN/OUT
+    const floating[::1] grad,                # IN
+    floating[::1] state_1,                   # IN/OUT (as in train_epoch)
+    floating[::1] state_2,
+    floating[::1] state_3,
+    double[::1] scalars,                     # IN/OUT scalar state
+    const double[::1] config,                # IN optimizer config
+    double learning_rate,
+    double momentum,
+    int n_threads,
+):
+    """One optimizer step on a flat array: the rule ``train_epoch`` applies.
+
+    The functional API of :mod:`sklr.optimizers` calls this.
+    """
+    cdef intp_t n_params = params.shape[0]
+    cdef Update u = _make_update(config, scalars)
+    cdef floating* s1 = _state_ptr(state_1, n_params, "state_1")
+    cdef floating* s2 = _state_ptr(state_2, n_params, "state_2")
+    cdef floating* s3 = _state_ptr(state_3, n_params, "state_3")
+    cdef int nt = n_threads if (SKLR_OPENMP_ENABLED and n_params >= PAR_MIN_SIZE) else 1
+    cdef int t
+    if grad.shape[0] != n_params:
+        raise ValueError("grad must have one value per parameter.")
+    if u.mode == UPDATE_GRAD:
+        raise ValueError("apply_update needs an optimizer config, not mode 0.")
+    if n_params == 0:
+        return
+    u.lr = learning_rate
+    u.momentum = momentum
+    u.t = u.t + 1
+    with nogil:
+        _step_scalars(&u)
+        if nt > 1:
+            for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+                _apply_update(t * n_params // nt, (t + 1) * n_params // nt,
+                              &params[0], &grad[0], s1, s2, s3, &u)
+        else:
+            _apply_update(0, n_params, &params[0], &grad[0], s1, s2, s3, &u)
+    scalars[SC_T] = u.t
+    scalars[SC_MU_PRODUCT] = u.mu_product
 
 
 def loss_grad(
@@ -762,10 +799,6 @@ def loss_grad(
     if sample_weight.shape[0] > 0:
         swb = &sample_weight[0]
     u.mode = UPDATE_GRAD
-    u.lr = 0
-    u.momentum = 0
-    u.beta_2 = 0
-    u.epsilon = 1
     with nogil:
         _net_init(&net, &units[0], n_layers, hidden_act, out_act, loss, alpha, n_threads)
         n_parts = _n_parts(net.n_threads, n_samples, n_params)
@@ -773,7 +806,7 @@ def loss_grad(
         ws_stride = chunk * width
         gparts = <floating*> malloc(n_parts * n_params * sizeof(floating))
         acts = <floating*> malloc(2 * n_parts * ws_stride * sizeof(floating))
-        value = _batch(&net, &params[0], gparts, &grad[0], NULL, NULL, &u,
+        value = _batch(&net, &params[0], gparts, &grad[0], NULL, NULL, NULL, &u,
                        xb, &sp, &Y[0, 0], swb, n_samples, chunk, n_parts,
                        acts, acts + n_parts * ws_stride, ws_stride)
         free(acts)

@@ -41,9 +41,23 @@ from sklr._compat import (
 )
 from sklr._openmp_helpers import _openmp_effective_n_threads
 from sklr._threads import blas_single_threaded
+from sklr.optimizers import (
+    LBFGS,
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    NAdam,
+    Optimizer,
+    RMSprop,
+)
 from sklr.schedules import Schedule, StepPositions, _check_schedule
 
-_STOCHASTIC_SOLVERS = ["sgd", "adam"]
+_SOLVER_STRINGS = {
+    "lbfgs", "sgd", "adam", "adagrad", "adadelta", "rmsprop", "adamw", "nadam", "adamax",
+}
 
 # Codes shared with _mlp_fast.pyx.
 _ACTIVATION_CODES = {
@@ -55,7 +69,6 @@ _ACTIVATION_CODES = {
     "exp": 5,
 }
 _LOSS_CODES = {"squared_error": 0, "poisson": 1, "log_loss": 2, "binary_log_loss": 3}
-_SOLVER_CODES = {"sgd": 0, "adam": 1}
 
 _HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
 _VALIDATION_KEYS = ("val_loss", "val_score")
@@ -93,7 +106,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions(_SOLVER_STRINGS), Optimizer],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -108,7 +121,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "momentum": [Interval(Real, 0, 1, closed="both"), Schedule],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
@@ -275,7 +288,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._history = {}
         self._opt_state = None
 
-        if self.solver in _STOCHASTIC_SOLVERS:
+        if self._optimizer()._is_stochastic:
             self.loss_curve_ = []
             self._no_improvement_count = 0
             if self.early_stopping:
@@ -287,12 +300,36 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
 
-    def _new_optimizer_state(self, dtype):
-        """Fresh optimizer state, as scikit-learn builds a new optimizer per fit."""
-        n = self._params.shape[0]
-        state = {"lr": float(self.learning_rate_init), "t": 0}
-        state["m"] = np.zeros(n, dtype=dtype)
-        state["v"] = np.zeros(n if self.solver == "adam" else 0, dtype=dtype)
+    def _optimizer(self):
+        """The optimizer object: ``solver`` itself, or the one a string names.
+
+        String solvers read the top-level knobs (scikit-learn's meaning):
+        'sgd' its ``momentum`` and ``nesterovs_momentum``, the Adam family
+        ``beta_1``, ``beta_2`` and ``epsilon``, the others ``epsilon``.
+        """
+        solver = self.solver
+        if isinstance(solver, Optimizer):
+            return solver
+        momentum = 0.0 if isinstance(self.momentum, Schedule) else self.momentum
+        adam_family = dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        factories = {
+            "lbfgs": lambda: LBFGS(),
+            "sgd": lambda: SGD(momentum=momentum, nesterov=self.nesterovs_momentum),
+            "adam": lambda: Adam(**adam_family),
+            "adamw": lambda: AdamW(**adam_family),
+            "nadam": lambda: NAdam(**adam_family),
+            "adamax": lambda: Adamax(**adam_family),
+            "rmsprop": lambda: RMSprop(epsilon=self.epsilon),
+            "adagrad": lambda: Adagrad(epsilon=self.epsilon),
+            "adadelta": lambda: Adadelta(epsilon=self.epsilon),
+        }
+        return factories[solver]()
+
+    def _new_optimizer_state(self):
+        """Fresh optimizer state (scikit-learn builds a new optimizer per fit)."""
+        opt = self._optimizer()
+        state = opt.init_state(self._params)
+        state["lr"] = opt._learning_rate(self.learning_rate_init)
         return state
 
     # ------------------------------------------------------------------
@@ -311,6 +348,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         if isinstance(self.learning_rate, Schedule):
             _check_schedule(self.learning_rate, "learning_rate")
+        if isinstance(self.momentum, Schedule):
+            _check_schedule(self.momentum, "momentum")
+        if isinstance(self.solver, Optimizer):
+            self.solver._validate_params()
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.early_stopping and self.validation_fraction == 0:
@@ -408,7 +449,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         # The kernels parallelise with OpenMP and call BLAS from inside their
         # threads: BLAS must not add threads of its own.
         with blas_single_threaded():
-            if self.solver in _STOCHASTIC_SOLVERS:
+            if self._optimizer()._is_stochastic:
                 self._fit_stochastic(X, y, sample_weight, incremental)
             else:
                 self._fit_lbfgs(X, y, sample_weight)
@@ -547,21 +588,35 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return self.learning_rate == "adaptive" and self.solver == "sgd"
 
     def _epoch_rates(self, batch_sizes):
-        """Learning rate and momentum (SGD) / beta_1 (Adam) of each update."""
+        """Learning rate and momentum (or Adam's beta_1) of each update.
+
+        Schedules are indexed by the global update, epoch and sample counters,
+        so partial_fit and warm_start continue them where they stopped.
+        """
         n_steps = len(batch_sizes)
+        positions = StepPositions.for_epoch(
+            step0=self._n_updates, epoch=self._n_epochs, sample0=self.t_,
+            batch_sizes=batch_sizes,
+        )
         base = self._opt_state["lr"]
         if isinstance(self.learning_rate, Schedule):
-            positions = StepPositions.for_epoch(
-                step0=self._n_updates,
-                epoch=self._n_epochs,
-                sample0=self.t_,
-                batch_sizes=batch_sizes,
-            )
             lr = base * self.learning_rate.values(positions)
         else:
             lr = np.full(n_steps, base)
-        mu = self.momentum if self.solver == "sgd" else self.beta_1
-        return np.ascontiguousarray(lr, dtype=np.float64), np.full(n_steps, float(mu))
+        if isinstance(self.momentum, Schedule):
+            mu = self.momentum.values(positions)
+            upper = 1.0 if isinstance(self._optimizer(), (SGD, RMSprop)) else np.nextafter(1, 0)
+            if not np.all((mu >= 0) & (mu <= upper)):
+                raise ValueError(
+                    "The momentum schedule gave values outside [0, 1] (or beta_1 >= 1 "
+                    f"for {type(self._optimizer()).__name__}): min {mu.min()}, max {mu.max()}."
+                )
+        else:
+            mu = np.full(n_steps, self._optimizer()._momentum())
+        if not np.all(np.isfinite(lr)) or np.any(lr < 0):
+            raise ValueError("The learning-rate schedule gave negative or non-finite rates.")
+        return (np.ascontiguousarray(lr, dtype=np.float64),
+                np.ascontiguousarray(mu, dtype=np.float64))
 
     def _after_epoch_rate(self):
         """scikit-learn's 'invscaling' string: the rate changes at epoch ends."""
@@ -590,9 +645,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return False
 
     def _fit_stochastic(self, X, y, sample_weight, incremental):
-        dtype = self._params.dtype
-        if not incremental or self._opt_state is None:
-            self._opt_state = self._new_optimizer_state(dtype)
+        # String solvers start a new optimizer at each fit, as scikit-learn
+        # does; an optimizer object keeps its state across warm_start refits.
+        if self._opt_state is None or (not incremental and isinstance(self.solver, str)):
+            self._opt_state = self._new_optimizer_state()
 
         if self.early_stopping:
             X_train, y_train, sw_train, val = self._split_validation(X, y, sample_weight)
@@ -608,7 +664,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         dense, csr, is_sparse, Y, sw = self._kernel_inputs(X_train, y_train, sw_train)
         hidden, out, loss_code = self._codes()
         n_threads = _openmp_effective_n_threads()
-        solver_code = _SOLVER_CODES[self.solver]
+        config = self._optimizer()._config()
         history = self._history
         for key in _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ()):
             history.setdefault(key, [])
@@ -622,7 +678,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 lr_steps, mu_steps = self._epoch_rates(batch_sizes)
                 self._run_kernel_epoch(
                     dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
-                    hidden, out, loss_code, solver_code, lr_steps, mu_steps, n_threads,
+                    hidden, out, loss_code, config, lr_steps, mu_steps, n_threads,
                 )
                 self.n_iter_ += 1
                 self.t_ += n_samples
@@ -676,23 +732,22 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _run_kernel_epoch(
         self, dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
-        hidden, out, loss_code, solver_code, lr_steps, mu_steps, n_threads,
+        hidden, out, loss_code, config, lr_steps, mu_steps, n_threads,
     ):
         """One epoch in Cython; on divergence restore the epoch's start and raise."""
         state = self._opt_state
-        backup = (self._params.copy(), state["m"].copy(), state["v"].copy())
+        arrays = ("state_1", "state_2", "state_3", "scalars")
+        backup = [self._params.copy()] + [state[k].copy() for k in arrays]
         loss_sum, n_steps, flag = _mlp_fast.train_epoch(
             dense, *csr, is_sparse, Y, sw,
             np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
-            self._params, state["m"], state["v"], self._layer_units,
-            hidden, out, loss_code, float(self.alpha), solver_code,
-            lr_steps, mu_steps, bool(self.nesterovs_momentum),
-            float(self.beta_2), float(self.epsilon), state["t"], n_threads,
+            self._params, *(state[k] for k in arrays), config, self._layer_units,
+            hidden, out, loss_code, float(self.alpha), lr_steps, mu_steps, n_threads,
         )
         if flag or not np.isfinite(self._params).all():
             self._params[...] = backup[0]
-            state["m"][...] = backup[1]
-            state["v"][...] = backup[2]
+            for k, saved in zip(arrays, backup[1:]):
+                state[k][...] = saved
             where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
             raise _DivergenceError(
                 "Solver produced non-finite loss or parameter weights at epoch %d "
@@ -700,8 +755,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 "contain large values and need to be preprocessed; the model keeps "
                 "its last finite weights." % (self.n_iter_ + 1, where)
             )
-        if solver_code == _SOLVER_CODES["adam"]:
-            state["t"] += n_steps
         self.loss_ = loss_sum / Y.shape[0]
 
     def _update_no_improvement_count(self, val):
@@ -753,7 +806,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def _check_solver(self):
-        if self.solver not in _STOCHASTIC_SOLVERS:
+        if self.solver == "lbfgs" or isinstance(self.solver, LBFGS):
             raise AttributeError(
                 "partial_fit is only available for stochastic"
                 " optimizers. %s is not stochastic." % self.solver
@@ -1356,13 +1409,13 @@ def make_epoch_runner(estimator, X, y):
     lr, mu = est._epoch_rates(np.full(n_steps, batch_size))
     hidden, out, loss_code = est._codes()
     n_threads = _openmp_effective_n_threads()
-    solver_code = _SOLVER_CODES[est.solver]
+    config = est._optimizer()._config()
 
     def run():
         with blas_single_threaded():
             est._run_kernel_epoch(
             dense, csr, is_sparse, Y, sw, idx, batch_size,
-                hidden, out, loss_code, solver_code, lr, mu, n_threads,
+                hidden, out, loss_code, config, lr, mu, n_threads,
             )
         return est.loss_
 

@@ -202,13 +202,27 @@ def test_read_only_memmap_input(tmp_path, Est):
     np.testing.assert_array_equal(a.predict(Xm), b.predict(X))
 
 
-def test_kernel_rejects_mismatched_step_arrays():
+def test_kernel_rejects_mismatched_arrays():
+    from sklr.optimizers import SGD
+
     rng = np.random.RandomState(0)
     units = np.array([3, 4, 2], dtype=np.intp)
     params = _network(rng, list(units), np.float64)
     X, Y = _data(rng, 10, list(units), "log_loss", np.float64)
-    args = (X, np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), False, Y, np.empty(0),
-            np.arange(10, dtype=np.intp), 5, params, np.zeros_like(params), np.zeros_like(params),
-            units, 3, 4, 2, 0.0, 1)
+    state = SGD().init_state(params)
+
+    def run(lr, mu, state_1=state["state_1"], scalars=state["scalars"]):
+        return _mlp_fast.train_epoch(
+            X, np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), False, Y, np.empty(0),
+            np.arange(10, dtype=np.intp), 5, params, state_1, state["state_2"],
+            state["state_3"], scalars, SGD()._config(), units, 3, 4, 2, 0.0, lr, mu, 1)
+
     with pytest.raises(ValueError, match="one value per minibatch"):
-        _mlp_fast.train_epoch(*args, np.full(1, 0.1), np.full(1, 0.9), False, 0.999, 1e-8, 0, 1)
+        run(np.full(1, 0.1), np.full(1, 0.9))
+    with pytest.raises(ValueError, match="state_1"):
+        run(np.full(2, 0.1), np.full(2, 0.9), state_1=np.zeros(3))
+    with pytest.raises(ValueError, match="scalars"):
+        run(np.full(2, 0.1), np.full(2, 0.9), scalars=np.zeros(5))
+    loss_sum, n_steps, flag = run(np.full(2, 0.1), np.full(2, 0.9))
+    assert (n_steps, flag) == (2, 0) and np.isfinite(loss_sum)
+    assert state["scalars"][0] == 2  # the update counter advanced

@@ -1,0 +1,641 @@
+"""Optimizers: searchable parameter objects over one family of fused kernels.
+
+Pass one as an estimator's ``solver``; its own hyperparameters then win over
+the estimator's top-level ``momentum``, ``nesterovs_momentum``, ``beta_1``,
+``beta_2`` and ``epsilon`` (a momentum *schedule* given as the estimator's
+``momentum`` still drives the per-update momentum, or ``beta_1`` for the Adam
+family). An optimizer object holds configuration only: the state (velocities,
+moments, step count) lives in the fitted estimator, or in the dict returned
+by :meth:`Optimizer.init_state` for the functional API::
+
+    state = opt.init_state(params)
+    opt.step(params, grad, state, learning_rate=0.01)   # params updated in place
+
+Conventions differ between frameworks; each class states its update
+equations and which framework each ``convention`` reproduces exactly (to
+rounding). In the equations :math:`g` is the gradient, :math:`\\eta` the
+learning rate of the update and :math:`t` the 1-based update count.
+"""
+
+from numbers import Real
+
+import numpy as np
+
+from sklr import _mlp_fast
+from sklr._compat import Interval, StrOptions
+from sklr._openmp_helpers import _openmp_effective_n_threads
+from sklr._param_object import ParamObject
+
+__all__ = [
+    "LBFGS",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RMSprop",
+]
+
+# Rule codes of _optim.pxd.
+_MODES = {"sgd": 1, "adam": 2, "adagrad": 3, "adadelta": 4, "rmsprop": 5, "nadam": 6, "adamax": 7}
+_CONVENTIONS = {"sklearn": 0, "keras": 0, "pytorch": 1}
+_CONVENTION = [StrOptions({"sklearn", "keras", "pytorch"})]
+_UNIT_INTERVAL = [Interval(Real, 0, 1, closed="left")]
+_POSITIVE = [Interval(Real, 0, None, closed="neither")]
+_NON_NEGATIVE = [Interval(Real, 0, None, closed="left")]
+_OPTIONAL_RATE = [Interval(Real, 0, None, closed="neither"), None]
+
+
+class Optimizer(ParamObject):
+    """Base class of sklr's optimizers (configuration only, no state).
+
+    Subclasses set ``_rule``, declare ``_parameter_constraints`` and say which
+    state arrays they need (``_state_arrays``); the update itself is the
+    shared Cython kernel.
+    """
+
+    _rule = None
+    _is_stochastic = True
+
+    def _fields(self):
+        """Config fields for the kernel, by name (CONFIG_FIELDS of _mlp_fast)."""
+        return {}
+
+    def _config(self):
+        """The float64 config array the kernels read."""
+        self._validate_params()
+        values = {"mode": _MODES[self._rule], **self._fields()}
+        unknown = set(values) - set(_mlp_fast.CONFIG_FIELDS)
+        if unknown:  # pragma: no cover - a programming error
+            raise RuntimeError(f"unknown config fields {sorted(unknown)}")
+        return np.array(
+            [float(values.get(name, 0.0)) for name in _mlp_fast.CONFIG_FIELDS],
+            dtype=np.float64,
+        )
+
+    def _state_arrays(self):
+        """Which of the three state arrays the rule uses, and their start value."""
+        return (0.0, None, None)
+
+    def _momentum(self):
+        """Momentum (or beta_1) of every update unless a schedule overrides it."""
+        return 0.0
+
+    def _learning_rate(self, learning_rate_init):
+        """The scale of the rate: this object's ``learning_rate`` or the estimator's."""
+        own = getattr(self, "learning_rate", None)
+        return float(learning_rate_init if own is None else own)
+
+    def init_state(self, params):
+        """A fresh optimizer state for a 1-D float32 or float64 parameter array.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The parameters the state will update (only its size and dtype
+            are read).
+
+        Returns
+        -------
+        state : dict
+            ``'state_1'``, ``'state_2'``, ``'state_3'`` (arrays of
+            ``params``' dtype, empty when the rule does not use them) and
+            ``'scalars'`` (float64: update count and NAdam's momentum
+            product).
+        """
+        self._validate_params()
+        params = np.asarray(params)
+        if params.ndim != 1 or params.dtype not in (np.float32, np.float64):
+            raise ValueError("params must be a 1-D float32 or float64 array.")
+        state = {}
+        for i, start in enumerate(self._state_arrays(), start=1):
+            if start is None:
+                state[f"state_{i}"] = np.empty(0, dtype=params.dtype)
+            else:
+                state[f"state_{i}"] = np.full(params.shape[0], start, dtype=params.dtype)
+        state["scalars"] = np.array([0.0, 1.0])
+        return state
+
+    def step(self, params, grad, state, learning_rate, momentum=None, n_threads=None):
+        """Apply one update to ``params`` in place (the kernel ``fit`` uses).
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            C-contiguous, writeable float32 or float64 parameters.
+        grad : ndarray of shape (n_params,)
+            Gradient, same dtype.
+        state : dict
+            From :meth:`init_state`; updated in place.
+        learning_rate : float
+            Absolute learning rate of this update.
+        momentum : float, default=None
+            Overrides the momentum (SGD, RMSprop) or ``beta_1`` (Adam family)
+            for this update.
+        n_threads : int, default=None
+            OpenMP threads; None uses the allowed maximum.
+
+        Returns
+        -------
+        params : ndarray
+            The same array, updated.
+        """
+        if not (isinstance(params, np.ndarray) and params.flags.c_contiguous
+                and params.flags.writeable):
+            raise ValueError("params must be a writeable C-contiguous ndarray.")
+        grad = np.ascontiguousarray(grad, dtype=params.dtype)
+        mu = self._momentum() if momentum is None else float(momentum)
+        _mlp_fast.apply_update(
+            params, grad, state["state_1"], state["state_2"], state["state_3"],
+            state["scalars"], self._config(), float(learning_rate), mu,
+            _openmp_effective_n_threads(n_threads),
+        )
+        return params
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with (Nesterov) momentum.
+
+    ``convention='sklearn'`` (scikit-learn, Keras) keeps a velocity:
+
+    .. math::
+
+        v \leftarrow \mu v - \eta g, \qquad
+        p \leftarrow p + v \quad (\text{Nesterov: } p \leftarrow p + \mu v - \eta g)
+
+    ``convention='pytorch'`` keeps a gradient buffer scaled by the current
+    rate (``torch.optim.SGD``):
+
+    .. math::
+
+        b \leftarrow \mu b + (1 - d) g \;(b = g \text{ at the first step}), \qquad
+        p \leftarrow p - \eta b \quad (\text{Nesterov: } p \leftarrow p - \eta (g + \mu b))
+
+    The two agree while the rate is constant and differ when it changes.
+
+    Parameters
+    ----------
+    momentum : float, default=0.9
+        :math:`\mu`, in [0, 1].
+    nesterov : bool, default=True
+        Nesterov's momentum (scikit-learn's ``nesterovs_momentum`` default).
+    dampening : float, default=0.0
+        :math:`d`, PyTorch convention only.
+    convention : {'sklearn', 'keras', 'pytorch'}, default='sklearn'
+        'keras' is the same as 'sklearn'.
+    learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.optimizers import SGD
+    >>> opt = SGD(momentum=0.5, nesterov=False)
+    >>> p = np.array([1.0, -1.0]); state = opt.init_state(p)
+    >>> for _ in range(2):
+    ...     _ = opt.step(p, np.array([1.0, 2.0]), state, learning_rate=0.1)
+    >>> p
+    array([ 0.75, -1.5 ])
+    """
+
+    _rule = "sgd"
+    _parameter_constraints: dict = {
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterov": ["boolean"],
+        "dampening": [Interval(Real, 0, 1, closed="both")],
+        "convention": _CONVENTION,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, momentum=0.9, nesterov=True, dampening=0.0, convention="sklearn",
+                 learning_rate=None):
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.dampening = dampening
+        self.convention = convention
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {
+            "convention": _CONVENTIONS[self.convention],
+            "nesterov": bool(self.nesterov),
+            "dampening": self.dampening,
+        }
+
+    def _momentum(self):
+        return float(self.momentum)
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma and Ba), optionally AMSGrad.
+
+    .. math::
+
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2
+
+    ``convention='sklearn'`` (scikit-learn, Keras) folds the bias corrections
+    into the step size and adds :math:`\epsilon` to the uncorrected root:
+
+    .. math::
+
+        p \leftarrow p - \eta \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t}
+        \frac{m}{\sqrt{v} + \epsilon}
+
+    ``convention='pytorch'`` (``torch.optim.Adam``) adds it after correction:
+
+    .. math::
+
+        p \leftarrow p - \frac{\eta}{1 - \beta_1^t}
+        \frac{m}{\sqrt{v} / \sqrt{1 - \beta_2^t} + \epsilon}
+
+    With ``amsgrad=True`` :math:`v` in the denominator is replaced by its
+    running maximum (Keras and PyTorch ``amsgrad``).
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        In [0, 1); a momentum schedule given to the estimator overrides it.
+    beta_2 : float, default=0.999
+        In [0, 1).
+    epsilon : float, default=1e-8
+        > 0.
+    amsgrad : bool, default=False
+    convention : {'sklearn', 'keras', 'pytorch'}, default='sklearn'
+    learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``.
+    """
+
+    _rule = "adam"
+    _parameter_constraints: dict = {
+        "beta_1": _UNIT_INTERVAL,
+        "beta_2": _UNIT_INTERVAL,
+        "epsilon": _POSITIVE,
+        "amsgrad": ["boolean"],
+        "convention": _CONVENTION,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False,
+                 convention="sklearn", learning_rate=None):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.convention = convention
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {
+            "convention": _CONVENTIONS[self.convention],
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": bool(self.amsgrad),
+            "weight_decay": getattr(self, "weight_decay", 0.0),
+        }
+
+    def _state_arrays(self):
+        return (0.0, 0.0, 0.0 if self.amsgrad else None)
+
+    def _momentum(self):
+        return float(self.beta_1)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter).
+
+    Before each Adam step (see :class:`Adam` for both conventions):
+
+    .. math::
+
+        p \leftarrow p \, (1 - \eta \lambda)
+
+    as ``torch.optim.AdamW`` and Keras ``AdamW`` (which writes
+    :math:`p - \eta \lambda p`, equal up to rounding). The estimator's
+    ``alpha`` (L2 in the gradient) still applies; set ``alpha=0`` for pure
+    AdamW.
+
+    Parameters
+    ----------
+    weight_decay : float, default=0.01
+        :math:`\lambda`, >= 0.
+    beta_1, beta_2, epsilon, amsgrad, convention, learning_rate
+        As :class:`Adam`.
+    """
+
+    _parameter_constraints: dict = {
+        **Adam._parameter_constraints,
+        "weight_decay": _NON_NEGATIVE,
+    }
+
+    def __init__(self, weight_decay=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 amsgrad=False, convention="sklearn", learning_rate=None):
+        super().__init__(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+                         convention=convention, learning_rate=learning_rate)
+        self.weight_decay = weight_decay
+
+
+class NAdam(Optimizer):
+    r"""Adam with Nesterov momentum (Dozat), with the momentum-decay schedule.
+
+    .. math::
+
+        \mu_t = \beta_1 (1 - \tfrac12 \, 0.96^{t \psi}), \qquad
+        \Pi_t = \prod_{i \le t} \mu_i, \qquad
+        \hat v = v / (1 - \beta_2^t)
+
+    .. math::
+
+        p \leftarrow p - \eta \Big( \frac{1 - \mu_t}{1 - \Pi_t} g
+        + \frac{\mu_{t+1}}{1 - \Pi_t \mu_{t+1}} m \Big) \Big/ (\sqrt{\hat v} + \epsilon)
+
+    with :math:`m, v` as in Adam. ``convention='pytorch'`` applies the two
+    terms as two updates (``torch.optim.NAdam``); ``'keras'`` forms
+    :math:`\hat m` first (Keras ``Nadam``). :math:`\psi` is
+    ``momentum_decay``.
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+    beta_2 : float, default=0.999
+    epsilon : float, default=1e-8
+    momentum_decay : float, default=0.004
+        :math:`\psi` (PyTorch's default; Keras fixes 0.004).
+    convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
+        'sklearn' means 'keras'.
+    learning_rate : float, default=None
+    """
+
+    _rule = "nadam"
+    _parameter_constraints: dict = {
+        "beta_1": _UNIT_INTERVAL,
+        "beta_2": _UNIT_INTERVAL,
+        "epsilon": _POSITIVE,
+        "momentum_decay": _NON_NEGATIVE,
+        "convention": _CONVENTION,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum_decay=0.004,
+                 convention="pytorch", learning_rate=None):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.momentum_decay = momentum_decay
+        self.convention = convention
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {
+            "convention": _CONVENTIONS[self.convention],
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "momentum_decay": self.momentum_decay,
+        }
+
+    def _state_arrays(self):
+        return (0.0, 0.0, None)
+
+    def _momentum(self):
+        return float(self.beta_1)
+
+
+class Adamax(Optimizer):
+    r"""Adamax, Adam under the infinity norm.
+
+    .. math::
+
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        p \leftarrow p - \frac{\eta}{1 - \beta_1^t} \frac{m}{u}
+
+    with ``convention='pytorch'``: :math:`u \leftarrow \max(\beta_2 u, |g| + \epsilon)`
+    (``torch.optim.Adamax``); ``'keras'``: :math:`u \leftarrow \max(\beta_2 u, |g|)`
+    and the denominator :math:`u + \epsilon` (Keras ``Adamax``).
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+    beta_2 : float, default=0.999
+    epsilon : float, default=1e-8
+    convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
+    learning_rate : float, default=None
+    """
+
+    _rule = "adamax"
+    _parameter_constraints: dict = {
+        "beta_1": _UNIT_INTERVAL,
+        "beta_2": _UNIT_INTERVAL,
+        "epsilon": _POSITIVE,
+        "convention": _CONVENTION,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, convention="pytorch",
+                 learning_rate=None):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.convention = convention
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {
+            "convention": _CONVENTIONS[self.convention],
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
+
+    def _state_arrays(self):
+        return (0.0, 0.0, None)
+
+    def _momentum(self):
+        return float(self.beta_1)
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al.): per-parameter rates from accumulated squares.
+
+    .. math::
+
+        s \leftarrow s + g^2
+
+    ``convention='pytorch'`` (``torch.optim.Adagrad``, with ``lr_decay``):
+
+    .. math::
+
+        p \leftarrow p - \frac{\eta}{1 + (t - 1) \delta} \frac{g}{\sqrt{s} + \epsilon}
+
+    ``convention='keras'`` (Keras ``Adagrad``): :math:`p \leftarrow p - \eta g / \sqrt{s + \epsilon}`
+    (no rate decay; Keras starts the accumulator at 0.1, PyTorch at 0).
+
+    Parameters
+    ----------
+    epsilon : float, default=1e-10
+    initial_accumulator_value : float, default=0.0
+    lr_decay : float, default=0.0
+        :math:`\delta`, PyTorch convention.
+    convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
+    learning_rate : float, default=None
+    """
+
+    _rule = "adagrad"
+    _parameter_constraints: dict = {
+        "epsilon": _POSITIVE,
+        "initial_accumulator_value": _NON_NEGATIVE,
+        "lr_decay": _NON_NEGATIVE,
+        "convention": _CONVENTION,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, epsilon=1e-10, initial_accumulator_value=0.0, lr_decay=0.0,
+                 convention="pytorch", learning_rate=None):
+        self.epsilon = epsilon
+        self.initial_accumulator_value = initial_accumulator_value
+        self.lr_decay = lr_decay
+        self.convention = convention
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {
+            "convention": _CONVENTIONS[self.convention],
+            "epsilon": self.epsilon,
+            "lr_decay": self.lr_decay if self.convention == "pytorch" else 0.0,
+        }
+
+    def _state_arrays(self):
+        return (float(self.initial_accumulator_value), None, None)
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta (Zeiler): rates from running averages of squared gradients and steps.
+
+    .. math::
+
+        v \leftarrow \rho v + (1 - \rho) g^2, \quad
+        \Delta = \frac{\sqrt{u + \epsilon}}{\sqrt{v + \epsilon}} g, \quad
+        u \leftarrow \rho u + (1 - \rho) \Delta^2, \quad
+        p \leftarrow p - \eta \Delta
+
+    the same in PyTorch, Keras and H2O's ADADELTA (``adaptive_rate=True``,
+    there with ``rho=0.99, epsilon=1e-8``). The paper and H2O use
+    :math:`\eta = 1`, so ``learning_rate`` defaults to 1.0 and the
+    estimator's ``learning_rate_init`` is not used (schedules still multiply
+    it; Keras' default is 0.001).
+
+    Parameters
+    ----------
+    rho : float, default=0.9
+    epsilon : float, default=1e-6
+        PyTorch's defaults.
+    learning_rate : float, default=1.0
+    """
+
+    _rule = "adadelta"
+    _parameter_constraints: dict = {
+        "rho": _UNIT_INTERVAL,
+        "epsilon": _POSITIVE,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, rho=0.9, epsilon=1e-6, learning_rate=1.0):
+        self.rho = rho
+        self.epsilon = epsilon
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {"beta_2": self.rho, "epsilon": self.epsilon}
+
+    def _state_arrays(self):
+        return (0.0, 0.0, None)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton), optionally centered and with momentum.
+
+    .. math::
+
+        v \leftarrow \rho v + (1 - \rho) g^2, \qquad
+        \bar g \leftarrow \rho \bar g + (1 - \rho) g \;(\text{centered}), \qquad
+        s = v - \bar g^2 \;(\text{centered}) \text{ or } v
+
+    ``convention='pytorch'`` (``torch.optim.RMSprop``):
+    :math:`d = \sqrt{s} + \epsilon`; without momentum
+    :math:`p \leftarrow p - \eta g / d`, with it
+    :math:`b \leftarrow \mu b + g / d,\; p \leftarrow p - \eta b`.
+    ``convention='keras'``: :math:`d = \sqrt{s + \epsilon}` and
+    :math:`b \leftarrow \mu b + \eta g / d,\; p \leftarrow p - b` (the two
+    momentum forms differ when the rate changes). Keras' defaults are
+    ``rho=0.9, epsilon=1e-7``.
+
+    Parameters
+    ----------
+    rho : float, default=0.99
+        PyTorch's ``alpha``.
+    epsilon : float, default=1e-8
+    momentum : float, default=0.0
+    centered : bool, default=False
+    convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
+    learning_rate : float, default=None
+    """
+
+    _rule = "rmsprop"
+    _parameter_constraints: dict = {
+        "rho": _UNIT_INTERVAL,
+        "epsilon": _POSITIVE,
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "centered": ["boolean"],
+        "convention": _CONVENTION,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, rho=0.99, epsilon=1e-8, momentum=0.0, centered=False,
+                 convention="pytorch", learning_rate=None):
+        self.rho = rho
+        self.epsilon = epsilon
+        self.momentum = momentum
+        self.centered = centered
+        self.convention = convention
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {
+            "convention": _CONVENTIONS[self.convention],
+            "beta_2": self.rho,
+            "epsilon": self.epsilon,
+            "centered": bool(self.centered),
+        }
+
+    def _state_arrays(self):
+        return (0.0, 0.0, 0.0 if self.centered else None)
+
+    def _momentum(self):
+        return float(self.momentum)
+
+
+class LBFGS(Optimizer):
+    """scikit-learn's 'lbfgs' solver as an object (L-BFGS-B through scipy).
+
+    Full-batch quasi-Newton on the loss and gradient computed by sklr's
+    kernels; the estimator's ``max_iter``, ``max_fun`` and ``tol`` control
+    it, and learning-rate and momentum parameters do not apply.
+    """
+
+    _rule = None
+    _is_stochastic = False
+    _parameter_constraints: dict = {}
+
+    def __init__(self):
+        pass
+
+    def _config(self):
+        raise TypeError("LBFGS is not a stochastic optimizer: it has no update rule.")
+
+    def init_state(self, params):
+        raise TypeError("LBFGS is not a stochastic optimizer: it has no step state.")
+
+    def step(self, *args, **kwargs):
+        raise TypeError("LBFGS is not a stochastic optimizer: use the estimator's fit.")
+
