@@ -305,7 +305,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         String solvers read the top-level knobs (scikit-learn's meaning):
         'sgd' its ``momentum`` and ``nesterovs_momentum``, the Adam family
-        ``beta_1``, ``beta_2`` and ``epsilon``, the others ``epsilon``.
+        ('adam', 'adamw', 'nadam', 'adamax') ``beta_1``, ``beta_2`` and
+        ``epsilon``; 'rmsprop', 'adagrad' and 'adadelta' use their classes'
+        defaults (pass an object to change them).
         """
         solver = self.solver
         if isinstance(solver, Optimizer):
@@ -319,9 +321,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             "adamw": lambda: AdamW(**adam_family),
             "nadam": lambda: NAdam(**adam_family),
             "adamax": lambda: Adamax(**adam_family),
-            "rmsprop": lambda: RMSprop(epsilon=self.epsilon),
-            "adagrad": lambda: Adagrad(epsilon=self.epsilon),
-            "adadelta": lambda: Adadelta(epsilon=self.epsilon),
+            "rmsprop": lambda: RMSprop(),
+            "adagrad": lambda: Adagrad(),
+            "adadelta": lambda: Adadelta(),
         }
         return factories[solver]()
 
