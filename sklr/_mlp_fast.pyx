@@ -24,7 +24,7 @@
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport exp, log, sqrt, tanh, pow, isfinite
+from libc.math cimport exp, log, sqrt, tanh, pow, isfinite, fabs
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
@@ -32,7 +32,8 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 from sklr._optim cimport intp_t
 from sklr._openmp_helpers cimport SKLR_OPENMP_ENABLED
 from sklr._optim cimport (
-    CFG_SIZE, SC_MU_PRODUCT, SC_SIZE, SC_T, UPDATE_GRAD, Update, _apply_update,
+    CFG_SIZE, SC_MU_PRODUCT, SC_SIZE, SC_T, UPDATE_ADAGRAD, UPDATE_ADAM, UPDATE_ADAMAX,
+    UPDATE_GRAD, Update, _apply_update,
     _read_config, _step_scalars,
 )
 
@@ -83,6 +84,13 @@ cdef struct Net:
     int loss
     double alpha
     int n_threads
+    # Regularisation beyond L2 (REG_* fields of the reg array):
+    double l1                # L1 strength, scaled like alpha (divided by sw_sum)
+    double max_norm          # max L2 norm of each unit's incoming weights, 0 = off
+    double layer_lr_decay    # layer k's rate x layer_lr_decay ** k
+    const double* dropout    # dropout rate of layer i's output (i = 0: the input)
+    bint has_dropout
+    unsigned long long seed  # of the current batch's dropout masks
 
 
 cdef struct Sparse:
@@ -92,6 +100,39 @@ cdef struct Sparse:
     const intp_t* indices
     const intp_t* indptr
     const intp_t* rows
+    # Input dropout applied on the fly (sparse input is never copied).
+    double input_dropout
+    unsigned long long seed
+
+
+# Fields of the reg array (Python builds it in _multilayer_perceptron.py).
+cdef enum:
+    REG_L1 = 0
+    REG_MAX_NORM = 1
+    REG_LAYER_LR_DECAY = 2
+    REG_DROPOUT = 3          # then one rate per layer output: input, hidden...
+
+
+# ---------------------------------------------------------------------------
+# Dropout masks: a counter-based hash of (batch seed, layer, row, unit), so a
+# mask does not depend on how rows are split across threads and the backward
+# pass can recompute it instead of storing it.
+# ---------------------------------------------------------------------------
+
+cdef inline unsigned long long _mix(unsigned long long z) noexcept nogil:
+    """splitmix64's finaliser."""
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL
+    return z ^ (z >> 31)
+
+
+cdef inline bint _kept(unsigned long long seed, intp_t layer, intp_t row, intp_t unit,
+                       double rate) noexcept nogil:
+    """True when unit ``unit`` of ``row`` at ``layer`` survives dropout."""
+    cdef unsigned long long key = (<unsigned long long> layer * 0x100000001b3ULL
+                                   + <unsigned long long> row) * 0x9e3779b97f4a7c15ULL
+    key = _mix(seed ^ _mix(key + <unsigned long long> unit))
+    return (key >> 11) * (1.0 / 9007199254740992.0) >= rate
 
 
 # ---------------------------------------------------------------------------
@@ -232,12 +273,50 @@ cdef void _activation_derivative(const floating* a, floating* delta, intp_t size
             delta[i] = delta[i] * (1 - a[i])
 
 
+cdef void _dropout_forward(floating* a, intp_t n, intp_t m, double rate,
+                           unsigned long long seed, intp_t layer, intp_t r0) noexcept nogil:
+    """Inverted dropout in place: a *= mask / (1 - rate) for rows r0 .. r0 + n."""
+    cdef intp_t r, j
+    cdef floating scale = 1.0 / (1.0 - rate)
+    for r in range(n):
+        for j in range(m):
+            if _kept(seed, layer, r0 + r, j, rate):
+                a[r * m + j] = a[r * m + j] * scale
+            else:
+                a[r * m + j] = 0
+
+
+cdef void _dropout_derivative(const floating* a, floating* delta, intp_t n, intp_t m,
+                              int act, double rate, unsigned long long seed,
+                              intp_t layer, intp_t r0) noexcept nogil:
+    """delta *= f'(z) * mask / (1 - rate), from the post-dropout activation a."""
+    cdef intp_t r, j, k
+    cdef floating keep = 1.0 - rate, scale = 1.0 / (1.0 - rate), ap
+    for r in range(n):
+        for j in range(m):
+            k = r * m + j
+            if not _kept(seed, layer, r0 + r, j, rate):
+                delta[k] = 0
+                continue
+            ap = a[k] * keep                     # the activation before dropout
+            if act == ACT_RELU:
+                if ap == 0:
+                    delta[k] = 0
+            elif act == ACT_TANH:
+                delta[k] = delta[k] * (1 - ap * ap)
+            elif act == ACT_LOGISTIC:
+                delta[k] = delta[k] * ap
+                delta[k] = delta[k] * (1 - ap)
+            delta[k] = delta[k] * scale
+
+
 cdef void _sparse_matmul(Sparse* sp, intp_t r0, const floating* w, floating* z,
                          intp_t n, intp_t m) noexcept nogil:
     """z (n x m) = X[rows[r0:r0 + n]] @ w for CSR X."""
     cdef intp_t r, row, p, j, col
     cdef floating v
     cdef const floating* data = <const floating*> sp.data
+    cdef floating scale = 1.0 / (1.0 - sp.input_dropout)
     for r in range(n * m):
         z[r] = 0
     for r in range(n):
@@ -245,6 +324,8 @@ cdef void _sparse_matmul(Sparse* sp, intp_t r0, const floating* w, floating* z,
         for p in range(sp.indptr[row], sp.indptr[row + 1]):
             col = sp.indices[p]
             v = data[p]
+            if sp.input_dropout > 0:
+                v = v * scale if _kept(sp.seed, 0, r0 + r, col, sp.input_dropout) else 0
             for j in range(m):
                 z[r * m + j] += v * w[col * m + j]
 
@@ -255,6 +336,7 @@ cdef void _sparse_matmul_tn(Sparse* sp, intp_t r0, const floating* d, floating* 
     cdef intp_t r, row, p, j, col
     cdef floating v
     cdef const floating* data = <const floating*> sp.data
+    cdef floating scale = 1.0 / (1.0 - sp.input_dropout)
     for r in range(k * m):
         g[r] = 0
     for r in range(n):
@@ -262,6 +344,8 @@ cdef void _sparse_matmul_tn(Sparse* sp, intp_t r0, const floating* d, floating* 
         for p in range(sp.indptr[row], sp.indptr[row + 1]):
             col = sp.indices[p]
             v = data[p]
+            if sp.input_dropout > 0:
+                v = v * scale if _kept(sp.seed, 0, r0 + r, col, sp.input_dropout) else 0
             for j in range(m):
                 g[col * m + j] += v * d[r * m + j]
 
@@ -352,6 +436,8 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
             for j in range(fan_out):
                 z[r * fan_out + j] = z[r * fan_out + j] + b[j]
         _activate(z, nr, fan_out, net.out_act if i == L - 1 else net.hidden_act)
+        if i < L - 1 and net.has_dropout and net.dropout[i + 1] > 0:
+            _dropout_forward(z, nr, fan_out, net.dropout[i + 1], net.seed, i + 1, r0)
 
     z = acts + net.act_off[L] * nr
     data_loss = _output_loss(z, y_in, sw_in, nr, units[L], net.loss)
@@ -387,9 +473,14 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
         if i > 0:
             # delta_prev = delta @ W.T, times the hidden activation's derivative.
             _matmul_nt(d, w, deltas + net.act_off[i] * nr, nr, fan_in, fan_out, gemm_threads)
-            _activation_derivative(acts + net.act_off[i] * nr,
-                                   deltas + net.act_off[i] * nr,
-                                   nr * fan_in, net.hidden_act)
+            if net.has_dropout and net.dropout[i] > 0:
+                _dropout_derivative(acts + net.act_off[i] * nr,
+                                    deltas + net.act_off[i] * nr, nr, fan_in,
+                                    net.hidden_act, net.dropout[i], net.seed, i, r0)
+            else:
+                _activation_derivative(acts + net.act_off[i] * nr,
+                                       deltas + net.act_off[i] * nr,
+                                       nr * fan_in, net.hidden_act)
     return data_loss
 
 
@@ -407,32 +498,97 @@ cdef inline double _sum_squares(const floating* w, intp_t n) noexcept nogil:
     return (s0 + s1) + (s2 + s3)
 
 
-cdef void _finish_range(intp_t j0, intp_t j1, intp_t n_coef, intp_t n_parts,
+cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
                         intp_t n_params, floating* p, floating* g, floating* out,
                         floating* s1, floating* s2, floating* s3, Update* u,
-                        floating alpha, floating sw_sum) noexcept nogil:
+                        floating sw_sum) noexcept nogil:
     """Finish the gradient of parameters j0 .. j1 and apply the update.
 
-    Sums the per-thread partial gradients into ``g``, adds the L2 term to the
-    weights, divides by the weight sum, then writes the gradient to ``out``
-    (L-BFGS) or applies the optimizer (``_optim.pxd``).  Plain loops over
-    contiguous memory, so that the compiler vectorises them.
+    Sums the per-thread partial gradients into ``g``, adds the L2 (and L1)
+    terms to the weights, divides by the weight sum, then writes the gradient
+    to ``out`` (L-BFGS) or applies the optimizer (``_optim.pxd``), per layer
+    when layer rates differ.  Plain loops over contiguous memory, so that the
+    compiler vectorises them.
     """
-    cdef intp_t j, t
+    cdef intp_t j, t, i, lo, hi, b0, b1, part
+    cdef intp_t n_coef = net.int_off[0]
     cdef intp_t jc = min(j1, n_coef)
     cdef intp_t ji = max(j0, n_coef)
+    cdef floating alpha = net.alpha, l1 = net.l1
+    cdef double factor
+    cdef Update v
     for t in range(1, n_parts):
         for j in range(j0, j1):
             g[j] = g[j] + g[t * n_params + j]
-    for j in range(j0, jc):
-        g[j] = (g[j] + alpha * p[j]) / sw_sum
+    if net.l1 > 0:
+        for j in range(j0, jc):
+            if p[j] > 0:
+                g[j] = (g[j] + alpha * p[j] + l1) / sw_sum
+            elif p[j] < 0:
+                g[j] = (g[j] + alpha * p[j] - l1) / sw_sum
+            else:
+                g[j] = (g[j] + alpha * p[j]) / sw_sum
+    else:
+        for j in range(j0, jc):
+            g[j] = (g[j] + alpha * p[j]) / sw_sum
     for j in range(ji, j1):
         g[j] = g[j] / sw_sum
     if u.mode == UPDATE_GRAD:
         for j in range(j0, j1):
             out[j] = g[j]
-    else:
+    elif net.layer_lr_decay == 1.0:
         _apply_update(j0, j1, p, g, s1, s2, s3, u)
+    else:
+        # Layer i (its weights and its intercepts) at rate x decay ** i.
+        for i in range(net.n_layers - 1):
+            factor = pow(net.layer_lr_decay, <double> i)
+            v = u[0]
+            v.lr = u.lr * factor
+            if u.mode == UPDATE_ADAM or u.mode == UPDATE_ADAGRAD or u.mode == UPDATE_ADAMAX:
+                v.c1 = u.c1 * factor          # their step sizes scale with the rate
+            for part in range(2):
+                if part == 0:
+                    b0 = net.coef_off[i]
+                    b1 = b0 + net.units[i] * net.units[i + 1]
+                else:
+                    b0 = net.int_off[i]
+                    b1 = b0 + net.units[i + 1]
+                lo = max(j0, b0)
+                hi = min(j1, b1)
+                if hi > lo:
+                    _apply_update(lo, hi, p, g, s1, s2, s3, &v)
+
+
+cdef void _apply_max_norm(Net* net, floating* params) noexcept nogil:
+    """Rescale each unit's incoming weights to an L2 norm of at most max_norm (H2O max_w2)."""
+    cdef intp_t i, r, j, fan_in, fan_out
+    cdef floating* w
+    cdef double* scale
+    cdef double limit = net.max_norm * net.max_norm
+    for i in range(net.n_layers - 1):
+        fan_in = net.units[i]
+        fan_out = net.units[i + 1]
+        w = params + net.coef_off[i]
+        scale = <double*> malloc(fan_out * sizeof(double))
+        for j in range(fan_out):
+            scale[j] = 0
+        for r in range(fan_in):
+            for j in range(fan_out):
+                scale[j] += <double> w[r * fan_out + j] * w[r * fan_out + j]
+        for j in range(fan_out):
+            scale[j] = net.max_norm / sqrt(scale[j]) if scale[j] > limit else 1.0
+        for r in range(fan_in):
+            for j in range(fan_out):
+                w[r * fan_out + j] = <floating> (w[r * fan_out + j] * scale[j])
+        free(scale)
+
+
+cdef inline double _sum_abs(const floating* w, intp_t n) noexcept nogil:
+    cdef intp_t j
+    cdef double s = 0.0
+    for j in range(n):
+        s += fabs(w[j])
+    return s
 
 
 cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
@@ -454,10 +610,10 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     cdef intp_t n_params = net.int_off[L - 1] + net.units[L]
     cdef intp_t n_coef = net.int_off[0]
     cdef intp_t t, r0, nr, j, j0, j1
-    cdef double data_loss = 0.0, sq = 0.0, sw_sum = 0.0, loss
+    cdef double data_loss = 0.0, sq = 0.0, sabs = 0.0, sw_sum = 0.0, loss
     cdef int nt_update = net.n_threads if n_params >= PAR_MIN_SIZE else 1
     cdef intp_t n_blocks
-    cdef floating alpha = net.alpha, fsw_sum
+    cdef floating fsw_sum
 
     if swb == NULL:
         sw_sum = nb
@@ -473,6 +629,8 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
                                            acts, deltas,
                                            _gemm_threads(net.n_threads, nb, n_params))
         sq = _sum_squares(params, n_coef)
+        if net.l1 > 0:
+            sabs = _sum_abs(params, n_coef)
     else:
         for t in prange(n_parts, num_threads=n_parts, schedule='static', chunksize=1):
             r0 = t * chunk
@@ -487,21 +645,26 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             j0 = t * n_coef // n_parts
             j1 = (t + 1) * n_coef // n_parts
             sq += _sum_squares(params + j0, j1 - j0)
+            if net.l1 > 0:
+                sabs += _sum_abs(params + j0, j1 - j0)
 
     loss = data_loss / sw_sum
     if net.loss == LOSS_SQUARED:
         loss = 0.5 * loss / net.units[L]
     loss += (0.5 * net.alpha) * sq / sw_sum
+    if net.l1 > 0:
+        loss += net.l1 * sabs / sw_sum
 
     if nt_update > 1:
         n_blocks = nt_update
         for t in prange(n_blocks, num_threads=nt_update, schedule='static', chunksize=1):
-            _finish_range(t * n_params // n_blocks, (t + 1) * n_params // n_blocks,
-                          n_coef, n_parts, n_params, params, gparts, out, s1, s2, s3,
-                          u, alpha, fsw_sum)
+            _finish_range(net, t * n_params // n_blocks, (t + 1) * n_params // n_blocks,
+                          n_parts, n_params, params, gparts, out, s1, s2, s3, u, fsw_sum)
     else:
-        _finish_range(0, n_params, n_coef, n_parts, n_params, params, gparts, out,
-                      s1, s2, s3, u, alpha, fsw_sum)
+        _finish_range(net, 0, n_params, n_parts, n_params, params, gparts, out,
+                      s1, s2, s3, u, fsw_sum)
+    if u.mode != UPDATE_GRAD and net.max_norm > 0:
+        _apply_max_norm(net, params)
     return loss
 
 
@@ -511,7 +674,7 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
 
 cdef void _net_init(Net* net, const intp_t* units, intp_t n_layers,
                     int hidden_act, int out_act, int loss, double alpha,
-                    int n_threads) noexcept nogil:
+                    const double* reg, int n_threads) noexcept nogil:
     cdef intp_t i, off = 0
     net.n_layers = n_layers
     net.units = units
@@ -534,6 +697,15 @@ cdef void _net_init(Net* net, const intp_t* units, intp_t n_layers,
     net.loss = loss
     net.alpha = alpha
     net.n_threads = n_threads if SKLR_OPENMP_ENABLED else 1
+    net.l1 = reg[REG_L1]
+    net.max_norm = reg[REG_MAX_NORM]
+    net.layer_lr_decay = reg[REG_LAYER_LR_DECAY]
+    net.dropout = reg + REG_DROPOUT
+    net.has_dropout = False
+    for i in range(n_layers - 1):
+        if net.dropout[i] > 0:
+            net.has_dropout = True
+    net.seed = 0
 
 
 cdef inline int _n_parts(int n_threads, intp_t n_rows, intp_t n_params) noexcept nogil:
@@ -577,6 +749,23 @@ SCALAR_FIELDS = ("t", "mu_product")
 assert len(CONFIG_FIELDS) == CFG_SIZE and len(SCALAR_FIELDS) == SC_SIZE
 
 
+def reg_array(n_layers, l1=0.0, max_norm=None, layer_lr_decay=1.0, dropout=None):
+    """The reg array the kernels read: l1, max_norm (0 = off), layer_lr_decay,
+    then one dropout rate per layer output (the input first, then each hidden
+    layer; the output layer has none)."""
+    rates = np.zeros(n_layers - 1) if dropout is None else np.asarray(dropout, dtype=np.float64)
+    if rates.shape != (n_layers - 1,):
+        raise ValueError("dropout needs one rate for the input and each hidden layer.")
+    head = [float(l1), 0.0 if max_norm is None else float(max_norm), float(layer_lr_decay)]
+    return np.concatenate([head, rates])
+
+
+cdef int _check_reg(const double[::1] reg, intp_t n_layers) except -1:
+    if reg.shape[0] != REG_DROPOUT + n_layers - 1:
+        raise ValueError("reg must have %d fields (see reg_array)." % (REG_DROPOUT + n_layers - 1))
+    return 0
+
+
 cdef Update _make_update(const double[::1] config, double[::1] scalars) except *:
     cdef Update u
     if config.shape[0] != CFG_SIZE:
@@ -615,6 +804,8 @@ def train_epoch(
     const double[::1] config,                # IN optimizer config (CONFIG_FIELDS)
     const intp_t[::1] units,                 # IN units per layer
     int hidden_act, int out_act, int loss, double alpha,
+    const double[::1] reg,                   # IN regularisation (REG_* fields)
+    unsigned long long seed,                 # IN the epoch's dropout seed
     const double[::1] lr_steps,              # IN learning rate of each update
     const double[::1] momentum_steps,        # IN momentum / beta_1 of each update
     int n_threads,
@@ -656,6 +847,7 @@ def train_epoch(
 
     if u.mode == UPDATE_GRAD:
         raise ValueError("train_epoch needs an optimizer config, not mode 0.")
+    _check_reg(reg, n_layers)
     if lr_steps.shape[0] < n_steps or momentum_steps.shape[0] < n_steps:
         raise ValueError("lr_steps and momentum_steps need one value per minibatch.")
     sp.is_sparse = sparse
@@ -665,7 +857,9 @@ def train_epoch(
         sp.indptr = &X_indptr[0]
 
     with nogil:
-        _net_init(&net, &units[0], n_layers, hidden_act, out_act, loss, alpha, n_threads)
+        _net_init(&net, &units[0], n_layers, hidden_act, out_act, loss, alpha, &reg[0],
+                  n_threads)
+        sp.input_dropout = net.dropout[0]
         max_parts = _n_parts(net.n_threads, batch_size, n_params)
         chunk = (batch_size + max_parts - 1) // max_parts
         ws_stride = chunk * width
@@ -680,10 +874,16 @@ def train_epoch(
         while step < n_steps:
             start = step * batch_size
             nb = min(batch_size, n_samples - start)
+            if net.has_dropout:
+                net.seed = _mix(seed + <unsigned long long> step)
+                sp.seed = net.seed
             for r in range(nb):
                 row = sample_idx[start + r]
                 if not sparse:
                     memcpy(xb + r * n_features, &X[row, 0], n_features * sizeof(floating))
+                    if net.dropout[0] > 0:
+                        _dropout_forward(xb + r * n_features, 1, n_features,
+                                         net.dropout[0], net.seed, 0, r)
                 memcpy(yb + r * n_out, &Y[row, 0], n_out * sizeof(floating))
                 if weighted:
                     swb[r] = sample_weight[row]
@@ -767,6 +967,7 @@ def loss_grad(
     floating[::1] grad,                      # OUT flat gradient
     const intp_t[::1] units,
     int hidden_act, int out_act, int loss, double alpha,
+    const double[::1] reg,                   # IN regularisation; only L1 applies here
     int n_threads,
 ):
     """Full-batch regularised loss; the flat gradient is written to ``grad``."""
@@ -785,10 +986,16 @@ def loss_grad(
     cdef floating* acts
     cdef floating* gparts
     cdef intp_t[::1] rows = np.arange(n_samples, dtype=np.intp)
+    cdef Py_ssize_t i
 
     if grad.shape[0] != n_params:
         raise ValueError("grad must have one value per parameter.")
+    _check_reg(reg, n_layers)
+    for i in range(REG_MAX_NORM, reg.shape[0]):
+        if reg[i] != (1.0 if i == REG_LAYER_LR_DECAY else 0.0):
+            raise ValueError("loss_grad supports L1 only: no max_norm, layer rates or dropout.")
     sp.is_sparse = sparse
+    sp.input_dropout = 0
     if sparse:
         sp.data = &X_data[0] if X_data.shape[0] > 0 else NULL
         sp.indices = &X_indices[0] if X_indices.shape[0] > 0 else NULL
@@ -800,7 +1007,8 @@ def loss_grad(
         swb = &sample_weight[0]
     u.mode = UPDATE_GRAD
     with nogil:
-        _net_init(&net, &units[0], n_layers, hidden_act, out_act, loss, alpha, n_threads)
+        _net_init(&net, &units[0], n_layers, hidden_act, out_act, loss, alpha, &reg[0],
+                  n_threads)
         n_parts = _n_parts(net.n_threads, n_samples, n_params)
         chunk = (n_samples + n_parts - 1) // n_parts
         ws_stride = chunk * width
@@ -813,3 +1021,17 @@ def loss_grad(
         free(gparts)
         free(net.coef_off)
     return value
+
+
+def dropout_mask(unsigned long long epoch_seed, intp_t step, intp_t layer, intp_t n_rows,
+                 intp_t n_units, double rate):
+    """The keep-mask (n_rows x n_units, uint8) that ``train_epoch`` uses at update
+    ``step`` of an epoch for layer ``layer`` (0 = the input) — for tests."""
+    cdef unsigned long long seed = _mix(epoch_seed + <unsigned long long> step)
+    cdef intp_t r, j
+    out = np.empty((n_rows, n_units), dtype=np.uint8)
+    cdef unsigned char[:, ::1] m = out
+    for r in range(n_rows):
+        for j in range(n_units):
+            m[r, j] = _kept(seed, layer, r, j, rate)
+    return out

@@ -133,6 +133,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "layer_lr_decay": [Interval(Real, 0, None, closed="neither")],
     }
 
     @abstractmethod
@@ -162,6 +168,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         epsilon,
         n_iter_no_change,
         max_fun,
+        l1,
+        weight_decay,
+        max_norm,
+        input_dropout,
+        dropout,
+        layer_lr_decay,
     ):
         self.activation = activation
         self.solver = solver
@@ -187,6 +199,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.l1 = l1
+        self.weight_decay = weight_decay
+        self.max_norm = max_norm
+        self.input_dropout = input_dropout
+        self.dropout = dropout
+        self.layer_lr_decay = layer_lr_decay
 
     # ------------------------------------------------------------------
     # Parameters: the flat buffer and its views
@@ -251,7 +269,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         loss = LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)
         sq = sum(np.dot(c.ravel(), c.ravel()) for c in self.coefs_)
         sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        return float(loss + (0.5 * self.alpha) * sq / sw_sum)
+        penalty = (0.5 * self.alpha) * sq
+        if self.l1 > 0:
+            penalty += self.l1 * sum(np.abs(c).sum() for c in self.coefs_)
+        return float(loss + penalty / sw_sum)
 
     # ------------------------------------------------------------------
     # Initialisation
@@ -354,6 +375,29 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             _check_schedule(self.momentum, "momentum")
         if isinstance(self.solver, Optimizer):
             self.solver._validate_params()
+        rates = np.atleast_1d(np.asarray(self.dropout, dtype=np.float64))
+        if rates.ndim != 1 or rates.size not in (1, len(hidden_layer_sizes)):
+            raise ValueError(
+                "dropout must be a float or one rate per hidden layer "
+                f"({len(hidden_layer_sizes)}), got {self.dropout!r}."
+            )
+        if np.any(~np.isfinite(rates)) or np.any(rates < 0) or np.any(rates >= 1):
+            raise ValueError(f"dropout rates must be in [0, 1), got {self.dropout!r}.")
+        if not self._optimizer()._is_stochastic:
+            unsupported = [
+                name for name, value, default in [
+                    ("weight_decay", self.weight_decay, 0.0),
+                    ("max_norm", self.max_norm, None),
+                    ("input_dropout", self.input_dropout, 0.0),
+                    ("dropout", float(np.max(rates)), 0.0),
+                    ("layer_lr_decay", self.layer_lr_decay, 1.0),
+                ] if value != default
+            ]
+            if unsupported:
+                raise ValueError(
+                    f"{', '.join(unsupported)} need a stochastic solver; solver='lbfgs' "
+                    "supports alpha and l1 only."
+                )
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.early_stopping and self.validation_fraction == 0:
@@ -505,18 +549,40 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             _LOSS_CODES[loss_name],
         )
 
+    def _reg_array(self):
+        """The kernels' regularisation array (see _mlp_fast.reg_array)."""
+        n_hidden = self.n_layers_ - 2
+        rates = np.broadcast_to(np.asarray(self.dropout, dtype=np.float64), (n_hidden,))
+        return _mlp_fast.reg_array(
+            self.n_layers_, l1=self.l1, max_norm=self.max_norm,
+            layer_lr_decay=self.layer_lr_decay,
+            dropout=np.concatenate([[self.input_dropout], rates]),
+        )
+
+    def _uses_dropout(self):
+        return self.input_dropout > 0 or np.any(np.asarray(self.dropout) > 0)
+
+    def _kernel_config(self):
+        """The optimizer's config; ``weight_decay`` applies unless the optimizer has its own."""
+        opt = self._optimizer()
+        config = opt._config()
+        if self.weight_decay > 0 and not isinstance(opt, AdamW):
+            config[_mlp_fast.CONFIG_FIELDS.index("weight_decay")] = self.weight_decay
+        return config
+
     def _fit_lbfgs(self, X, y, sample_weight):
         dense, csr, is_sparse, Y, sw = self._kernel_inputs(X, y, sample_weight)
         hidden, out, loss = self._codes()
         n_threads = _openmp_effective_n_threads()
         params = self._params
         grad = np.empty_like(params)
+        reg = self._reg_array()
 
         def fun(x):
             params[...] = x
             value = _mlp_fast.loss_grad(
                 dense, *csr, is_sparse, Y, sw, params, grad, self._layer_units,
-                hidden, out, loss, float(self.alpha), n_threads,
+                hidden, out, loss, float(self.alpha), reg, n_threads,
             )
             return value, grad.astype(np.float64)
 
@@ -666,7 +732,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         dense, csr, is_sparse, Y, sw = self._kernel_inputs(X_train, y_train, sw_train)
         hidden, out, loss_code = self._codes()
         n_threads = _openmp_effective_n_threads()
-        config = self._optimizer()._config()
+        config = self._kernel_config()
+        reg = self._reg_array()
         history = self._history
         for key in _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ()):
             history.setdefault(key, [])
@@ -678,9 +745,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
                 lr_steps, mu_steps = self._epoch_rates(batch_sizes)
+                # Dropout draws its seed from random_state only when it is on,
+                # so scikit-learn's random stream is untouched otherwise.
+                seed = int(self._random_state.randint(2**63, dtype=np.uint64)) if self._uses_dropout() else 0
                 self._run_kernel_epoch(
                     dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
-                    hidden, out, loss_code, config, lr_steps, mu_steps, n_threads,
+                    hidden, out, loss_code, config, reg, seed, lr_steps, mu_steps, n_threads,
                 )
                 self.n_iter_ += 1
                 self.t_ += n_samples
@@ -734,7 +804,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _run_kernel_epoch(
         self, dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
-        hidden, out, loss_code, config, lr_steps, mu_steps, n_threads,
+        hidden, out, loss_code, config, reg, seed, lr_steps, mu_steps, n_threads,
     ):
         """One epoch in Cython; on divergence restore the epoch's start and raise."""
         state = self._opt_state
@@ -744,7 +814,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             dense, *csr, is_sparse, Y, sw,
             np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
             self._params, *(state[k] for k in arrays), config, self._layer_units,
-            hidden, out, loss_code, float(self.alpha), lr_steps, mu_steps, n_threads,
+            hidden, out, loss_code, float(self.alpha), reg, seed, lr_steps, mu_steps,
+            n_threads,
         )
         if flag or not np.isfinite(self._params).all():
             self._params[...] = backup[0]
@@ -911,6 +982,33 @@ _PARAMS_DOC = """
 
     max_fun : int, default=15000
         Maximum number of loss function calls ('lbfgs' only).
+
+    l1 : float, default=0.0
+        Strength of an L1 penalty on the weights, scaled like ``alpha``:
+        ``l1 * sum(|W|) / n_batch`` is added to each batch loss. (H2O's
+        ``l1`` is per sample and not divided by the batch: the same number
+        means a different strength.)
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay for any stochastic optimizer: before each
+        update ``p *= 1 - lr * weight_decay`` (AdamW's rule; an optimizer
+        object with its own ``weight_decay``, such as ``AdamW``, wins).
+
+    max_norm : float, default=None
+        Maximum L2 norm of each unit's incoming weights, enforced after every
+        update by rescaling (H2O's ``max_w2 = max_norm ** 2``).
+
+    input_dropout : float, default=0.0
+        Inverted dropout rate of the inputs during training (off at predict).
+        Masks come from ``random_state``.
+
+    dropout : float or array-like of shape (n_hidden_layers,), default=0.0
+        Inverted dropout rate of each hidden layer's outputs during training
+        (H2O's ``hidden_dropout_ratios``).
+
+    layer_lr_decay : float, default=1.0
+        Layer k (from the input, k = 0) trains at rate ``lr * layer_lr_decay
+        ** k`` (H2O's ``rate_decay``).
 """
 
 _ATTRIBUTES_DOC = """
@@ -1034,6 +1132,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        l1=0.0,
+        weight_decay=0.0,
+        max_norm=None,
+        input_dropout=0.0,
+        dropout=0.0,
+        layer_lr_decay=1.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1060,6 +1164,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            l1=l1,
+            weight_decay=weight_decay,
+            max_norm=max_norm,
+            input_dropout=input_dropout,
+            dropout=dropout,
+            layer_lr_decay=layer_lr_decay,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1275,6 +1385,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        l1=0.0,
+        weight_decay=0.0,
+        max_norm=None,
+        input_dropout=0.0,
+        dropout=0.0,
+        layer_lr_decay=1.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1301,6 +1417,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            l1=l1,
+            weight_decay=weight_decay,
+            max_norm=max_norm,
+            input_dropout=input_dropout,
+            dropout=dropout,
+            layer_lr_decay=layer_lr_decay,
         )
 
     def predict(self, X):
@@ -1411,13 +1533,14 @@ def make_epoch_runner(estimator, X, y):
     lr, mu = est._epoch_rates(np.full(n_steps, batch_size))
     hidden, out, loss_code = est._codes()
     n_threads = _openmp_effective_n_threads()
-    config = est._optimizer()._config()
+    config = est._kernel_config()
+    reg = est._reg_array()
 
     def run():
         with blas_single_threaded():
             est._run_kernel_epoch(
             dense, csr, is_sparse, Y, sw, idx, batch_size,
-                hidden, out, loss_code, config, lr, mu, n_threads,
+                hidden, out, loss_code, config, reg, 0, lr, mu, n_threads,
             )
         return est.loss_
 

@@ -35,7 +35,7 @@ OUT_FOR_LOSS = {"log_loss": "softmax", "binary_log_loss": "logistic",
                 "squared_error": "identity", "poisson": "exp"}
 
 
-def _loss_grad(params, X, Y, sw, units, hidden, loss, alpha, n_threads=1, sparse=False):
+def _loss_grad(params, X, Y, sw, units, hidden, loss, alpha, n_threads=1, sparse=False, l1=0.0):
     dtype = params.dtype
     grad = np.empty_like(params)
     if sparse:
@@ -48,7 +48,7 @@ def _loss_grad(params, X, Y, sw, units, hidden, loss, alpha, n_threads=1, sparse
     value = _mlp_fast.loss_grad(
         dense, *csr, sparse, Y, sw, params, grad, np.asarray(units, dtype=np.intp),
         _ACTIVATION_CODES[hidden], _ACTIVATION_CODES[OUT_FOR_LOSS[loss]], _LOSS_CODES[loss],
-        alpha, n_threads,
+        alpha, _mlp_fast.reg_array(len(units), l1=l1), n_threads,
     )
     return value, grad
 
@@ -215,7 +215,8 @@ def test_kernel_rejects_mismatched_arrays():
         return _mlp_fast.train_epoch(
             X, np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), False, Y, np.empty(0),
             np.arange(10, dtype=np.intp), 5, params, state_1, state["state_2"],
-            state["state_3"], scalars, SGD()._config(), units, 3, 4, 2, 0.0, lr, mu, 1)
+            state["state_3"], scalars, SGD()._config(), units, 3, 4, 2, 0.0,
+            _mlp_fast.reg_array(3), 0, lr, mu, 1)
 
     with pytest.raises(ValueError, match="one value per minibatch"):
         run(np.full(1, 0.1), np.full(1, 0.9))
