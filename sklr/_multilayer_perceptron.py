@@ -53,7 +53,7 @@ from sklr.optimizers import (
     Optimizer,
     RMSprop,
 )
-from sklr.schedules import Schedule, StepPositions, _check_schedule
+from sklr.schedules import Adaptive, Schedule, StepPositions, _check_schedule
 
 _SOLVER_STRINGS = {
     "lbfgs", "sgd", "adam", "adagrad", "adadelta", "rmsprop", "adamw", "nadam", "adamax",
@@ -308,6 +308,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._n_epochs = 0
         self._history = {}
         self._opt_state = None
+        self._plateau_states = None
 
         if self._optimizer()._is_stochastic:
             self.loss_curve_ = []
@@ -373,6 +374,19 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             _check_schedule(self.learning_rate, "learning_rate")
         if isinstance(self.momentum, Schedule):
             _check_schedule(self.momentum, "momentum")
+            if self.momentum._feedback_schedules():
+                raise ValueError(
+                    "momentum cannot be a feedback schedule (Adaptive, ReduceOnPlateau); "
+                    "use them as learning_rate."
+                )
+        if isinstance(self.learning_rate, Schedule):
+            for plateau in self._plateaus():
+                if plateau.monitor != "loss" and not self.early_stopping:
+                    raise ValueError(
+                        f"{type(plateau).__name__}(monitor={plateau.monitor!r}) needs "
+                        "validation data: set early_stopping=True (which holds out "
+                        "validation_fraction of the data) or monitor='loss'."
+                    )
         if isinstance(self.solver, Optimizer):
             self.solver._validate_params()
         rates = np.atleast_1d(np.asarray(self.dropout, dtype=np.float64))
@@ -651,9 +665,29 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _is_adaptive(self):
+        """scikit-learn's 'adaptive' rule (the string with 'sgd', or Adaptive())."""
         if isinstance(self.learning_rate, Schedule):
-            return self.learning_rate.is_feedback
+            return any(isinstance(f, Adaptive) for f in self.learning_rate._feedback_schedules())
         return self.learning_rate == "adaptive" and self.solver == "sgd"
+
+    def _plateaus(self):
+        """The learning rate's plateau-style feedback schedules (with update())."""
+        if not isinstance(self.learning_rate, Schedule):
+            return []
+        return [f for f in self.learning_rate._feedback_schedules() if hasattr(f, "update")]
+
+    def _plateau_scale(self):
+        states = getattr(self, "_plateau_states", None) or []
+        return float(np.prod([st["scale"] for st in states])) if states else 1.0
+
+    def _update_plateaus(self, monitored):
+        """After an epoch: feed each plateau schedule its monitored value (pure update)."""
+        plateaus = self._plateaus()
+        if len(getattr(self, "_plateau_states", None) or []) != len(plateaus):
+            self._plateau_states = [p.init_state() for p in plateaus]
+        self._plateau_states = [
+            p.update(st, monitored[p.monitor]) for p, st in zip(plateaus, self._plateau_states)
+        ]
 
     def _epoch_rates(self, batch_sizes):
         """Learning rate and momentum (or Adam's beta_1) of each update.
@@ -668,7 +702,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         )
         base = self._opt_state["lr"]
         if isinstance(self.learning_rate, Schedule):
-            lr = base * self.learning_rate.values(positions)
+            lr = base * self._plateau_scale() * self.learning_rate.values(positions)
         else:
             lr = np.full(n_steps, base)
         if isinstance(self.momentum, Schedule):
@@ -762,6 +796,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
                 val_loss = self._update_no_improvement_count(val)
                 self._after_epoch_rate()
+                if self._plateaus():
+                    self._update_plateaus({
+                        "loss": self.loss_,
+                        "val_loss": val_loss,
+                        "val_score": self.validation_scores_[-1] if val is not None else None,
+                    })
                 history["loss"].append(self.loss_)
                 history["learning_rate"].append(lr_steps[-1])
                 history["momentum"].append(mu_steps[-1])

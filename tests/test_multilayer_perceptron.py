@@ -228,3 +228,58 @@ def test_demo_runs(tmp_path):
                          text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "speed-up" in out.stdout and "test accuracy" in out.stdout
+
+
+def _epoch_last_values(schedule, n_epochs, steps_per_epoch, batch_size, **kw):
+    return schedule.preview(n_epochs, steps_per_epoch, batch_size, **kw)[steps_per_epoch - 1::steps_per_epoch]
+
+
+def test_reduce_on_plateau_follows_the_training_loss(digits):
+    from sklr.schedules import ReduceOnPlateau
+
+    X, y = digits
+    plateau = ReduceOnPlateau(factor=0.5, patience=1, threshold=0.05, monitor="loss")
+    est = MLPClassifier(hidden_layer_sizes=(10,), solver="sgd", learning_rate=plateau,
+                        learning_rate_init=0.5, max_iter=12, batch_size=100, random_state=0,
+                        n_iter_no_change=100).fit(X, y)
+    # Replaying the rule on the recorded losses gives the recorded rates.
+    expected = 0.5 * _epoch_last_values(plateau, 12, 3, 100, monitored=est.history_["loss"])
+    np.testing.assert_allclose(est.history_["learning_rate"], expected, rtol=1e-12)
+    assert est.history_["learning_rate"][-1] < 0.5  # it did reduce
+    # The plateau object itself holds no state.
+    assert plateau.get_params() == ReduceOnPlateau(factor=0.5, patience=1, threshold=0.05,
+                                                   monitor="loss").get_params()
+
+
+def test_reduce_on_plateau_on_validation_loss_in_a_product(digits):
+    from sklr.schedules import Product, ReduceOnPlateau
+
+    X, y = digits
+    plateau = ReduceOnPlateau(factor=0.1, patience=0, threshold=0.0, monitor="val_loss")
+    sched = Product(StepDecay(step_size=3, gamma=0.5), plateau)
+    est = MLPClassifier(hidden_layer_sizes=(10,), solver="sgd", learning_rate=sched,
+                        learning_rate_init=0.3, max_iter=8, early_stopping=True,
+                        n_iter_no_change=100, random_state=0).fit(X, y)
+    n_val = int(np.ceil(0.1 * len(y)))
+    steps = -(-(len(y) - n_val) // 200)
+    feedback = _epoch_last_values(plateau, 8, steps, 200, monitored=est.history_["val_loss"])
+    shape = _epoch_last_values(StepDecay(step_size=3, gamma=0.5), 8, steps, 200)
+    np.testing.assert_allclose(est.history_["learning_rate"], 0.3 * shape * feedback, rtol=1e-12)
+    with pytest.raises(ValueError, match="needs validation data"):
+        MLPClassifier(learning_rate=plateau, max_iter=2).fit(X, y)
+
+
+def test_momentum_schedule_reaches_the_kernel(digits):
+    from sklr.schedules import MomentumRamp
+
+    X, y = digits
+    ramp = MomentumRamp(start=0.5, stable=0.9, ramp=1200, unit="sample")
+    kw = dict(hidden_layer_sizes=(10,), solver="sgd", learning_rate_init=0.05, max_iter=6,
+              batch_size=100, random_state=0, nesterovs_momentum=False)
+    est = MLPClassifier(momentum=ramp, **kw).fit(X, y)
+    np.testing.assert_allclose(est.history_["momentum"], _epoch_last_values(ramp, 6, 3, 100), rtol=1e-12)
+    # A constant-momentum run differs, and so does the loss.
+    const = MLPClassifier(momentum=0.9, **kw).fit(X, y)
+    assert abs(const.loss_curve_[-1] - est.loss_curve_[-1]) > 1e-8
+    with pytest.raises(ValueError, match="feedback"):
+        MLPClassifier(momentum=Adaptive(), max_iter=1).fit(X, y)

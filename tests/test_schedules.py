@@ -18,8 +18,25 @@ from sklr._param_object import ParamObject
 from sklr.schedules import (
     Adaptive,
     Constant,
+    CosineAnnealing,
+    CosineWarmRestarts,
+    Cyclic,
+    CyclicMomentum,
+    ExponentialDecay,
+    InverseTimeDecay,
     InvScaling,
+    Lambda,
+    LinearDecay,
+    LinearWarmup,
+    MomentumRamp,
+    MultiStepDecay,
+    OneCycle,
+    PiecewiseConstant,
+    PolynomialDecay,
+    Product,
+    ReduceOnPlateau,
     Schedule,
+    Sequence,
     StepDecay,
     StepPositions,
     _check_schedule,
@@ -446,14 +463,1067 @@ def test_public_names():
     assert set(sklr.schedules.__all__) == {
         "Adaptive",
         "Constant",
+        "CosineAnnealing",
+        "CosineWarmRestarts",
+        "Cyclic",
+        "CyclicMomentum",
+        "ExponentialDecay",
         "InvScaling",
+        "InverseTimeDecay",
+        "Lambda",
+        "LinearDecay",
+        "LinearWarmup",
+        "MomentumRamp",
+        "MultiStepDecay",
+        "OneCycle",
+        "PiecewiseConstant",
+        "PolynomialDecay",
+        "Product",
+        "ReduceOnPlateau",
         "Schedule",
+        "Sequence",
         "StepDecay",
         "StepPositions",
     }
+    for name in sklr.schedules.__all__:
+        assert hasattr(sklr.schedules, name)
 
 
 def test_doctests():
     result = doctest.testmod(sklr.schedules, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --------------------------------------------------------------------------
+# New schedules: values against independent formulas
+# --------------------------------------------------------------------------
+
+UNITS = ("step", "epoch", "sample")
+
+
+def _epochs(batch_sizes, n_epochs, step0=0, epoch0=0, sample0=0):
+    """Per-epoch positions of a run whose epochs share ``batch_sizes``."""
+    parts = []
+    for e in range(n_epochs):
+        parts.append(
+            StepPositions.for_epoch(
+                step0=step0, epoch=epoch0 + e, sample0=sample0, batch_sizes=batch_sizes
+            )
+        )
+        step0 += len(batch_sizes)
+        sample0 += int(np.sum(batch_sizes))
+    return parts
+
+
+def _concat(parts):
+    fields = ("step", "epoch", "sample", "epoch_start_sample")
+    return StepPositions(
+        **{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}
+    )
+
+
+# Whole runs on which every schedule is checked: fresh grids, an uneven run
+# (10 rows in batches of 4: 4, 4, 2) and a resumed run (warm start at
+# epoch 10 with batches 7, 7, 7, 3).
+RUNS = [StepPositions.grid(*g) for g in GRIDS] + [
+    _concat(_epochs([4, 4, 2], 6)),
+    _concat(_epochs([7, 7, 7, 3], 3, step0=40, epoch0=10, sample0=240)),
+]
+RUN_IDS = [f"grid{g}" for g in GRIDS] + ["uneven", "resumed"]
+
+
+def _module_level_func(t):
+    """A picklable, vectorised Lambda function."""
+    return np.where(t < 2, 1.0, 0.5) * np.exp(-0.1 * t)
+
+
+def _scalar_only_func(t):
+    """A Lambda function written for scalars only."""
+    if t < 2:
+        return 1.0
+    return 0.5 * math.exp(-0.1 * t)
+
+
+def _anneal_ref(kind, a, b, p):
+    if kind == "cos":
+        return b + (a - b) / 2.0 * (math.cos(math.pi * p) + 1)
+    return (b - a) * p + a
+
+
+def _one_cycle_ref(total, pct, anneal, three, points):
+    """PyTorch's OneCycleLR phase loop, with the position clamped at the end."""
+    ends = [pct * total - 1, total - 1]
+    if three:
+        ends = [pct * total - 1, 2 * pct * total - 2, total - 1]
+
+    def f(t):
+        start = 0.0
+        for i, end in enumerate(ends):
+            if t <= end or i == len(ends) - 1:
+                p = (t - start) / (end - start) if end > start else 1.0
+                return _anneal_ref(anneal, points[i], points[i + 1], min(max(p, 0), 1))
+            start = end
+
+    return f
+
+
+def _one_cycle_lr_ref(total, pct, div, final_div, anneal, three):
+    init = 1.0 / div
+    points = (
+        [init, 1.0, init, init / final_div] if three else [init, 1.0, init / final_div]
+    )
+    return _one_cycle_ref(total, pct, anneal, three, points)
+
+
+def _cyclic_phase_ref(s, mode, gamma):
+    """Smith's CLR formula (bckenstler/CLR), amplitude scale included."""
+
+    def f(t):
+        cycle = math.floor(1 + t / (2 * s))
+        x = abs(t / s - 2 * cycle + 1)
+        scale = {
+            "triangular": 1.0,
+            "triangular2": 1 / 2.0 ** (cycle - 1),
+            "exp_range": gamma**t,
+        }[mode]
+        return max(0.0, 1 - x) * scale
+
+    return f
+
+
+def _warm_restarts_ref(T_0, T_mult, eta_min, decay):
+    """SGDR by walking the cycles one by one."""
+
+    def f(t):
+        start, length, i = 0.0, float(T_0), 0
+        while t >= start + length:
+            start += length
+            length *= T_mult
+            i += 1
+        cos = (1 + math.cos(math.pi * (t - start) / length)) / 2
+        return eta_min + (1 - eta_min) * decay**i * cos
+
+    return f
+
+
+def _polynomial_ref(total, power, end, cycle):
+    """Keras PolynomialDecay with initial rate 1."""
+
+    def f(t):
+        T = total
+        if cycle:
+            T = total * (1 if t == 0 else math.ceil(t / total))
+        else:
+            t = min(t, total)
+        return (1 - end) * (1 - t / T) ** power + end
+
+    return f
+
+
+def _cases():
+    """``pytest.param(make(unit) -> schedule, reference(t))`` for each case."""
+    cases = []
+
+    def add(name, make, ref):
+        cases.append(pytest.param(make, ref, id=f"{name}-{len(cases)}"))
+
+    for d in (0.0, 0.01, 0.5, 3.0):
+        add(
+            "InverseTimeDecay",
+            lambda u, d=d: InverseTimeDecay(d, u),
+            lambda t, d=d: 1 / (1 + d * t),
+        )
+    for ms, g in (([3], 0.5), ([1, 2.5, 4, 4], 0.3), ((), 0.1), ((0, 10, 100), 0.7)):
+        add(
+            "MultiStepDecay",
+            lambda u, ms=ms, g=g: MultiStepDecay(ms, g, u),
+            lambda t, ms=ms, g=g: g ** sum(1 for m in ms if m <= t),
+        )
+    for bs, vs in (([2], [1.0, 0.3]), ((1, 2.5, 40), (1, 0.5, 0.25, 0)), ([], [0.7])):
+
+        def piecewise(t, bs=bs, vs=vs):
+            i = 0
+            while i < len(bs) and t >= bs[i]:
+                i += 1
+            return vs[i]
+
+        add(
+            "PiecewiseConstant",
+            lambda u, bs=bs, vs=vs: PiecewiseConstant(bs, vs, u),
+            piecewise,
+        )
+    for g, st in ((0.9, False), (0.5, True), (1.1, False)):
+        add(
+            "ExponentialDecay-gamma",
+            lambda u, g=g, st=st: ExponentialDecay(gamma=g, staircase=st, unit=u),
+            lambda t, g=g, st=st: g ** (math.floor(t) if st else t),
+        )
+    add(
+        "ExponentialDecay-default", lambda u: ExponentialDecay(unit=u), lambda t: 0.9**t
+    )
+    for r, s, st in ((0.5, 3, False), (0.1, 2.5, True), (0.96, 100, True)):
+        add(
+            "ExponentialDecay-keras",
+            lambda u, r=r, s=s, st=st: ExponentialDecay(
+                decay_rate=r, decay_steps=s, staircase=st, unit=u
+            ),
+            lambda t, r=r, s=s, st=st: r ** (math.floor(t / s) if st else t / s),
+        )
+    for T, p, e, c in (
+        (4, 1.0, 0.0, False),
+        (5, 2.0, 0.1, False),
+        (3, 0.5, 0.2, True),
+        (2.5, 3.0, 0.0, True),
+        (100, 1.0, 0.0, True),
+    ):
+        add(
+            "PolynomialDecay",
+            lambda u, T=T, p=p, e=e, c=c: PolynomialDecay(T, p, e, c, u),
+            _polynomial_ref(T, p, e, c),
+        )
+    for T, e in ((4, 0.0), (7, 0.3)):
+        add(
+            "LinearDecay",
+            lambda u, T=T, e=e: LinearDecay(T, e, u),
+            lambda t, T=T, e=e: 1 - (1 - e) * min(t, T) / T,
+        )
+    for P, eta, per in (
+        (4, 0.0, False),
+        (4, 0.1, True),
+        (6.5, 0.2, False),
+        (3, 0.0, True),
+        (50, 0.0, True),
+    ):
+        add(
+            "CosineAnnealing",
+            lambda u, P=P, eta=eta, per=per: CosineAnnealing(P, eta, per, u),
+            lambda t, P=P, eta=eta, per=per: eta
+            + (1 - eta) * (1 + math.cos(math.pi * (t if per else min(t, P)) / P)) / 2,
+        )
+    for T0, Tm, eta, d in (
+        (2, 1, 0.0, 1.0),
+        (3, 2, 0.1, 0.5),
+        (1.5, 2, 0.0, 1.0),
+        (2, 3, 0.0, 0.8),
+        (1, 1.5, 0.05, 1.0),
+        (10, 2, 0.0, 1.0),
+    ):
+        add(
+            "CosineWarmRestarts",
+            lambda u, T0=T0, Tm=Tm, eta=eta, d=d: CosineWarmRestarts(T0, Tm, eta, d, u),
+            _warm_restarts_ref(T0, Tm, eta, d),
+        )
+    for mode in ("triangular", "triangular2", "exp_range"):
+        for b, m, s in ((0.1, 1.0, 2), (0.0, 0.5, 2.5), (0.3, 1.2, 7)):
+            phase = _cyclic_phase_ref(s, mode, 0.9)
+            add(
+                f"Cyclic-{mode}",
+                lambda u, b=b, m=m, s=s, mode=mode: Cyclic(b, m, s, mode, 0.9, u),
+                lambda t, b=b, m=m, phase=phase: b + (m - b) * phase(t),
+            )
+            add(
+                f"CyclicMomentum-{mode}",
+                lambda u, s=s, mode=mode: CyclicMomentum(
+                    Cyclic(0.1, 1.0, s, mode, 0.9, u), 0.8, 0.9
+                ),
+                lambda t, phase=phase: 0.9 - 0.1 * phase(t),
+            )
+    for T, q, div, fdiv, an, three in (
+        (10, 0.3, 25, 1e4, "cos", False),
+        (7, 0.25, 10, 100, "linear", False),
+        (12, 0.4, 5, 10, "cos", True),
+        (9, 0.5, 25, 1e4, "linear", True),
+        (20, 0.0, 25, 1e4, "cos", False),
+        (4, 1.0, 10, 10, "cos", False),
+        (1, 0.25, 25, 1e4, "linear", False),
+    ):
+        add(
+            "OneCycle",
+            lambda u, T=T, q=q, div=div, fdiv=fdiv, an=an, three=three: OneCycle(
+                T, q, div, fdiv, an, three, u
+            ),
+            _one_cycle_lr_ref(T, q, div, fdiv, an, three),
+        )
+        points = [0.95, 0.85, 0.95, 0.95] if three else [0.95, 0.85, 0.95]
+        add(
+            "CyclicMomentum-OneCycle",
+            lambda u, T=T, q=q, an=an, three=three: CyclicMomentum(
+                OneCycle(T, q, anneal=an, three_phase=three, unit=u)
+            ),
+            _one_cycle_ref(T, q, an, three, points),
+        )
+    for W, f in ((4, 0.2), (1, 0.0), (2.5, 0.5)):
+        add(
+            "LinearWarmup",
+            lambda u, W=W, f=f: LinearWarmup(W, f, u),
+            lambda t, W=W, f=f: f + (1 - f) * min(t, W) / W,
+        )
+    for a, b, R in ((0.5, 0.99, 10), (0.0, 0.9, 3.5), (0.9, 0.5, 100)):
+        # H2O: momentum_start + (stable - start) * n / ramp until n >= ramp
+        add(
+            "MomentumRamp",
+            lambda u, a=a, b=b, R=R: MomentumRamp(a, b, R, u),
+            lambda t, a=a, b=b, R=R: b if t >= R else a + (b - a) * t / R,
+        )
+    add(
+        "Lambda",
+        lambda u: Lambda(_module_level_func, u),
+        lambda t: (1.0 if t < 2 else 0.5) * math.exp(-0.1 * t),
+    )
+    add("Lambda-scalar", lambda u: Lambda(_scalar_only_func, u), _scalar_only_func)
+    for W, f, P, eta in ((2, 0.5, 4, 0.0), (1.5, 0.1, 6, 0.1)):
+        # warm-up then cosine in local time, written piecewise
+        add(
+            "Sequence-warmup-cosine",
+            lambda u, W=W, f=f, P=P, eta=eta: Sequence(
+                [(LinearWarmup(W, f, u), W), CosineAnnealing(P, eta, unit=u)], u
+            ),
+            lambda t, W=W, f=f, P=P, eta=eta: (
+                f + (1 - f) * t / W
+                if t < W
+                else eta + (1 - eta) * (1 + math.cos(math.pi * min(t - W, P) / P)) / 2
+            ),
+        )
+    add(
+        "Sequence-three",
+        lambda u: Sequence(
+            [(Constant(), 2), (StepDecay(1, 0.5, u), 3), LinearDecay(4, unit=u)], u
+        ),
+        lambda t: (
+            1.0
+            if t < 2
+            else (0.5 ** math.floor(t - 2) if t < 5 else 1 - min(t - 5, 4) / 4)
+        ),
+    )
+    add(
+        "Sequence-nested",
+        lambda u: Sequence(
+            [
+                (Sequence([(LinearWarmup(2, 0.5, u), 2), Constant()], u), 3),
+                ExponentialDecay(gamma=0.5, unit=u),
+            ],
+            u,
+        ),
+        lambda t: (0.5 + 0.5 * t / 2 if t < 2 else 1.0) if t < 3 else 0.5 ** (t - 3),
+    )
+    add(
+        "Product",
+        lambda u: Product(StepDecay(2, 0.5, u), CosineAnnealing(5, 0.1, unit=u)),
+        lambda t: 0.5 ** math.floor(t / 2)
+        * (0.1 + 0.9 * (1 + math.cos(math.pi * min(t, 5) / 5)) / 2),
+    )
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("make, ref", CASES)
+def test_new_schedules_match_formulas(make, ref, unit):
+    schedule = make(unit)
+    for positions, run_id in zip(RUNS, RUN_IDS):
+        expected = [ref(t) for t in getattr(positions, unit)]
+        out = schedule.values(positions)
+        assert out.dtype == np.float64 and out.shape == (len(positions),)
+        assert_allclose(out, expected, rtol=1e-12, atol=1e-14, err_msg=run_id)
+    n_epochs, steps, bs = GRIDS[3]
+    grid = StepPositions.grid(n_epochs, steps, bs)
+    assert_array_equal(schedule.preview(n_epochs, steps, bs), schedule.values(grid))
+
+
+@pytest.mark.parametrize("make, ref", CASES)
+def test_new_schedules_resume_epoch_by_epoch(make, ref):
+    # one epoch at a time (as the estimator evaluates them) equals one call
+    # over the whole run: the values depend on each update's position only
+    parts = _epochs([4, 4, 2], 5) + _epochs([5, 5], 2, step0=15, epoch0=5, sample0=50)
+    for unit in UNITS:
+        schedule = make(unit)
+        joined = np.concatenate([schedule.values(p) for p in parts])
+        assert_array_equal(joined, schedule.values(_concat(parts)))
+
+
+def test_cosine_clamps_and_periodic_continues():
+    clamped = CosineAnnealing(period=4).preview(12)
+    assert_array_equal(clamped[4:], np.zeros(8))
+    periodic = CosineAnnealing(period=4, periodic=True).preview(12)
+    assert_allclose(periodic[8], 1.0)  # back to the start after 2 * period
+    assert_allclose(periodic[4:9], periodic[4::-1], atol=1e-15)  # mirrored
+
+
+def test_polynomial_cycle_edges():
+    s = PolynomialDecay(total=2, end_value=0.1, cycle=True)
+    # t = 0 uses the first horizon; t = total ends it; then the horizon doubles
+    assert_allclose(s.preview(5), [1.0, 0.55, 0.1, 0.325, 0.1])
+    assert_allclose(
+        PolynomialDecay(total=2, end_value=0.1).preview(5), [1.0, 0.55, 0.1, 0.1, 0.1]
+    )
+    assert isinstance(LinearDecay(), PolynomialDecay)
+    assert_array_equal(
+        LinearDecay(3, 0.2).preview(6), PolynomialDecay(3, 1.0, 0.2).preview(6)
+    )
+
+
+def test_piecewise_convention_against_keras_rule():
+    # Keras PiecewiseConstantDecay: values[i] while t <= boundaries[i]; sklr
+    # changes at the boundary, so Keras' boundaries b are sklr's b + 1.
+    keras_b, vals = [2, 5], [1.0, 0.5, 0.1]
+    keras = [vals[sum(1 for b in keras_b if t > b)] for t in range(9)]
+    ours = PiecewiseConstant([b + 1 for b in keras_b], vals, unit="step").preview(9)
+    assert_array_equal(ours, keras)
+    at_boundary = PiecewiseConstant([2, 5], vals, unit="step").preview(9)
+    assert at_boundary[2] == 0.5 and at_boundary[5] == 0.1
+
+
+def test_multistep_changes_at_milestone():
+    assert_array_equal(MultiStepDecay([2, 4], 0.5).preview(5), [1, 1, 0.5, 0.5, 0.25])
+    assert_array_equal(MultiStepDecay([2, 2], 0.5).preview(3), [1, 1, 0.25])
+
+
+def test_warm_restarts_log_boundaries_are_exact():
+    # starts of cycles where floating-point logarithms round the wrong way
+    for T_0, T_mult in ((1, 2), (1, 3), (3, 2), (0.1, 10), (5, 1.1)):
+        s = CosineWarmRestarts(T_0=T_0, T_mult=T_mult, unit="step")
+        starts = T_0 * (T_mult ** np.arange(12) - 1) / (T_mult - 1)
+        pos = StepPositions(
+            step=starts, epoch=starts, sample=starts, epoch_start_sample=starts
+        )
+        assert_allclose(s.values(pos), 1.0, rtol=1e-12)
+
+
+def test_one_cycle_clamps_after_total_and_phase_range():
+    s = OneCycle(total=10, pct_start=0.3)
+    out = s.preview(15)
+    assert_allclose(out[9:], 1 / (25 * 1e4))
+    assert out.argmax() == 2 and out[2] == 1.0  # the peak at pct_start * T - 1
+    pos = StepPositions.grid(15)
+    phase = s._phase(pos)
+    assert phase[0] == 0.0 and phase[2] == 1.0 and np.all(phase[9:] == 0.0)
+    assert np.all((phase >= 0) & (phase <= 1))
+    three = OneCycle(total=10, pct_start=0.3, three_phase=True)
+    assert_allclose(three.preview(10)[4], 1 / 25)  # back to the start at 2qT - 2
+    assert_array_equal(three._phase(pos)[4:], 0.0)
+
+
+def test_cyclic_phase_range():
+    for mode in ("triangular", "triangular2", "exp_range"):
+        s = Cyclic(step_size=3, mode=mode, gamma=0.95)
+        phase = s._phase(StepPositions.grid(30))
+        assert np.all((phase >= 0) & (phase <= 1))
+        assert phase[0] == 0.0 and phase[3] == pytest.approx(
+            {"triangular": 1, "triangular2": 1, "exp_range": 0.95**3}[mode]
+        )
+        assert_allclose(s.preview(30), 0.1 + 0.9 * phase)
+
+
+def test_inverse_time_decay_h2o_and_keras_conventions():
+    # H2O: rate / (1 + rate_annealing * samples); Keras SGD: per update
+    out = InverseTimeDecay(1e-3, unit="sample").preview(3, 2, 50)
+    assert_allclose(out, 1 / (1 + 1e-3 * np.array([0, 50, 100, 150, 200, 250])))
+    out = InverseTimeDecay(0.1).preview(3, 2, 50)
+    assert_allclose(out, 1 / (1 + 0.1 * np.arange(6)))
+
+
+def test_momentum_ramp_on_uneven_batches():
+    pos = StepPositions.for_epoch(step0=3, epoch=1, sample0=10, batch_sizes=[4, 4, 2])
+    # rows seen 10, 14, 18 on a ramp of 20 rows from 0.5 to 0.9
+    assert_allclose(MomentumRamp(0.5, 0.9, 20).values(pos), [0.7, 0.78, 0.86])
+    assert_allclose(
+        MomentumRamp(0.5, 0.9, 20, unit="step").values(pos), [0.56, 0.58, 0.6]
+    )
+
+
+# --------------------------------------------------------------------------
+# Sequence
+# --------------------------------------------------------------------------
+
+
+def test_sequence_brief_example_in_epochs():
+    s = Sequence([(LinearWarmup(5), 5), CosineAnnealing(95, unit="epoch")])
+    out = s.preview(100, steps_per_epoch=4)
+    e = StepPositions.grid(100, 4).epoch
+    expected = np.where(
+        e < 5,
+        0.1 + 0.9 * np.minimum(e, 5) / 5,
+        (1 + np.cos(np.pi * np.minimum(e - 5, 95) / 95)) / 2,
+    )
+    assert_allclose(out, expected, rtol=1e-12, atol=1e-15)
+    assert out[20] == 1.0  # the first update of epoch 5 starts the cosine
+
+
+def test_sequence_sample_unit_shifts_epoch_start_sample():
+    s = Sequence([(Constant(), 10), InvScaling(power_t=0.5)], unit="sample")
+    parts = _epochs([4, 4], 4)  # 8 rows per epoch: epochs start at 0, 8, 16, 24
+    out = np.concatenate([s.values(p) for p in parts])
+    # rows seen 0 4 | 8 12 | 16 20 | 24 28: the InvScaling segment starts at
+    # row 12; its local epoch start is max(start - 10, 0)
+    expected = [1, 1, 1, 1, 7**-0.5, 7**-0.5, 15**-0.5, 15**-0.5]
+    assert_allclose(out, expected)
+
+
+class _ReadsStep(Schedule):
+    """Test-only schedule that reads the step field without declaring a unit."""
+
+    def __init__(self):
+        pass
+
+    def _values(self, positions):
+        return positions.step
+
+
+def test_sequence_local_positions_in_other_units_are_nan():
+    s = Sequence([(Constant(), 1), _ReadsStep()], unit="epoch")
+    assert np.all(np.isnan(s.preview(3)[1:]))
+    s = Sequence([(Constant(), 1), _ReadsStep()], unit="step")
+    assert_array_equal(s.preview(3), [1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "schedules, unit, match",
+    [
+        ([], "epoch", "must not be empty"),
+        ([(LinearWarmup(), 5)], "epoch", "must end with a bare schedule"),
+        ([LinearWarmup(), Constant()], "epoch", "item 0 must be a \\(schedule, length"),
+        ([(LinearWarmup(), 0), Constant()], "epoch", "length of item 0"),
+        ([(LinearWarmup(), float("inf")), Constant()], "epoch", "length of item 0"),
+        ([(LinearWarmup(), True), Constant()], "epoch", "length of item 0"),
+        ([(LinearWarmup(), 5), "cosine"], "epoch", "item 1 must hold an instance"),
+        ([("warmup", 5), Constant()], "epoch", "item 0 must hold an instance"),
+        (
+            [(LinearWarmup(), 5), CosineAnnealing(95)],
+            "epoch",
+            "item 1, CosineAnnealing\\(period=95\\), reads time in \\['step'\\]",
+        ),
+        (
+            [(LinearWarmup(), 5), Constant()],
+            "step",
+            "item 0.*reads time in \\['epoch'\\]",
+        ),
+        ([(InvScaling(), 5), Constant()], "epoch", "reads time in \\['sample'\\]"),
+        ([(Constant(), 5), ReduceOnPlateau()], "epoch", "feedback schedule"),
+        (
+            [(Constant(), 5), Product(Constant(), Adaptive())],
+            "epoch",
+            "feedback schedule Adaptive",
+        ),
+        ([(LinearWarmup(warmup=-1), 5), Constant()], "epoch", "warmup"),
+    ],
+)
+def test_sequence_invalid(schedules, unit, match):
+    with pytest.raises(ValueError, match=match):
+        Sequence(schedules, unit=unit).preview(3)
+    with pytest.raises(ValueError, match=match):
+        _check_schedule(Sequence(schedules, unit=unit))
+
+
+def test_sequence_params_clone_and_search():
+    warm, cos = LinearWarmup(5), CosineAnnealing(95, unit="epoch")
+    s = Sequence([(warm, 5), cos])
+    assert s.get_params(deep=True) == {"schedules": [(warm, 5), cos], "unit": "epoch"}
+    c = clone(s)
+    assert c == s and c.schedules is not s.schedules
+    assert c.schedules[0][0] is not warm and c.schedules[1] is not cos
+    assert_array_equal(c.preview(12, 2), s.preview(12, 2))
+    # searching means searching whole lists
+    other = [(LinearWarmup(2), 2), CosineAnnealing(98, unit="epoch")]
+    est = _PreviewEstimator(learning_rate=s)
+    est.set_params(learning_rate__schedules=other)
+    assert est.learning_rate.schedules is other
+
+
+# --------------------------------------------------------------------------
+# Product, Lambda, feedback
+# --------------------------------------------------------------------------
+
+
+def test_product_nested_params_and_feedback():
+    p = Product(StepDecay(gamma=0.5), ReduceOnPlateau(patience=3))
+    deep = p.get_params(deep=True)
+    assert deep["s1__gamma"] == 0.5 and deep["s2__patience"] == 3
+    p.set_params(s1__gamma=0.2, s2__factor=0.5)
+    assert p.s1.gamma == 0.2 and p.s2.factor == 0.5
+    assert_allclose(p.preview(4), 0.2 ** np.arange(4))
+    assert p._feedback_schedules() == [p.s2] and p._feedback_schedules()[0] is p.s2
+    assert Product(Constant(), StepDecay())._feedback_schedules() == []
+    nested = Product(Product(ReduceOnPlateau(), Adaptive()), StepDecay())
+    assert [type(s) for s in nested._feedback_schedules()] == [
+        ReduceOnPlateau,
+        Adaptive,
+    ]
+    assert ReduceOnPlateau()._feedback_schedules()[0] == ReduceOnPlateau()
+    assert Adaptive()._feedback_schedules() == [Adaptive()]
+    for s in (
+        StepDecay(),
+        Sequence([Constant()]),
+        Lambda(_module_level_func),
+        CyclicMomentum(Cyclic()),
+    ):
+        assert s._feedback_schedules() == []
+
+
+def test_product_invalid_factor():
+    with pytest.raises(InvalidParameterError, match="'s2' parameter of Product"):
+        Product(StepDecay(), 0.5).preview(2)
+    with pytest.raises(InvalidParameterError, match="'gamma' parameter of StepDecay"):
+        Product(StepDecay(gamma=-1), Constant()).preview(2)
+
+
+def test_lambda_vectorised_call_and_scalar_fallback():
+    calls = []
+
+    def vectorised(t):
+        calls.append(np.shape(t))
+        return 0.5 * np.ones_like(t)
+
+    assert_array_equal(Lambda(vectorised).preview(3, 4), np.full(12, 0.5))
+    assert calls == [(12,)]  # one call on the whole array
+    assert_array_equal(Lambda(lambda t: 0.25).preview(3), [0.25] * 3)  # scalar out
+    assert_allclose(Lambda(math.exp, unit="step").preview(3), np.exp([0, 1, 2]))
+    assert len(Lambda(_scalar_only_func).values(StepPositions.grid(0))) == 0
+    with pytest.raises(ZeroDivisionError):  # other errors are not swallowed
+        Lambda(lambda t: 1 / 0).preview(2)
+    with pytest.raises(InvalidParameterError, match="'func' parameter"):
+        Lambda(func=3.0).preview(2)
+
+
+def test_lambda_pickles_module_level_function():
+    s = Lambda(_module_level_func, unit="step")
+    copy = pickle.loads(pickle.dumps(s))
+    assert copy == s and copy.func is _module_level_func
+    assert_array_equal(copy.preview(4, 3), s.preview(4, 3))
+
+
+def _local_function_holder():
+    def local(t):
+        return t
+
+    return local
+
+
+@pytest.mark.parametrize("func", [lambda t: t, _local_function_holder()])
+def test_lambda_unpicklable_func_raises_clear_error(func):
+    s = Lambda(func)
+    with pytest.raises(pickle.PicklingError, match="Lambda.*module-level function"):
+        pickle.dumps(s)
+    # clone and deep copies do not pickle: they keep working
+    assert clone(s).func is func
+    import copy as copy_module
+
+    assert copy_module.deepcopy(s).func is func
+    assert copy_module.copy(s).func is func
+    assert_array_equal(clone(s).preview(3), [0.0, 1.0, 2.0])
+
+
+# --------------------------------------------------------------------------
+# ReduceOnPlateau
+# --------------------------------------------------------------------------
+
+
+def _replay(schedule, values):
+    """Scale in effect during each epoch."""
+    return schedule.preview(len(values), monitored=values)
+
+
+def test_plateau_values_are_ones_and_state():
+    s = ReduceOnPlateau()
+    assert s.is_feedback and ReduceOnPlateau.is_feedback
+    assert_array_equal(s.preview(3, 2, monitored=[1.0, 1.0, 1.0]), np.ones(6))
+    assert_array_equal(s.values(StepPositions.grid(2, 3)), np.ones(6))
+    assert s.init_state() == {
+        "best": math.inf,
+        "bad_epochs": 0,
+        "cooldown_counter": 0,
+        "scale": 1.0,
+    }
+    assert ReduceOnPlateau(monitor="val_score").init_state()["best"] == -math.inf
+    assert ReduceOnPlateau(monitor="loss").init_state()["best"] == math.inf
+
+
+#                   e0   e1    e2    e3    e4   e5    e6    e7    e8
+_PLATEAU_SEQ = [1.0, 0.95, 0.95, 0.95, 0.8, 0.71, 0.75, 0.75, 0.75]
+
+
+@pytest.mark.parametrize(
+    "convention, mode, expected",
+    [
+        # abs 0.1: 0.95 and 0.71 are not improvements (best 1.0, then 0.8)
+        ("pytorch", "abs", [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25]),
+        # rel 0.1: 0.71 < 0.8 * 0.9 improves, so no second reduction yet
+        ("pytorch", "rel", [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5]),
+        # Keras reduces when the count reaches patience: one epoch earlier
+        ("keras", "abs", [1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25]),
+        ("keras", "rel", [1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25]),
+    ],
+)
+def test_plateau_conventions_and_threshold_modes(convention, mode, expected):
+    s = ReduceOnPlateau(
+        factor=0.5,
+        patience=2,
+        threshold=0.1,
+        threshold_mode=mode,
+        patience_convention=convention,
+    )
+    assert_allclose(_replay(s, _PLATEAU_SEQ), expected)
+
+
+def test_plateau_cooldown_pytorch_and_keras():
+    flat = [1.0] * 7
+    s = ReduceOnPlateau(factor=0.5, patience=0, cooldown=2, threshold=0.0)
+    # bad at e1 -> reduce; e2, e3 in cooldown; bad at e4 -> reduce; ...
+    assert_allclose(_replay(s, flat), [1, 1, 0.5, 0.5, 0.5, 0.25, 0.25])
+    k = ReduceOnPlateau(
+        factor=0.5, patience=1, cooldown=2, threshold=0.0, patience_convention="keras"
+    )
+    # Keras decrements the cooldown first, so a bad epoch counts again one
+    # epoch earlier
+    assert_allclose(_replay(k, flat), [1, 1, 0.5, 0.5, 0.25, 0.25, 0.125])
+
+
+def test_plateau_min_value_and_maximised_score():
+    s = ReduceOnPlateau(factor=0.1, patience=0, threshold=0.0, min_value=0.05)
+    assert_allclose(_replay(s, [1.0] * 5), [1, 1, 0.1, 0.05, 0.05])
+    k = ReduceOnPlateau(
+        factor=0.1,
+        patience=1,
+        threshold=0.0,
+        min_value=0.05,
+        patience_convention="keras",
+    )
+    assert_allclose(_replay(k, [1.0] * 5), [1, 1, 0.1, 0.05, 0.05])
+    state = k.init_state()
+    for v in [1.0] * 6:
+        state = k.update(state, v)
+    assert state["scale"] == 0.05
+    score = ReduceOnPlateau(
+        factor=0.1, patience=0, threshold=0.0, threshold_mode="abs", monitor="val_score"
+    )
+    assert_allclose(_replay(score, [0.5, 0.6, 0.6, 0.59, 0.7]), [1, 1, 1, 0.1, 0.01])
+    loss = ReduceOnPlateau(factor=0.1, patience=0, threshold=0.0, monitor="loss")
+    assert_allclose(_replay(loss, [0.5, 0.6, 0.4]), [1, 1, 0.1])
+
+
+def _plateau_reference(
+    values,
+    factor,
+    patience,
+    threshold,
+    threshold_mode,
+    cooldown,
+    min_value,
+    maximize,
+    keras,
+):
+    """Both frameworks' rules, transcribed from their sources, scale per epoch."""
+
+    def better(a, best):
+        if maximize:
+            return a > (
+                best * (1 + threshold) if threshold_mode == "rel" else best + threshold
+            )
+        return a < (
+            best * (1 - threshold) if threshold_mode == "rel" else best - threshold
+        )
+
+    best = -math.inf if maximize else math.inf
+    wait = cool = 0
+    lr, out = 1.0, []
+    for v in values:
+        out.append(lr)
+        if keras:
+            if cool > 0:
+                cool -= 1
+                wait = 0
+            if better(v, best):
+                best, wait = v, 0
+            elif not cool > 0:
+                wait += 1
+                if wait >= patience and lr > min_value:
+                    lr = max(lr * factor, min_value)
+                    cool, wait = cooldown, 0
+        else:
+            if better(v, best):
+                best, wait = v, 0
+            else:
+                wait += 1
+            if cool > 0:
+                cool -= 1
+                wait = 0
+            if wait > patience:
+                lr = max(lr * factor, min_value)
+                cool, wait = cooldown, 0
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("convention", ["pytorch", "keras"])
+def test_plateau_matches_reference_on_random_runs(seed, convention):
+    rng = np.random.default_rng(seed)
+    values = np.round(np.cumsum(rng.normal(-0.02, 0.05, 60)) + 3, 2)
+    for patience in (0, 1, 3):
+        for mode, threshold in (("rel", 0.01), ("abs", 0.02), ("rel", 0.0)):
+            for cooldown, min_value in ((0, 0.0), (2, 0.01)):
+                for monitor in ("val_loss", "val_score"):
+                    s = ReduceOnPlateau(
+                        0.5,
+                        patience,
+                        threshold,
+                        mode,
+                        cooldown,
+                        min_value,
+                        monitor,
+                        convention,
+                    )
+                    expected = _plateau_reference(
+                        values,
+                        0.5,
+                        patience,
+                        threshold,
+                        mode,
+                        cooldown,
+                        min_value,
+                        monitor == "val_score",
+                        convention == "keras",
+                    )
+                    assert_allclose(_replay(s, values), expected, rtol=1e-15)
+
+
+def test_plateau_update_is_pure():
+    s = ReduceOnPlateau(factor=0.5, patience=0, cooldown=1)
+    params, attrs = s.get_params(), dict(vars(s))
+    state = s.init_state()
+    state["extra"] = "kept"
+    history = []
+    for v in [1.0, 2.0, 2.0, 2.0]:
+        before = dict(state)
+        new = s.update(state, v)
+        assert state == before  # input not modified
+        assert new is not state and new["extra"] == "kept"
+        history.append(new["scale"])
+        state = new
+    assert history == [1.0, 0.5, 0.5, 0.25]
+    assert s.get_params() == params and vars(s) == attrs
+    # same inputs, same outputs: replaying from a saved state is deterministic
+    saved = s.update(s.init_state(), 1.0)
+    assert s.update(saved, 2.0) == s.update(saved, 2.0)
+
+
+def test_plateau_preview_requires_monitored():
+    s = ReduceOnPlateau()
+    with pytest.raises(ValueError, match="monitored"):
+        s.preview(3)
+    with pytest.raises(ValueError, match="monitored must have shape \\(3,\\)"):
+        s.preview(3, monitored=[1.0, 2.0])
+
+
+# --------------------------------------------------------------------------
+# Validation of the new schedules
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "schedule, name",
+    [
+        (InverseTimeDecay(decay=-1), "decay"),
+        (InverseTimeDecay(unit="hour"), "unit"),
+        (MultiStepDecay(gamma=0), "gamma"),
+        (MultiStepDecay(milestones=3), "milestones"),
+        (PiecewiseConstant(boundaries="ab"), "boundaries"),
+        (ExponentialDecay(gamma=0), "gamma"),
+        (ExponentialDecay(decay_steps=-2, decay_rate=0.5), "decay_steps"),
+        (ExponentialDecay(staircase="yes"), "staircase"),
+        (PolynomialDecay(total=0), "total"),
+        (PolynomialDecay(power=0), "power"),
+        (PolynomialDecay(end_value=-0.1), "end_value"),
+        (LinearDecay(total=-1), "total"),
+        (CosineAnnealing(period=0), "period"),
+        (CosineAnnealing(eta_min=-1), "eta_min"),
+        (CosineAnnealing(periodic=None), "periodic"),
+        (CosineWarmRestarts(T_0=0), "T_0"),
+        (CosineWarmRestarts(T_mult=0.5), "T_mult"),
+        (CosineWarmRestarts(decay=0), "decay"),
+        (Cyclic(base=-0.1), "base"),
+        (Cyclic(step_size=0), "step_size"),
+        (Cyclic(mode="sawtooth"), "mode"),
+        (Cyclic(gamma=1.5), "gamma"),
+        (OneCycle(pct_start=1.5), "pct_start"),
+        (OneCycle(div_factor=0), "div_factor"),
+        (OneCycle(final_div_factor=-1), "final_div_factor"),
+        (OneCycle(anneal="exp"), "anneal"),
+        (LinearWarmup(warmup=0), "warmup"),
+        (LinearWarmup(start_factor=-0.5), "start_factor"),
+        (Sequence(schedules="warmup"), "schedules"),
+        (Sequence([Constant()], unit="day"), "unit"),
+        (Lambda(func=None), "func"),
+        (ReduceOnPlateau(factor=1.0), "factor"),
+        (ReduceOnPlateau(patience=-1), "patience"),
+        (ReduceOnPlateau(patience=1.5), "patience"),
+        (ReduceOnPlateau(threshold=-1), "threshold"),
+        (ReduceOnPlateau(threshold_mode="pct"), "threshold_mode"),
+        (ReduceOnPlateau(cooldown=-1), "cooldown"),
+        (ReduceOnPlateau(min_value=2.0), "min_value"),
+        (ReduceOnPlateau(monitor="accuracy"), "monitor"),
+        (ReduceOnPlateau(patience_convention="tf"), "patience_convention"),
+        (MomentumRamp(start=1.5), "start"),
+        (MomentumRamp(stable=-0.1), "stable"),
+        (MomentumRamp(ramp=0), "ramp"),
+        (CyclicMomentum(StepDecay()), "cycle"),
+        (CyclicMomentum(Cyclic(), base_momentum=1.2), "base_momentum"),
+        (CyclicMomentum(OneCycle(), max_momentum=-0.2), "max_momentum"),
+    ],
+)
+def test_new_invalid_params_raise(schedule, name):
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+        schedule.values(StepPositions.grid(2))
+    with pytest.raises(ValueError, match=name):
+        _check_schedule(schedule)
+
+
+@pytest.mark.parametrize(
+    "schedule, match",
+    [
+        (MultiStepDecay(milestones=[3, 1]), "'milestones' parameter.*sorted"),
+        (MultiStepDecay(milestones=[-1, 2]), "'milestones' parameter.*>= 0"),
+        (MultiStepDecay(milestones=[[1, 2]]), "'milestones' parameter.*1-D"),
+        (
+            PiecewiseConstant(boundaries=[1, 1], multipliers=[1, 2, 3]),
+            "'boundaries' parameter.*strictly increasing",
+        ),
+        (
+            PiecewiseConstant(boundaries=[1, 2], multipliers=[1, 2]),
+            "'multipliers' parameter.*one more entry than 'boundaries'",
+        ),
+        (
+            PiecewiseConstant(boundaries=[1], multipliers=[1, -2]),
+            "'multipliers' parameter.*>= 0",
+        ),
+        (
+            PiecewiseConstant(boundaries=[np.nan], multipliers=[1, 2]),
+            "'boundaries' parameter.*finite",
+        ),
+        (ExponentialDecay(decay_rate=0.5), "needs both 'decay_rate' and 'decay_steps'"),
+        (ExponentialDecay(decay_steps=10), "needs both 'decay_rate' and 'decay_steps'"),
+        (
+            ExponentialDecay(gamma=0.9, decay_rate=0.5, decay_steps=10),
+            "either 'gamma'.*or 'decay_rate' and 'decay_steps'.*not both",
+        ),
+        (OneCycle(pct_start=0.6, three_phase=True), "'pct_start' parameter.*<= 0.5"),
+        (ReduceOnPlateau(threshold=1.0), "'threshold' parameter.*< 1"),
+        (CyclicMomentum(Cyclic(step_size=-1)), "'step_size' parameter of Cyclic"),
+    ],
+)
+def test_cross_parameter_checks(schedule, match):
+    with pytest.raises(ValueError, match=match):
+        schedule.preview(2)
+    with pytest.raises(ValueError, match=match):
+        _check_schedule(schedule)
+
+
+def test_plateau_init_and_update_validate():
+    with pytest.raises(InvalidParameterError, match="'factor' parameter"):
+        ReduceOnPlateau(factor=2).init_state()
+    with pytest.raises(InvalidParameterError, match="'factor' parameter"):
+        ReduceOnPlateau(factor=2).update(ReduceOnPlateau().init_state(), 1.0)
+
+
+# --------------------------------------------------------------------------
+# Parameter protocol of the new schedules
+# --------------------------------------------------------------------------
+
+NEW_OBJECTS = [
+    InverseTimeDecay(decay=0.1, unit="sample"),
+    MultiStepDecay(milestones=[2, 4], gamma=0.5),
+    PiecewiseConstant(boundaries=[1, 3], multipliers=[1.0, 0.4, 0.2]),
+    ExponentialDecay(gamma=0.8, unit="epoch"),
+    ExponentialDecay(decay_rate=0.5, decay_steps=3, staircase=True),
+    PolynomialDecay(total=5, power=2.0, end_value=0.1, cycle=True),
+    LinearDecay(total=7, end_value=0.2),
+    CosineAnnealing(period=6, eta_min=0.1, periodic=True),
+    CosineWarmRestarts(T_0=2, T_mult=2, decay=0.5),
+    Cyclic(base=0.2, max=0.8, step_size=3, mode="exp_range", gamma=0.9),
+    OneCycle(total=12, anneal="linear", three_phase=True),
+    LinearWarmup(warmup=3, start_factor=0.2),
+    Sequence([(LinearWarmup(2), 2), CosineAnnealing(5, unit="epoch")]),
+    Product(StepDecay(gamma=0.5), ReduceOnPlateau(patience=2)),
+    Lambda(_module_level_func, unit="step"),
+    ReduceOnPlateau(factor=0.5, patience=2, patience_convention="keras"),
+    MomentumRamp(start=0.4, stable=0.9, ramp=30),
+    CyclicMomentum(Cyclic(step_size=2), base_momentum=0.8, max_momentum=0.9),
+    CyclicMomentum(OneCycle(total=10)),
+]
+
+
+@pytest.mark.parametrize("obj", NEW_OBJECTS, ids=lambda o: type(o).__name__)
+def test_new_clone_and_pickle_round_trip(obj):
+    monitored = {"monitored": np.linspace(1, 0.9, 5)} if obj.is_feedback else {}
+    for copy in (clone(obj), pickle.loads(pickle.dumps(obj))):
+        assert copy is not obj
+        assert type(copy) is type(obj)
+        assert copy == obj
+        assert hash(copy) == hash(obj)
+        assert repr(copy) == repr(obj)
+        assert_array_equal(
+            copy.preview(5, 3, 2, **monitored), obj.preview(5, 3, 2, **monitored)
+        )
+    before = dict(vars(obj))
+    obj.preview(5, 3, 2, **monitored)
+    assert vars(obj) == before  # no state stored
+    assert isinstance(_check_schedule(obj), Schedule)
+
+
+def test_new_reprs_show_non_defaults():
+    assert repr(ExponentialDecay()) == "ExponentialDecay()"
+    assert repr(LinearDecay(total=7)) == "LinearDecay(total=7)"
+    assert repr(CyclicMomentum(OneCycle(total=10))) == (
+        "CyclicMomentum(cycle=OneCycle(total=10))"
+    )
+    assert repr(Product(StepDecay(), Constant())) == (
+        "Product(s1=StepDecay(), s2=Constant())"
+    )
+    assert LinearDecay().get_params() == {
+        "total": 100,
+        "end_value": 0.0,
+        "unit": "step",
+    }
+
+
+class _PreviewEstimator(BaseEstimator):
+    """Estimator whose score is best when its schedules' previews hit targets."""
+
+    def __init__(self, learning_rate=None, momentum=None):
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+
+    def fit(self, X, y=None):
+        self.lr_sum_ = float(self.learning_rate.preview(8).sum())
+        self.momentum_sum_ = (
+            0.0 if self.momentum is None else float(self.momentum.preview(8).sum())
+        )
+        return self
+
+    def score(self, X, y=None):
+        lr_target = Product(StepDecay(2, 0.5), Constant()).preview(8).sum()
+        m_target = CyclicMomentum(Cyclic(step_size=3), 0.8, 0.9).preview(8).sum()
+        return -abs(self.lr_sum_ - lr_target) - abs(self.momentum_sum_ - m_target)
+
+
+def test_nested_search_keys():
+    lr = Product(StepDecay(step_size=2, gamma=0.1), Constant())
+    momentum = CyclicMomentum(Cyclic(step_size=1), 0.8, 0.9)
+    est = _PreviewEstimator(learning_rate=lr, momentum=momentum)
+    params = est.get_params(deep=True)
+    assert params["learning_rate__s1__gamma"] == 0.1
+    assert params["momentum__cycle__step_size"] == 1
+    grid = {
+        "learning_rate__s1__gamma": [0.1, 0.5, 0.9],
+        "momentum__cycle__step_size": [1, 3, 5],
+    }
+    search = GridSearchCV(est, grid, cv=2).fit(np.zeros((6, 1)))
+    assert search.best_params_ == {
+        "learning_rate__s1__gamma": 0.5,
+        "momentum__cycle__step_size": 3,
+    }
+    best = search.best_estimator_
+    assert best.learning_rate.s1 == StepDecay(step_size=2, gamma=0.5)
+    assert best.momentum.cycle == Cyclic(step_size=3)
+    assert lr.s1.gamma == 0.1 and momentum.cycle.step_size == 1  # originals untouched
