@@ -283,3 +283,18 @@ def test_momentum_schedule_reaches_the_kernel(digits):
     assert abs(const.loss_curve_[-1] - est.loss_curve_[-1]) > 1e-8
     with pytest.raises(ValueError, match="feedback"):
         MLPClassifier(momentum=Adaptive(), max_iter=1).fit(X, y)
+
+
+def test_one_cycle_with_cyclic_momentum_drives_adam_beta_1(digits):
+    from sklr.schedules import CyclicMomentum, OneCycle
+
+    X, y = digits
+    cycle = OneCycle(total=30)
+    momentum = CyclicMomentum(cycle, base_momentum=0.85, max_momentum=0.95)
+    est = MLPClassifier(hidden_layer_sizes=(10,), solver="adam", learning_rate=cycle,
+                        momentum=momentum, learning_rate_init=0.01, batch_size=50,
+                        max_iter=5, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.history_["learning_rate"], 0.01 * _epoch_last_values(cycle, 5, 6, 50))
+    np.testing.assert_allclose(est.history_["momentum"], _epoch_last_values(momentum, 5, 6, 50))
+    # The nested parameters are searchable.
+    assert est.get_params()["momentum__cycle__total"] == 30
