@@ -108,3 +108,32 @@ def test_every_optimizer_resumes(digits, opt, how):
         else:
             inc.fit(X, y.astype(float))
     _assert_same(inc, full)
+
+
+@pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: repr(o))
+def test_pickled_fitted_estimator_continues_identically(digits, opt):
+    import pickle
+
+    X, y = digits
+    schedule = S.Product(S.CosineAnnealing(period=20), S.ReduceOnPlateau(monitor="loss", patience=0))
+    est = MLPClassifier(max_iter=2, **_kw(schedule, opt)).fit(X, y)
+    again = pickle.loads(pickle.dumps(est))
+    for model in (est, again):
+        model.partial_fit(X, y)
+    _assert_same(again, est)
+
+
+def test_randomized_search_swaps_schedule_and_optimizer_classes(digits):
+    from sklearn.model_selection import RandomizedSearchCV
+
+    X, y = digits
+    est = MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0)
+    space = {
+        "learning_rate": [S.StepDecay(gamma=0.5), S.CosineAnnealing(period=10), "constant"],
+        "solver": [optimizers.Adam(), optimizers.RMSprop(), "sgd"],
+        "learning_rate_init": [0.001, 0.01],
+    }
+    search = RandomizedSearchCV(est, space, n_iter=6, cv=2, random_state=0).fit(X, y)
+    assert len(search.cv_results_["params"]) == 6
+    kinds = {type(p["solver"]).__name__ for p in search.cv_results_["params"]}
+    assert len(kinds) >= 2
