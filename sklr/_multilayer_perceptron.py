@@ -328,7 +328,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         String solvers read the top-level knobs (scikit-learn's meaning):
         'sgd' its ``momentum`` and ``nesterovs_momentum``, the Adam family
         ('adam', 'adamw', 'nadam', 'adamax') ``beta_1``, ``beta_2`` and
-        ``epsilon``; 'rmsprop', 'adagrad' and 'adadelta' use their classes'
+        ``epsilon`` ('adamw' also ``weight_decay`` when it is > 0, else
+        AdamW's 0.01); 'rmsprop', 'adagrad' and 'adadelta' use their classes'
         defaults (pass an object to change them).
         """
         solver = self.solver
@@ -340,7 +341,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             "lbfgs": lambda: LBFGS(),
             "sgd": lambda: SGD(momentum=momentum, nesterov=self.nesterovs_momentum),
             "adam": lambda: Adam(**adam_family),
-            "adamw": lambda: AdamW(**adam_family),
+            "adamw": lambda: AdamW(**adam_family, **(
+                {"weight_decay": self.weight_decay} if self.weight_decay > 0 else {})),
             "nadam": lambda: NAdam(**adam_family),
             "adamax": lambda: Adamax(**adam_family),
             "rmsprop": lambda: RMSprop(),
@@ -667,7 +669,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """scikit-learn's 'adaptive' rule (the string with 'sgd', or Adaptive())."""
         if isinstance(self.learning_rate, Schedule):
             return any(isinstance(f, Adaptive) for f in self.learning_rate._feedback_schedules())
-        return self.learning_rate == "adaptive" and self.solver == "sgd"
+        return self.learning_rate == "adaptive" and isinstance(self._optimizer(), SGD)
 
     def _plateaus(self):
         """The learning rate's plateau-style feedback schedules (with update())."""
@@ -724,9 +726,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _after_epoch_rate(self):
         """scikit-learn's 'invscaling' string: the rate changes at epoch ends."""
         if (
-            self.solver == "sgd"
-            and not isinstance(self.learning_rate, Schedule)
+            not isinstance(self.learning_rate, Schedule)
             and self.learning_rate == "invscaling"
+            and isinstance(self._optimizer(), SGD)
         ):
             self._opt_state["lr"] = (
                 float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
@@ -954,10 +956,19 @@ _PARAMS_DOC = """
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Activation function for the hidden layer.
 
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    solver : str or Optimizer, default='adam'
         The solver for weight optimization: 'lbfgs' (quasi-Newton, through
         scipy, with loss and gradient from sklr's kernels), 'sgd' (stochastic
-        gradient descent) or 'adam' (Kingma and Ba).
+        gradient descent), 'adam' (Kingma and Ba), or one of sklr's
+        'adamw', 'nadam', 'adamax', 'rmsprop', 'adagrad', 'adadelta', or an
+        object from :mod:`sklr.optimizers` carrying its own hyperparameters
+        (searchable as ``solver__<name>``). String solvers read the top-level
+        knobs: 'sgd' ``momentum`` and ``nesterovs_momentum``; 'adam',
+        'adamw', 'nadam' and 'adamax' ``beta_1``, ``beta_2`` and ``epsilon``
+        ('adamw' also ``weight_decay`` when > 0); the others use their
+        classes' defaults. An object's own values win over these knobs. A
+        string solver starts a new optimizer at each ``fit`` as scikit-learn
+        does; an object's state persists across ``warm_start`` refits.
 
     alpha : float, default=0.0001
         Strength of the L2 regularization term, divided by the sample size
@@ -970,11 +981,13 @@ _PARAMS_DOC = """
     learning_rate : {'constant', 'invscaling', 'adaptive'} or Schedule, default='constant'
         Shape of the learning rate over training; ``learning_rate_init`` is
         its scale. The strings mean what they mean in scikit-learn (used by
-        ``solver='sgd'`` only). A schedule object from :mod:`sklr.schedules`
-        gives, for every update, a multiplier of ``learning_rate_init``; it is
-        used by both 'sgd' and 'adam' and is indexed by the global update,
-        epoch and sample counters, so ``partial_fit`` continues it. Its own
-        parameters are searchable as ``learning_rate__<name>``.
+        SGD only). A schedule object from :mod:`sklr.schedules` gives, for
+        every update, a multiplier of ``learning_rate_init`` for every
+        stochastic solver; it is indexed by the global update, epoch and
+        sample counters, so ``partial_fit`` and ``warm_start`` continue it.
+        Its own parameters are searchable as ``learning_rate__<name>``.
+        ``ReduceOnPlateau`` (alone or in a ``Product``) is fed the monitored
+        value after every epoch.
 
     learning_rate_init : float, default=0.001
         The initial learning rate (the scale of every schedule).
@@ -1002,8 +1015,12 @@ _PARAMS_DOC = """
     warm_start : bool, default=False
         Reuse the solution of the previous call to fit as initialization.
 
-    momentum : float, default=0.9
-        Momentum for gradient descent update, in [0, 1] ('sgd' only).
+    momentum : float or Schedule, default=0.9
+        Momentum for gradient descent update, in [0, 1] (the 'sgd' string
+        solver). A schedule from :mod:`sklr.schedules` (``MomentumRamp``,
+        ``CyclicMomentum``, ``Lambda``, ...) gives absolute values per update
+        and drives the momentum of SGD and RMSprop, or ``beta_1`` of the Adam
+        family, whatever the solver.
 
     nesterovs_momentum : bool, default=True
         Whether to use Nesterov's momentum ('sgd' with momentum > 0).

@@ -179,13 +179,14 @@ class SGD(Optimizer):
     Parameters
     ----------
     momentum : float, default=0.9
-        :math:`\mu`, in [0, 1].
+        :math:`\mu`, in [0, 1]; a momentum schedule given to the estimator
+        overrides it.
     nesterov : bool, default=True
         Nesterov's momentum (scikit-learn's ``nesterovs_momentum`` default).
     dampening : float, default=0.0
         :math:`d`, PyTorch convention only.
     convention : {'sklearn', 'keras', 'pytorch'}, default='sklearn'
-        'keras' is the same as 'sklearn'.
+        Velocity or gradient buffer (see above); 'keras' is 'sklearn'.
     learning_rate : float, default=None
         Scale of the rate; None uses the estimator's ``learning_rate_init``.
 
@@ -258,13 +259,16 @@ class Adam(Optimizer):
     Parameters
     ----------
     beta_1 : float, default=0.9
-        In [0, 1); a momentum schedule given to the estimator overrides it.
+        Decay of the first moment, in [0, 1); a momentum schedule given to
+        the estimator overrides it.
     beta_2 : float, default=0.999
-        In [0, 1).
+        Decay of the second moment, in [0, 1).
     epsilon : float, default=1e-8
-        > 0.
+        Added to the denominator, > 0.
     amsgrad : bool, default=False
+        Use the running maximum of :math:`v` (AMSGrad).
     convention : {'sklearn', 'keras', 'pytorch'}, default='sklearn'
+        Where :math:`\epsilon` enters (see above); 'keras' is 'sklearn'.
     learning_rate : float, default=None
         Scale of the rate; None uses the estimator's ``learning_rate_init``.
     """
@@ -360,13 +364,18 @@ class NAdam(Optimizer):
     Parameters
     ----------
     beta_1 : float, default=0.9
+        Decay of the first moment, in [0, 1); a momentum schedule given to
+        the estimator overrides it.
     beta_2 : float, default=0.999
+        Decay of the second moment, in [0, 1).
     epsilon : float, default=1e-8
+        Added to the denominator, > 0.
     momentum_decay : float, default=0.004
         :math:`\psi` (PyTorch's default; Keras fixes 0.004).
     convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
-        'sklearn' means 'keras'.
+        Order of operations (see above); 'sklearn' means 'keras'.
     learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``.
     """
 
     _rule = "nadam"
@@ -418,10 +427,16 @@ class Adamax(Optimizer):
     Parameters
     ----------
     beta_1 : float, default=0.9
+        Decay of the first moment, in [0, 1); a momentum schedule given to
+        the estimator overrides it.
     beta_2 : float, default=0.999
+        Decay of the infinity norm, in [0, 1).
     epsilon : float, default=1e-8
+        Guards the division, > 0 (placement per ``convention``).
     convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
+        Where :math:`\epsilon` enters (see above); 'sklearn' means 'keras'.
     learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``.
     """
 
     _rule = "adamax"
@@ -474,11 +489,15 @@ class Adagrad(Optimizer):
     Parameters
     ----------
     epsilon : float, default=1e-10
+        Guards the division, > 0 (PyTorch's default).
     initial_accumulator_value : float, default=0.0
+        Starting value of :math:`s`, >= 0.
     lr_decay : float, default=0.0
-        :math:`\delta`, PyTorch convention.
+        :math:`\delta`, PyTorch convention only.
     convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
+        Where :math:`\epsilon` enters (see above); 'sklearn' means 'keras'.
     learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``.
     """
 
     _rule = "adagrad"
@@ -528,9 +547,11 @@ class Adadelta(Optimizer):
     Parameters
     ----------
     rho : float, default=0.9
+        Decay of both running averages, in [0, 1) (PyTorch's default).
     epsilon : float, default=1e-6
-        PyTorch's defaults.
+        Inside both roots, > 0 (PyTorch's default).
     learning_rate : float, default=1.0
+        :math:`\eta`; None uses the estimator's ``learning_rate_init``.
     """
 
     _rule = "adadelta"
@@ -573,12 +594,19 @@ class RMSprop(Optimizer):
     Parameters
     ----------
     rho : float, default=0.99
-        PyTorch's ``alpha``.
+        Decay of the running averages, in [0, 1) (PyTorch's ``alpha``).
     epsilon : float, default=1e-8
+        Guards the division, > 0 (placement per ``convention``).
     momentum : float, default=0.0
+        :math:`\mu`, in [0, 1]; a momentum schedule given to the estimator
+        overrides it.
     centered : bool, default=False
+        Normalise by the variance estimate :math:`v - \bar g^2`.
     convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
+        Where :math:`\epsilon` enters and how momentum scales (see above);
+        'sklearn' means 'keras'.
     learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``.
     """
 
     _rule = "rmsprop"

@@ -369,3 +369,35 @@ def test_lbfgs_object_is_lbfgs(digits):
 def test_public_names():
     assert set(optimizers.__all__) >= {"SGD", "Adam", "AdamW", "NAdam", "Adamax", "Adagrad",
                                        "Adadelta", "RMSprop", "LBFGS", "Optimizer"}
+
+
+def test_adamw_string_reads_weight_decay(digits):
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0, solver="adamw")
+    a = MLPClassifier(weight_decay=0.5, **kw).fit(X, y)
+    b = MLPClassifier(solver=AdamW(weight_decay=0.5), **{k: v for k, v in kw.items() if k != "solver"}).fit(X, y)
+    c = MLPClassifier(**kw).fit(X, y)  # AdamW's default 0.01
+    np.testing.assert_array_equal(a.loss_curve_, b.loss_curve_)
+    assert a.loss_curve_[-1] != c.loss_curve_[-1]
+
+
+@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
+def test_sklearn_rate_strings_apply_to_sgd_objects(digits, learning_rate):
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(8,), max_iter=8, random_state=0, learning_rate=learning_rate,
+              learning_rate_init=0.1, n_iter_no_change=1, tol=0.5)
+    a = MLPClassifier(solver="sgd", **kw).fit(X, y)
+    b = MLPClassifier(solver=SGD(momentum=0.9, nesterov=True), **kw).fit(X, y)
+    np.testing.assert_array_equal(a.history_["learning_rate"], b.history_["learning_rate"])
+    assert a.history_["learning_rate"][-1] < 0.1
+
+
+@pytest.mark.parametrize("module", ["sklr.optimizers", "sklr._multilayer_perceptron"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
