@@ -687,7 +687,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if len(getattr(self, "_plateau_states", None) or []) != len(plateaus):
             self._plateau_states = [p.init_state() for p in plateaus]
         self._plateau_states = [
-            p.update(st, monitored[p.monitor]) for p, st in zip(plateaus, self._plateau_states)
+            p._update(st, monitored[p.monitor]) for p, st in zip(plateaus, self._plateau_states)
         ]
 
     def _epoch_rates(self, batch_sizes, opt):
@@ -705,13 +705,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 batch_sizes=batch_sizes,
             )
         if isinstance(self.learning_rate, Schedule):
-            lr = base * self._plateau_scale() * self.learning_rate.values(positions)
+            # Validated once per fit (_validate_hyperparameters): evaluate only.
+            lr = base * self._plateau_scale() * self.learning_rate._evaluate(positions)
             if not np.all(np.isfinite(lr)) or np.any(lr < 0):
                 raise ValueError("The learning-rate schedule gave negative or non-finite rates.")
         else:
             lr = np.full(n_steps, base)
         if isinstance(self.momentum, Schedule):
-            mu = self.momentum.values(positions)
+            mu = self.momentum._evaluate(positions)
             upper = 1.0 if isinstance(opt, (SGD, RMSprop)) else np.nextafter(1, 0)
             if not np.all((mu >= 0) & (mu <= upper)):
                 raise ValueError(

@@ -116,6 +116,29 @@ cdef inline void _step_scalars(Update* u) noexcept nogil:
         u.c1 = u.lr / (1 - pow(u.momentum, u.t))
 
 
+cdef inline void _rms_step(intp_t j, floating* p, const floating* g, floating* s2,
+                           floating s, floating lr, floating mu, floating eps,
+                           Update* u) noexcept nogil:
+    """RMSprop's step for parameter j given its (centered) mean square s."""
+    cdef floating denom
+    if u.convention == CONV_SKLEARN:
+        # Keras: d = sqrt(s + eps); with momentum b = mu b + lr g / d, p -= b
+        denom = <floating> sqrt(s + eps)
+        if u.momentum > 0:
+            s2[j] = mu * s2[j] + lr * g[j] / denom
+            p[j] = p[j] - s2[j]
+        else:
+            p[j] = p[j] - lr * (g[j] / denom)
+    else:
+        # PyTorch: d = sqrt(s) + eps; with momentum b = mu b + g / d, p -= lr b
+        denom = <floating> sqrt(s) + eps
+        if u.momentum > 0:
+            s2[j] = mu * s2[j] + g[j] / denom
+            p[j] = p[j] - lr * s2[j]
+        else:
+            p[j] = p[j] - lr * (g[j] / denom)
+
+
 cdef inline void _apply_update(intp_t j0, intp_t j1, floating* p, const floating* g,
                                floating* s1, floating* s2, floating* s3,
                                Update* u) noexcept nogil:
@@ -124,7 +147,7 @@ cdef inline void _apply_update(intp_t j0, intp_t j1, floating* p, const floating
     cdef floating lr = u.lr, mu = u.momentum, c_mu = 1 - u.momentum
     cdef floating b2 = u.beta_2, c2 = 1 - u.beta_2, eps = u.epsilon
     cdef floating damp = 1 - u.dampening, decay
-    cdef floating denom, d, w1, w2
+    cdef floating denom, d, w1, w2, bc2, s1c
     cdef double lr_t = u.c1
 
     if u.weight_decay > 0:
@@ -223,49 +246,41 @@ cdef inline void _apply_update(intp_t j0, intp_t j1, floating* p, const floating
 
     elif u.mode == UPDATE_RMSPROP:
         # rho travels in the beta_2 field; the per-step momentum is RMSprop's.
+        # The running averages first, then one loop per variant: no branch on
+        # a possibly absent state array inside a loop (the compiler would
+        # turn it into masked loads from that array).
         for j in range(j0, j1):
             s1[j] = b2 * s1[j] + c2 * (g[j] * g[j])
         if u.centered:
             for j in range(j0, j1):
                 s3[j] = s3[j] + c2 * (g[j] - s3[j])
-        for j in range(j0, j1):
-            if u.centered:
-                denom = s1[j] - s3[j] * s3[j]
-            else:
-                denom = s1[j]
-            if u.convention == CONV_SKLEARN:
-                denom = <floating> sqrt(denom + eps)      # Keras: eps inside the root
-            else:
-                denom = <floating> sqrt(denom) + eps      # PyTorch: eps outside
-            if u.momentum > 0:
-                if u.convention == CONV_SKLEARN:
-                    s2[j] = mu * s2[j] + lr * g[j] / denom
-                    p[j] = p[j] - s2[j]
-                else:
-                    s2[j] = mu * s2[j] + g[j] / denom
-                    p[j] = p[j] - lr * s2[j]
-            else:
-                p[j] = p[j] - lr * (g[j] / denom)
+                s1c = s1[j] - s3[j] * s3[j]
+                _rms_step(j, p, g, s2, s1c, lr, mu, eps, u)
+        else:
+            for j in range(j0, j1):
+                _rms_step(j, p, g, s2, s1[j], lr, mu, eps, u)
 
     elif u.mode == UPDATE_NADAM:
-        w1 = <floating> u.c1
-        w2 = <floating> u.c2
         for j in range(j0, j1):
             s1[j] = s1[j] + c_mu * (g[j] - s1[j])
             s2[j] = b2 * s2[j] + c2 * (g[j] * g[j])
+        bc2 = <floating> u.c3
         if u.convention == CONV_PYTORCH:
             # p -= lr (1 - mu) / (1 - prod) g / denom + lr mu' / (1 - prod mu') m / denom
+            w1 = <floating> (u.lr * (1 - u.c1) / (1 - u.mu_product))
+            w2 = <floating> (u.lr * u.c2 / (1 - u.mu_product * u.c2))
             for j in range(j0, j1):
-                denom = <floating> sqrt(s2[j] / <floating> u.c3) + eps
-                p[j] = p[j] - <floating> (u.lr * (1 - u.c1) / (1 - u.mu_product)) * (g[j] / denom)
-                p[j] = p[j] - <floating> (u.lr * u.c2 / (1 - u.mu_product * u.c2)) * (s1[j] / denom)
+                denom = <floating> sqrt(s2[j] / bc2) + eps
+                p[j] = p[j] - w1 * (g[j] / denom)
+                p[j] = p[j] - w2 * (s1[j] / denom)
         else:
             # Keras: m_hat = mu' m / (1 - prod mu') + (1 - mu) g / (1 - prod);
             # p -= lr m_hat / (sqrt(v / bc2) + eps)
+            w1 = <floating> (u.c2 / (1 - u.mu_product * u.c2))
+            w2 = <floating> ((1 - u.c1) / (1 - u.mu_product))
             for j in range(j0, j1):
-                d = (<floating> (u.c2 / (1 - u.mu_product * u.c2)) * s1[j]
-                     + <floating> ((1 - u.c1) / (1 - u.mu_product)) * g[j])
-                denom = <floating> sqrt(s2[j] / <floating> u.c3) + eps
+                d = w1 * s1[j] + w2 * g[j]
+                denom = <floating> sqrt(s2[j] / bc2) + eps
                 p[j] = p[j] - lr * d / denom
 
     elif u.mode == UPDATE_ADAMAX:

@@ -256,6 +256,15 @@ class Schedule(ParamObject):
             Multiplier of ``learning_rate_init`` for each update.
         """
         self._validate_params()
+        return self._evaluate(positions)
+
+    def _evaluate(self, positions):
+        """:meth:`values` without validating the parameters again.
+
+        For callers that validated the whole schedule once (the estimator
+        does so once per fit, then calls this every epoch) and for
+        composites evaluating their parts.
+        """
         if not isinstance(positions, StepPositions):
             raise TypeError(
                 f"positions must be a StepPositions, got {type(positions).__name__}."
@@ -1212,7 +1221,6 @@ class Cyclic(Schedule):
         -------
         phase : ndarray of shape (len(positions),), dtype float64
         """
-        self._validate_params()
         t = _position(positions, self.unit)
         total = 2.0 * float(self.step_size)
         cycle = np.floor(1.0 + t / total)
@@ -1361,7 +1369,6 @@ class OneCycle(Schedule):
         -------
         phase : ndarray of shape (len(positions),), dtype float64
         """
-        self._validate_params()
         points = [0.0, 1.0, 0.0, 0.0] if self.three_phase else [0.0, 1.0, 0.0]
         return self._interpolate(positions, points)
 
@@ -1583,7 +1590,7 @@ class Sequence(Schedule):
         for k, (schedule, start) in enumerate(segments):
             mask = index == k
             if np.any(mask):
-                out[mask] = schedule.values(self._local(positions, mask, start))
+                out[mask] = schedule._evaluate(self._local(positions, mask, start))
         return out
 
 
@@ -1631,7 +1638,7 @@ class Product(Schedule):
         self.s2._validate_params()
 
     def _values(self, positions):
-        return self.s1.values(positions) * self.s2.values(positions)
+        return self.s1._evaluate(positions) * self.s2._evaluate(positions)
 
     def _feedback_schedules(self):
         return self.s1._feedback_schedules() + self.s2._feedback_schedules()
@@ -1891,6 +1898,11 @@ class ReduceOnPlateau(Schedule):
             epoch.
         """
         self._validate_params()
+        return self._update(state, value)
+
+    def _update(self, state, value):
+        """:meth:`update` without validating the parameters (the estimator
+        validates once per fit)."""
         value = float(value)
         new = dict(state)
         best = float(state["best"])
