@@ -19,7 +19,23 @@ c    the learning-rate tutorial workload: ``make_blobs(n_samples=1000,
      hidden (50,), sgd with learning_rate_init=0.01 and classical momentum 0.9,
      batch 32, 200 epochs, float64; the whole-fit time matters here
 
-(``--workloads b`` selects both b64 and b32.)
+Optimizer workloads, sklr against PyTorch only (scikit-learn has neither
+RMSprop nor AdamW): the b data, hidden (256, 128), batch 200, 5 epochs,
+float32, with one optimizer each, in PyTorch's conventions on both sides:
+
+opt-sgd      ``optimizers.SGD(momentum=0.9, nesterov=False,
+             convention='pytorch')`` / ``torch.optim.SGD(lr, momentum=0.9,
+             nesterov=False)``, lr 0.01
+opt-rmsprop  ``optimizers.RMSprop()`` / ``torch.optim.RMSprop(lr, alpha=0.99,
+             eps=1e-8)``, lr 0.001
+opt-adam     ``optimizers.Adam(convention='pytorch')`` / ``torch.optim.Adam(lr,
+             betas=(0.9, 0.999), eps=1e-8)``, lr 0.001
+opt-adamw    ``optimizers.AdamW(weight_decay=0.01, convention='pytorch')`` /
+             ``torch.optim.AdamW(lr, betas=(0.9, 0.999), eps=1e-8,
+             weight_decay=0.01)``, lr 0.001
+
+(``--workloads b`` selects both b64 and b32, ``--workloads opt`` the four
+optimizer workloads; the default stays a,b,c.)
 
 sklr and scikit-learn fit ``MLPClassifier(max_iter=E, tol=0,
 n_iter_no_change=10**9, shuffle=True, random_state=0, alpha=1e-4)`` and the
@@ -37,7 +53,11 @@ nesterov=False)`` (PyTorch's momentum buffer equals scikit-learn's velocity for 
 constant rate; Adam's epsilon is added after bias correction in PyTorch and
 before it in scikit-learn, a negligible difference), the per-batch loss read back
 with ``.item()`` as scikit-learn accumulates it. Tensors and the model are
-prepared before the clock starts; the training loop alone is timed.
+prepared before the clock starts; the training loop alone is timed. In the
+optimizer workloads sklr's ``solver`` is the optimizer object above (PyTorch's
+convention, so both sides apply the same update) and PyTorch uses the matching
+``torch.optim`` class with its default (single-tensor, CPU) implementation; the
+L2 term ``alpha=1e-4`` stays in both, AdamW's decoupled decay comes on top.
 
 Threads: by default every library uses all the cores this process may run on
 (``torch.set_num_threads``; BLAS/OpenMP defaults for the others). ``--threads N``
@@ -95,6 +115,10 @@ class Workload:
     learning_rate_init: float = 0.001
     momentum: float = 0.9  # sgd only; classical (not Nesterov) momentum
     whole_fit: bool = False  # the whole-fit time is the headline number
+    # Optimizer workloads: sklr gets the object of sklr_optimizer() (PyTorch
+    # conventions) and only the libraries in `libraries` run.
+    pytorch_optimizer: bool = False
+    libraries: tuple = ALL_LIBRARIES
 
 
 WORKLOADS = {
@@ -116,10 +140,33 @@ WORKLOADS = {
         learning_rate_init=0.01, whole_fit=True,
     ),
 }
-WORKLOAD_GROUPS = {"a": ["a"], "b": ["b64", "b32"], "c": ["c"]}
+# The optimizer workloads: (solver, learning rate, title of the optimizer).
+OPTIMIZER_WORKLOADS = {
+    "opt-sgd": ("sgd", 0.01, "SGD momentum 0.9 (not Nesterov) lr=0.01"),
+    "opt-rmsprop": ("rmsprop", 0.001, "RMSprop alpha=0.99 eps=1e-8 lr=0.001"),
+    "opt-adam": ("adam", 0.001, "Adam lr=0.001"),
+    "opt-adamw": ("adamw", 0.001, "AdamW weight_decay=0.01 lr=0.001"),
+}
+for _name, (_solver, _lr, _title) in OPTIMIZER_WORKLOADS.items():
+    WORKLOADS[_name] = Workload(
+        _name,
+        f"synthetic 20000x784, hidden (256, 128), {_title}, PyTorch conventions, "
+        "batch 200, float32",
+        "mnist_like", (256, 128), _solver, 200, 5, "float32",
+        learning_rate_init=_lr, pytorch_optimizer=True, libraries=("sklr", "torch"),
+    )
+
+WORKLOAD_GROUPS = {
+    "a": ["a"],
+    "b": ["b64", "b32"],
+    "c": ["c"],
+    "opt": list(OPTIMIZER_WORKLOADS),
+}
 
 # --quick: a smoke test of the script, not a measurement.
-QUICK_EPOCHS = {"a": 3, "b64": 2, "b32": 2, "c": 20}
+QUICK_EPOCHS = {
+    "a": 3, "b64": 2, "b32": 2, "c": 20, **dict.fromkeys(OPTIMIZER_WORKLOADS, 2)
+}
 QUICK_MNIST_SAMPLES = 2000
 
 
@@ -171,10 +218,24 @@ def import_sklr():
     return sklr
 
 
-def _fit_sklearn_api(MLPClassifier, workload, X, y, epochs):
+def sklr_optimizer(workload):
+    """sklr's optimizer object of an optimizer workload (PyTorch conventions)."""
+    from sklr import optimizers
+
+    return {
+        "sgd": lambda: optimizers.SGD(
+            momentum=workload.momentum, nesterov=False, convention="pytorch"
+        ),
+        "rmsprop": lambda: optimizers.RMSprop(),
+        "adam": lambda: optimizers.Adam(convention="pytorch"),
+        "adamw": lambda: optimizers.AdamW(weight_decay=0.01, convention="pytorch"),
+    }[workload.solver]()
+
+
+def _fit_sklearn_api(MLPClassifier, workload, X, y, epochs, solver=None):
     est = MLPClassifier(
         hidden_layer_sizes=workload.hidden,
-        solver=workload.solver,
+        solver=workload.solver if solver is None else solver,
         batch_size=workload.batch_size,
         learning_rate_init=workload.learning_rate_init,
         momentum=workload.momentum,
@@ -211,6 +272,8 @@ class SklearnRunner:
         self._cls = MLPClassifier
 
     def fit(self, workload, X, y, epochs):
+        if workload.pytorch_optimizer:  # pragma: no cover - filtered out before
+            raise ValueError("scikit-learn does not run the optimizer workloads")
         return _fit_sklearn_api(self._cls, workload, X, y, epochs)
 
 
@@ -224,7 +287,8 @@ class SklrRunner:
         self._cls = sklr.MLPClassifier
 
     def fit(self, workload, X, y, epochs):
-        return _fit_sklearn_api(self._cls, workload, X, y, epochs)
+        solver = sklr_optimizer(workload) if workload.pytorch_optimizer else None
+        return _fit_sklearn_api(self._cls, workload, X, y, epochs, solver=solver)
 
 
 class TorchRunner:
@@ -256,6 +320,25 @@ class TorchRunner:
                 layers.append(nn.ReLU())
         return nn.Sequential(*layers), weights
 
+    def optimizer(self, workload, parameters):
+        """The ``torch.optim`` optimizer doing the workload's update."""
+        optim, lr = self.torch.optim, workload.learning_rate_init
+        if workload.solver == "adam":
+            return optim.Adam(parameters, lr=lr, betas=(0.9, 0.999), eps=1e-8)
+        if workload.solver == "adamw":
+            return optim.AdamW(
+                parameters, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01
+            )
+        if workload.solver == "sgd":
+            return optim.SGD(
+                parameters, lr=lr, momentum=workload.momentum, nesterov=False
+            )
+        if workload.solver == "rmsprop":
+            return optim.RMSprop(
+                parameters, lr=lr, alpha=0.99, eps=1e-8, momentum=0.0, centered=False
+            )
+        raise ValueError(workload.solver)  # pragma: no cover
+
     def fit(self, workload, X, y, epochs):
         torch = self.torch
         torch.manual_seed(0)
@@ -267,22 +350,7 @@ class TorchRunner:
         batch_size = min(workload.batch_size, n_samples)
 
         model, weights = self._build(X_t.shape[1], len(classes), workload, dtype)
-        if workload.solver == "adam":
-            optimizer = torch.optim.Adam(
-                model.parameters(),
-                lr=workload.learning_rate_init,
-                betas=(0.9, 0.999),
-                eps=1e-8,
-            )
-        elif workload.solver == "sgd":
-            optimizer = torch.optim.SGD(
-                model.parameters(),
-                lr=workload.learning_rate_init,
-                momentum=workload.momentum,
-                nesterov=False,
-            )
-        else:  # pragma: no cover
-            raise ValueError(workload.solver)
+        optimizer = self.optimizer(workload, model.parameters())
         cross_entropy = torch.nn.CrossEntropyLoss()  # mean over the batch
         half_alpha = 0.5 * ALPHA
 
@@ -353,7 +421,22 @@ def make_runners(libraries, n_threads):
     return runners
 
 
+def describe_optimizers(workload, runners):
+    """The optimizer each library runs in an optimizer workload, as text."""
+    described = {}
+    for runner in runners:
+        if runner.name == "sklr":
+            described["sklr_solver"] = repr(sklr_optimizer(workload))
+        elif runner.name == "torch":
+            dummy = [runner.torch.zeros(1, requires_grad=True)]
+            described["torch_optimizer"] = " ".join(
+                repr(runner.optimizer(workload, dummy)).split()
+            )
+    return described
+
+
 def run_workload(workload, runners, repeats, quick, warmup):
+    """Interleaved repeats of ``workload`` by each runner; ``raw`` per library."""
     X, y = get_data(workload, quick)
     epochs = workload.epochs
     if warmup:
@@ -407,9 +490,11 @@ def summarise(raw, epochs, baseline):
     return summary, ratios
 
 
-def print_table(workload, shape, epochs, summary, ratios, baseline):
+def print_table(workload, shape, epochs, summary, ratios, baseline, left_out=()):
     print(f"\n[{workload.name}] {workload.title}")
     print(f"    X: {shape[0]}x{shape[1]}, {epochs} epochs")
+    if left_out:
+        print(f"    not run on this workload: {', '.join(left_out)}")
     header = (
         f"    {'library':<8} {'epoch median':>13} {'(min..max)':>22} "
         f"{'fit median':>11} {'train acc':>9} {'final loss':>10} "
@@ -469,8 +554,9 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=5,
                         help="interleaved repeats per library (default 5)")
     parser.add_argument("--workloads", default="a,b,c",
-                        help="comma-separated among a, b (= b64,b32), b64, b32, c "
-                             "(default a,b,c)")
+                        help="comma-separated among a, b (= b64,b32), b64, b32, c, "
+                             "opt (= opt-sgd,opt-rmsprop,opt-adam,opt-adamw) and "
+                             "each opt-* alone (default a,b,c)")
     parser.add_argument("--libraries", default="sklr,sklearn,torch",
                         help="comma-separated among sklr, sklearn, torch "
                              "(default all; torch is skipped if not importable)")
@@ -559,13 +645,22 @@ def main(argv=None):
             workload = WORKLOADS[name]
             epochs = QUICK_EPOCHS[name] if args.quick else workload.epochs
             workload = replace(workload, epochs=epochs)
+            workload_runners = [r for r in runners if r.name in workload.libraries]
+            if not workload_runners:
+                only = ", ".join(workload.libraries)
+                print(f"\n[{name}] skipped: it runs only {only}")
+                continue
             shape, raw = run_workload(
-                workload, runners, args.repeats, args.quick, args.warmup
+                workload, workload_runners, args.repeats, args.quick, args.warmup
             )
             summary, ratios = summarise(raw, epochs, baseline)
-            print_table(workload, shape, epochs, summary, ratios, baseline)
+            left_out = [r.name for r in runners if r not in workload_runners]
+            print_table(workload, shape, epochs, summary, ratios, baseline, left_out)
+            spec = asdict(workload)
+            if workload.pytorch_optimizer:
+                spec.update(describe_optimizers(workload, workload_runners))
             report["workloads"][name] = {
-                "spec": asdict(workload),
+                "spec": spec,
                 "n_samples": shape[0],
                 "n_features": shape[1],
                 "results": summary,
