@@ -700,9 +700,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         base = self._opt_state["lr"]
         positions = None
         if isinstance(self.learning_rate, Schedule) or isinstance(self.momentum, Schedule):
-            positions = StepPositions.for_epoch(
-                step0=self._n_updates, epoch=self._n_epochs, sample0=self.t_,
-                batch_sizes=batch_sizes,
+            positions = StepPositions._for_epoch(
+                self._n_updates, self._n_epochs, self.t_, batch_sizes
             )
         if isinstance(self.learning_rate, Schedule):
             # Validated once per fit (_validate_hyperparameters): evaluate only.

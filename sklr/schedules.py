@@ -159,15 +159,25 @@ class StepPositions:
             raise ValueError("batch_sizes must be a 1-D array of integers.")
         if np.any(sizes < 1):
             raise ValueError("batch_sizes must all be >= 1.")
+        return cls._for_epoch(step0, epoch, sample0, sizes)
+
+    @classmethod
+    def _for_epoch(cls, step0, epoch, sample0, sizes):
+        """:meth:`for_epoch` for checked arguments (the estimator's per-epoch path)."""
         n = sizes.shape[0]
         k = np.arange(n, dtype=np.float64)
         seen = np.cumsum(sizes, dtype=np.float64) - sizes
-        return cls(
-            step=step0 + k,
-            epoch=epoch + k / max(n, 1),
-            sample=sample0 + seen,
-            epoch_start_sample=np.full(n, float(sample0)),
-        )
+        fields = {
+            "step": step0 + k,
+            "epoch": epoch + k / max(n, 1),
+            "sample": sample0 + seen,
+            "epoch_start_sample": np.full(n, float(sample0)),
+        }
+        self = object.__new__(cls)
+        for name, arr in fields.items():
+            arr.flags.writeable = False
+            object.__setattr__(self, name, arr)
+        return self
 
     @classmethod
     def grid(cls, n_epochs, steps_per_epoch=1, batch_size=1):
