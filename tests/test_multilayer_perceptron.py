@@ -3,7 +3,6 @@
 import pickle
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -15,13 +14,6 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 from sklr import MLPClassifier, MLPRegressor
 from sklr.schedules import Adaptive, Constant, InvScaling, StepDecay
-
-
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -298,3 +290,10 @@ def test_one_cycle_with_cyclic_momentum_drives_adam_beta_1(digits):
     np.testing.assert_allclose(est.history_["momentum"], _epoch_last_values(momentum, 5, 6, 50))
     # The nested parameters are searchable.
     assert est.get_params()["momentum__cycle__total"] == 30
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_convergence_warning_at_max_iter_as_sklearn(digits, solver):
+    X, y = digits
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\) reached"):
+        MLPClassifier(hidden_layer_sizes=(5,), solver=solver, max_iter=2, random_state=0).fit(X, y)

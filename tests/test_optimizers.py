@@ -237,11 +237,6 @@ def digits():
     return X[:300] / 16, y[:300]
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "adagrad", "adadelta", "rmsprop", "adamw", "nadam", "adamax"])

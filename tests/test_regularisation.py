@@ -1,22 +1,12 @@
 """Regularisation beyond L2: l1, weight_decay, max_norm, dropout, layer_lr_decay."""
 
-import warnings
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from sklr import MLPClassifier, MLPRegressor, _mlp_fast
 from sklr.optimizers import AdamW, SGD
-
-
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +182,8 @@ def test_dropout_step_matches_numpy_with_the_same_masks(digits):
     est = MLPClassifier(**kw).fit(X, y)
     # The epoch's seed is the draw after scikit-learn's initialisation.
     rs = check_random_state(0)
-    _initial = [rs.uniform(size=s) for s in [(64, 7), 7, (7, 5), 5, (5, 10), 10]]
+    for shape in [(64, 7), 7, (7, 5), 5, (5, 10), 10]:
+        rs.uniform(size=shape)
     seed = int(rs.randint(2**63, dtype=np.uint64))
     Y = est._label_binarizer.transform(y).astype(float)
     expected = _dropout_reference_step(X, Y, _initial_params(X, y), list(est._layer_units),

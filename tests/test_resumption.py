@@ -5,12 +5,9 @@ k warm-start refits of one epoch with an optimizer object equal one fit, for
 every schedule and every optimizer.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 
 from sklr import MLPClassifier, MLPRegressor, optimizers, schedules as S
 
@@ -47,13 +44,6 @@ OPTIMIZERS = [
     optimizers.AdamW(), optimizers.NAdam(), optimizers.Adamax(), optimizers.Adagrad(),
     optimizers.Adadelta(), optimizers.RMSprop(momentum=0.5, centered=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 @pytest.fixture(scope="module")
