@@ -396,3 +396,10 @@ def test_docstring_examples(module):
         warnings.simplefilter("ignore", ConvergenceWarning)
         result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_top_level_exports():
+    import sklr
+
+    assert sklr.optimizers is optimizers
+    assert set(sklr.__all__) >= {"MLPClassifier", "MLPRegressor", "optimizers", "schedules"}
