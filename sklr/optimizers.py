@@ -39,6 +39,9 @@ __all__ = [
     "RMSprop",
 ]
 
+# Validated configs by (class, parameter values); see Optimizer._config.
+_CONFIG_CACHE = {}
+
 # Rule codes of _optim.pxd.
 _MODES = {"sgd": 1, "adam": 2, "adagrad": 3, "adadelta": 4, "rmsprop": 5, "nadam": 6, "adamax": 7}
 _CONVENTIONS = {"sklearn": 0, "keras": 0, "pytorch": 1}
@@ -65,7 +68,26 @@ class Optimizer(ParamObject):
         return {}
 
     def _config(self):
-        """The float64 config array the kernels read."""
+        """The float64 config array the kernels read (a copy).
+
+        Validated configs are cached by the object's parameter values, so the
+        functional :meth:`step` does not re-validate unchanged parameters at
+        every call; a changed parameter is a new key.
+        """
+        try:
+            key = (type(self), tuple(sorted(vars(self).items())))
+            cached = _CONFIG_CACHE.get(key)
+        except TypeError:  # an unhashable parameter value: no caching
+            key, cached = None, None
+        if cached is None:
+            cached = self._build_config()
+            if key is not None:
+                if len(_CONFIG_CACHE) > 256:
+                    _CONFIG_CACHE.clear()
+                _CONFIG_CACHE[key] = cached
+        return cached.copy()
+
+    def _build_config(self):
         self._validate_params()
         values = {"mode": _MODES[self._rule], **self._fields()}
         unknown = set(values) - set(_mlp_fast.CONFIG_FIELDS)

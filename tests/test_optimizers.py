@@ -403,3 +403,24 @@ def test_top_level_exports():
 
     assert sklr.optimizers is optimizers
     assert set(sklr.__all__) >= {"MLPClassifier", "MLPRegressor", "optimizers", "schedules"}
+
+
+def test_config_follows_parameter_changes():
+    """The validated-config cache never serves a stale or invalid config."""
+    opt = Adam(beta_2=0.99)
+    first = opt._config()
+    opt.set_params(beta_2=0.9)
+    assert opt._config()[_fields_index("beta_2")] == 0.9
+    opt.beta_2 = 0.95  # direct assignment, as scikit-learn allows for params
+    assert opt._config()[_fields_index("beta_2")] == 0.95
+    opt.beta_2 = 2.0
+    with pytest.raises(ValueError, match="beta_2"):
+        opt._config()
+    first[0] = -1  # callers get copies
+    assert Adam(beta_2=0.99)._config()[0] != -1
+
+
+def _fields_index(name):
+    from sklr import _mlp_fast
+
+    return _mlp_fast.CONFIG_FIELDS.index(name)
