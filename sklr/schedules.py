@@ -64,6 +64,7 @@ __all__ = [
     "Product",
     "ReduceOnPlateau",
     "Schedule",
+    "PerEpoch",
     "Sequence",
     "StepDecay",
     "StepPositions",
@@ -160,6 +161,17 @@ class StepPositions:
         if np.any(sizes < 1):
             raise ValueError("batch_sizes must all be >= 1.")
         return cls._for_epoch(step0, epoch, sample0, sizes)
+
+    @classmethod
+    def _with_epoch(cls, positions, epoch):
+        """A copy of ``positions`` with its ``epoch`` field replaced."""
+        self = object.__new__(cls)
+        for name in ("step", "sample", "epoch_start_sample"):
+            object.__setattr__(self, name, getattr(positions, name))
+        epoch = np.asarray(epoch, dtype=np.float64)
+        epoch.flags.writeable = False
+        object.__setattr__(self, "epoch", epoch)
+        return self
 
     @classmethod
     def _for_epoch(cls, step0, epoch, sample0, sizes):
@@ -1652,6 +1664,78 @@ class Product(Schedule):
 
     def _feedback_schedules(self):
         return self.s1._feedback_schedules() + self.s2._feedback_schedules()
+
+
+class PerEpoch(Schedule):
+    r"""Hold an epoch-unit schedule at its epoch-start value for the whole epoch.
+
+    .. math::
+
+        m(e + k/n) = m_{\text{inner}}(e)
+
+    sklr's ``'epoch'`` unit is fractional within an epoch, so a smooth
+    schedule moves between the updates of an epoch. A PyTorch scheduler
+    stepped once per epoch, or a Keras ``LearningRateScheduler`` callback,
+    holds one rate for the whole epoch instead: wrap the schedule in
+    ``PerEpoch`` to reproduce that exactly, e.g. PyTorch
+    ``CosineAnnealingLR(opt, T_max)`` stepped per epoch is
+    ``PerEpoch(CosineAnnealing(T_max, periodic=True, unit='epoch'))``.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        The inner schedule; it (and every schedule inside it) must use
+        ``unit='epoch'``. Its parameters are searchable as
+        ``schedule__<name>``.
+
+    Examples
+    --------
+    >>> from sklr.schedules import LinearWarmup, PerEpoch
+    >>> LinearWarmup(warmup=2, start_factor=0.5).preview(2, steps_per_epoch=2)
+    array([0.5  , 0.625, 0.75 , 0.875])
+    >>> PerEpoch(LinearWarmup(warmup=2, start_factor=0.5)).preview(2, steps_per_epoch=2)
+    array([0.5 , 0.5 , 0.75, 0.75])
+    """
+
+    _parameter_constraints: dict = {"schedule": [Schedule]}
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def _validate_params(self):
+        super()._validate_params()
+        self.schedule._validate_params()
+        units = _units_inside(self.schedule)
+        if units - {"epoch"}:
+            raise ValueError(
+                "PerEpoch needs schedules with unit='epoch' only, got "
+                f"{sorted(units)} in {self.schedule!r}."
+            )
+        if self.schedule._feedback_schedules():
+            raise ValueError(
+                "PerEpoch cannot hold a feedback schedule: feedback already "
+                "changes the rate once per epoch."
+            )
+
+    def _values(self, positions):
+        floored = StepPositions._with_epoch(positions, np.floor(positions.epoch))
+        return self.schedule._evaluate(floored)
+
+
+def _units_inside(schedule):
+    """The units used by a schedule and every schedule nested in it."""
+    units = set()
+    params = schedule.get_params(deep=False)
+    if "unit" in params:
+        units.add(params["unit"])
+    for value in params.values():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if isinstance(item, tuple):
+                item = item[0]
+            if isinstance(item, Schedule):
+                units |= _units_inside(item)
+    return units
 
 
 class Lambda(Schedule):

@@ -36,6 +36,7 @@ SCHEDULES = [
     S.Sequence([(S.LinearWarmup(warmup=1, unit="epoch"), 1), S.CosineAnnealing(period=2, unit="epoch")]),
     S.Product(S.StepDecay(gamma=0.7), S.InverseTimeDecay(decay=0.1)),
     S.Lambda(halve_every_epoch),
+    S.PerEpoch(S.CosineAnnealing(period=3, unit="epoch")),
     S.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5, monitor="loss"),
 ]
 

@@ -481,6 +481,7 @@ def test_public_names():
         "Product",
         "ReduceOnPlateau",
         "Schedule",
+        "PerEpoch",
         "Sequence",
         "StepDecay",
         "StepPositions",
@@ -1527,3 +1528,38 @@ def test_nested_search_keys():
     assert best.learning_rate.s1 == StepDecay(step_size=2, gamma=0.5)
     assert best.momentum.cycle == Cyclic(step_size=3)
     assert lr.s1.gamma == 0.1 and momentum.cycle.step_size == 1  # originals untouched
+
+
+# ---------------------------------------------------------------------------
+# PerEpoch: hold an epoch-unit schedule for the whole epoch
+# ---------------------------------------------------------------------------
+
+from sklr.schedules import CosineAnnealing as _Cos, LinearWarmup as _Warm  # noqa: E402
+from sklr.schedules import PerEpoch, Sequence as _Seq, StepPositions as _SP  # noqa: E402
+
+
+@pytest.mark.parametrize("steps_per_epoch", [1, 3, 7])
+def test_per_epoch_holds_the_epoch_start_value(steps_per_epoch):
+    period = 5.0
+    got = PerEpoch(_Cos(period=period, unit="epoch")).preview(8, steps_per_epoch=steps_per_epoch)
+    epochs = np.repeat(np.arange(8), steps_per_epoch).astype(float)
+    t = np.minimum(epochs, period)
+    np.testing.assert_allclose(got, (1 + np.cos(np.pi * t / period)) / 2, rtol=1e-12, atol=1e-15)
+
+
+def test_per_epoch_on_uneven_batches_and_composites():
+    inner = _Seq([(_Warm(warmup=2, start_factor=0.2, unit="epoch"), 2), _Cos(period=3, unit="epoch")])
+    pos = _SP.for_epoch(step0=9, epoch=3, sample0=400, batch_sizes=[50, 50, 17])
+    got = PerEpoch(inner).values(pos)
+    at_start = inner.values(_SP.for_epoch(step0=9, epoch=3, sample0=400, batch_sizes=[1]))
+    np.testing.assert_allclose(got, np.full(3, at_start[0]))
+
+
+def test_per_epoch_rejects_other_units_and_feedback():
+    from sklr.schedules import ReduceOnPlateau
+
+    with pytest.raises(ValueError, match="unit='epoch'"):
+        PerEpoch(_Cos(period=3, unit="step")).preview(2)
+    with pytest.raises(ValueError, match="feedback"):
+        PerEpoch(ReduceOnPlateau(monitor="loss")).preview(2)
+    assert PerEpoch(_Cos(period=3, unit="epoch")).get_params()["schedule__period"] == 3

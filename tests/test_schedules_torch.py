@@ -296,3 +296,20 @@ def test_reduce_on_plateau(params, mode, metrics):
         rtol=RTOL,
     )
     assert len(set(lrs)) > 1  # the case does reduce
+
+
+def test_per_epoch_matches_a_scheduler_stepped_once_per_epoch():
+    from sklr.schedules import CosineAnnealing, PerEpoch
+
+    steps_per_epoch, n_epochs, t_max = 4, 12, 5
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=1.0)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max)
+    lrs = []
+    for _ in range(n_epochs):
+        for _ in range(steps_per_epoch):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+        sched.step()
+    ours = PerEpoch(CosineAnnealing(period=t_max, periodic=True, unit="epoch"))
+    np.testing.assert_allclose(ours.preview(n_epochs, steps_per_epoch), lrs, rtol=1e-10, atol=1e-15)
