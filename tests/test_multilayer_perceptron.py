@@ -214,10 +214,15 @@ def test_verbose_prints_sklearn_lines(digits, capsys):
     assert "Iteration 1, loss = " in out and "Iteration 2, loss = " in out
 
 
-def test_demo_runs(tmp_path):
-    # Run outside the source tree, so that the installed sklr is the one imported.
+@pytest.mark.parametrize("where", ["elsewhere", "repository root"])
+def test_demo_runs(tmp_path, where):
+    """README's 'pip install . && python -m sklr' works, also run at the repository
+    root, where the unbuilt source tree comes first on sys.path."""
+    from pathlib import Path
+
+    cwd = tmp_path if where == "elsewhere" else Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-m", "sklr", "--epochs", "3"], capture_output=True,
-                         text=True, timeout=120, cwd=tmp_path)
+                         text=True, timeout=120, cwd=cwd)
     assert out.returncode == 0, out.stderr
     assert "speed-up" in out.stdout and "test accuracy" in out.stdout
 
