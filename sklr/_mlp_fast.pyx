@@ -160,57 +160,49 @@ cdef inline intp_t _split(intp_t t, int nt, intp_t m) noexcept nogil:
     return min(m, c - c % 8)
 
 
-cdef void _matmul(const floating* a, const floating* b, floating* c,
-                  intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
-    """c (n x m) = a (n x k) @ b (k x m), all C order.
+cdef void _gemm_split(char ta, char tb, intp_t m, intp_t n, intp_t k,
+                      const floating* a, intp_t lda, const floating* b, intp_t ldb,
+                      floating* c, intp_t ldc, int nt) noexcept nogil:
+    """Column-major gemm C (m x n) = op(A) op(B), the m rows of C split over nt threads.
 
-    With nt > 1 the output columns are split across nt OpenMP threads, each
-    running a single-threaded gemm on its block (BLAS is limited to one
-    thread while sklr trains).
+    Each OpenMP thread runs a single-threaded gemm on its block of rows of C
+    (BLAS is limited to one thread while sklr trains); rows r0.. of op(A)
+    start at ``a + r0`` (``ta='N'``) or ``a + r0 * lda`` (``ta='T'``).
     """
     cdef int t
-    cdef intp_t c0, c1
-    if nt <= 1 or m < 16 * nt:
-        _gemm(c'N', c'N', <int> m, <int> n, <int> k, b, <int> m, a, <int> k, c, <int> m)
-        return
-    for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
-        c0 = _split(t, nt, m)
-        c1 = _split(t + 1, nt, m)
-        if c1 > c0:
-            _gemm(c'N', c'N', <int> (c1 - c0), <int> n, <int> k, b + c0, <int> m,
-                  a, <int> k, c + c0, <int> m)
-
-
-cdef void _matmul_tn(const floating* a, const floating* d, floating* g,
-                     intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
-    """g (k x m) = a.T @ d with a (n x k), d (n x m); columns of g split over nt."""
-    cdef int t
-    cdef intp_t c0, c1
-    if nt <= 1 or m < 16 * nt:
-        _gemm(c'N', c'T', <int> m, <int> k, <int> n, d, <int> m, a, <int> k, g, <int> m)
-        return
-    for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
-        c0 = _split(t, nt, m)
-        c1 = _split(t + 1, nt, m)
-        if c1 > c0:
-            _gemm(c'N', c'T', <int> (c1 - c0), <int> k, <int> n, d + c0, <int> m,
-                  a, <int> k, g + c0, <int> m)
-
-
-cdef void _matmul_nt(const floating* d, const floating* w, floating* out,
-                     intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
-    """out (n x k) = d @ w.T with d (n x m), w (k x m); columns of out split over nt."""
-    cdef int t
     cdef intp_t r0, r1
-    if nt <= 1 or k < 16 * nt:
-        _gemm(c'T', c'N', <int> k, <int> n, <int> m, w, <int> m, d, <int> m, out, <int> k)
+    if nt <= 1 or m < 16 * nt:
+        _gemm(ta, tb, <int> m, <int> n, <int> k, a, <int> lda, b, <int> ldb, c, <int> ldc)
         return
     for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
-        r0 = _split(t, nt, k)
-        r1 = _split(t + 1, nt, k)
+        r0 = _split(t, nt, m)
+        r1 = _split(t + 1, nt, m)
         if r1 > r0:
-            _gemm(c'T', c'N', <int> (r1 - r0), <int> n, <int> m, w + r0 * m, <int> m,
-                  d, <int> m, out + r0, <int> k)
+            _gemm(ta, tb, <int> (r1 - r0), <int> n, <int> k,
+                  a + (r0 if ta == c'N' else r0 * lda), <int> lda, b, <int> ldb,
+                  c + r0, <int> ldc)
+
+
+# Row-major products as column-major gemm calls (C order X is X.T in Fortran
+# order); with nt > 1 the columns of the row-major result are split over
+# threads (model parallel).
+
+cdef inline void _matmul(const floating* a, const floating* b, floating* c,
+                         intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
+    """c (n x m) = a (n x k) @ b (k x m)."""
+    _gemm_split(c'N', c'N', m, n, k, b, m, a, k, c, m, nt)
+
+
+cdef inline void _matmul_tn(const floating* a, const floating* d, floating* g,
+                            intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
+    """g (k x m) = a.T @ d with a (n x k), d (n x m)."""
+    _gemm_split(c'N', c'T', m, k, n, d, m, a, k, g, m, nt)
+
+
+cdef inline void _matmul_nt(const floating* d, const floating* w, floating* out,
+                            intp_t n, intp_t k, intp_t m, int nt) noexcept nogil:
+    """out (n x k) = d @ w.T with d (n x m), w (k x m)."""
+    _gemm_split(c'T', c'N', k, n, m, w, m, d, m, out, k, nt)
 
 
 # ---------------------------------------------------------------------------

@@ -723,12 +723,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return (np.ascontiguousarray(lr, dtype=np.float64),
                 np.ascontiguousarray(mu, dtype=np.float64))
 
-    def _after_epoch_rate(self):
+    def _after_epoch_rate(self, opt):
         """scikit-learn's 'invscaling' string: the rate changes at epoch ends."""
         if (
             not isinstance(self.learning_rate, Schedule)
             and self.learning_rate == "invscaling"
-            and isinstance(self._optimizer(), SGD)
+            and isinstance(opt, SGD)
         ):
             self._opt_state["lr"] = (
                 float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
@@ -805,7 +805,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
                 val_loss = self._update_no_improvement_count(val)
-                self._after_epoch_rate()
+                self._after_epoch_rate(opt)
                 if self._plateaus():
                     self._update_plateaus({
                         "loss": self.loss_,

@@ -252,7 +252,34 @@ class SGD(Optimizer):
         return float(self.momentum)
 
 
-class Adam(Optimizer):
+class _AdamFamily(Optimizer):
+    """Shared configuration of Adam, NAdam and Adamax: ``beta_1`` (the
+    per-update momentum), ``beta_2``, ``epsilon``, ``convention`` and two
+    moment arrays."""
+
+    _parameter_constraints: dict = {
+        "beta_1": _UNIT_INTERVAL,
+        "beta_2": _UNIT_INTERVAL,
+        "epsilon": _POSITIVE,
+        "convention": _CONVENTION,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def _fields(self):
+        return {
+            "convention": _CONVENTIONS[self.convention],
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
+
+    def _state_arrays(self):
+        return (0.0, 0.0, None)
+
+    def _momentum(self):
+        return float(self.beta_1)
+
+
+class Adam(_AdamFamily):
     r"""Adam (Kingma and Ba), optionally AMSGrad.
 
     .. math::
@@ -296,14 +323,7 @@ class Adam(Optimizer):
     """
 
     _rule = "adam"
-    _parameter_constraints: dict = {
-        "beta_1": _UNIT_INTERVAL,
-        "beta_2": _UNIT_INTERVAL,
-        "epsilon": _POSITIVE,
-        "amsgrad": ["boolean"],
-        "convention": _CONVENTION,
-        "learning_rate": _OPTIONAL_RATE,
-    }
+    _parameter_constraints: dict = {**_AdamFamily._parameter_constraints, "amsgrad": ["boolean"]}
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False,
                  convention="sklearn", learning_rate=None):
@@ -316,18 +336,13 @@ class Adam(Optimizer):
 
     def _fields(self):
         return {
-            "convention": _CONVENTIONS[self.convention],
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
+            **super()._fields(),
             "amsgrad": bool(self.amsgrad),
             "weight_decay": getattr(self, "weight_decay", 0.0),
         }
 
     def _state_arrays(self):
         return (0.0, 0.0, 0.0 if self.amsgrad else None)
-
-    def _momentum(self):
-        return float(self.beta_1)
 
 
 class AdamW(Adam):
@@ -364,7 +379,7 @@ class AdamW(Adam):
         self.weight_decay = weight_decay
 
 
-class NAdam(Optimizer):
+class NAdam(_AdamFamily):
     r"""Adam with Nesterov momentum (Dozat), with the momentum-decay schedule.
 
     .. math::
@@ -402,12 +417,8 @@ class NAdam(Optimizer):
 
     _rule = "nadam"
     _parameter_constraints: dict = {
-        "beta_1": _UNIT_INTERVAL,
-        "beta_2": _UNIT_INTERVAL,
-        "epsilon": _POSITIVE,
+        **_AdamFamily._parameter_constraints,
         "momentum_decay": _NON_NEGATIVE,
-        "convention": _CONVENTION,
-        "learning_rate": _OPTIONAL_RATE,
     }
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum_decay=0.004,
@@ -420,21 +431,10 @@ class NAdam(Optimizer):
         self.learning_rate = learning_rate
 
     def _fields(self):
-        return {
-            "convention": _CONVENTIONS[self.convention],
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "momentum_decay": self.momentum_decay,
-        }
-
-    def _state_arrays(self):
-        return (0.0, 0.0, None)
-
-    def _momentum(self):
-        return float(self.beta_1)
+        return {**super()._fields(), "momentum_decay": self.momentum_decay}
 
 
-class Adamax(Optimizer):
+class Adamax(_AdamFamily):
     r"""Adamax, Adam under the infinity norm.
 
     .. math::
@@ -462,13 +462,6 @@ class Adamax(Optimizer):
     """
 
     _rule = "adamax"
-    _parameter_constraints: dict = {
-        "beta_1": _UNIT_INTERVAL,
-        "beta_2": _UNIT_INTERVAL,
-        "epsilon": _POSITIVE,
-        "convention": _CONVENTION,
-        "learning_rate": _OPTIONAL_RATE,
-    }
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, convention="pytorch",
                  learning_rate=None):
@@ -477,19 +470,6 @@ class Adamax(Optimizer):
         self.epsilon = epsilon
         self.convention = convention
         self.learning_rate = learning_rate
-
-    def _fields(self):
-        return {
-            "convention": _CONVENTIONS[self.convention],
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
-
-    def _state_arrays(self):
-        return (0.0, 0.0, None)
-
-    def _momentum(self):
-        return float(self.beta_1)
 
 
 class Adagrad(Optimizer):

@@ -144,10 +144,16 @@ def test_sparse_and_dense_kernels_agree():
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_thread_count_does_not_change_results(sparse):
-    """Rows split across threads give the same gradient up to summation order."""
+@pytest.mark.parametrize(
+    "units",
+    [
+        [30, 400, 10],  # <= 65536 parameters: the batch is split by rows
+        [200, 400, 30],  # more: each matrix product is split by columns
+    ],
+)
+def test_thread_count_does_not_change_results(sparse, units):
+    """Threads (row or column split) give the same gradient up to summation order."""
     rng = np.random.RandomState(4)
-    units = [30, 400, 10]  # large enough that the kernel splits the rows
     params = _network(rng, units, np.float64)
     X, Y = _data(rng, 256, units, "log_loss", np.float64)
     v1, g1 = _loss_grad(params, X, Y, np.empty(0), units, "relu", "log_loss", 0.1, 1, sparse)
