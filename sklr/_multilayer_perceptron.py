@@ -20,7 +20,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, gen_batches
+from sklearn.utils import (
+    check_array,
+    check_consistent_length,
+    check_random_state,
+    column_or_1d,
+    gen_batches,
+)
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
@@ -139,6 +145,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "layer_lr_decay": [Interval(Real, 0, None, closed="neither")],
+        "record_train_score": ["boolean"],
     }
 
     @abstractmethod
@@ -174,6 +181,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         input_dropout,
         dropout,
         layer_lr_decay,
+        record_train_score,
     ):
         self.activation = activation
         self.solver = solver
@@ -205,6 +213,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.input_dropout = input_dropout
         self.dropout = dropout
         self.layer_lr_decay = layer_lr_decay
+        self.record_train_score = record_train_score
 
     # ------------------------------------------------------------------
     # Parameters: the flat buffer and its views
@@ -362,7 +371,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     # Fitting
     # ------------------------------------------------------------------
 
-    def _validate_hyperparameters(self, incremental):
+    def _validate_hyperparameters(self, incremental, has_validation=False):
         """Checks beyond ``_parameter_constraints``: nested objects and combinations."""
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
@@ -383,11 +392,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 )
         if isinstance(self.learning_rate, Schedule):
             for plateau in self._plateaus():
-                if plateau.monitor != "loss" and not self.early_stopping:
+                if plateau.monitor != "loss" and not (self.early_stopping or has_validation):
                     raise ValueError(
                         f"{type(plateau).__name__}(monitor={plateau.monitor!r}) needs "
-                        "validation data: set early_stopping=True (which holds out "
-                        "validation_fraction of the data) or monitor='loss'."
+                        "validation data: pass fit(X, y, X_val=..., y_val=...), set "
+                        "early_stopping=True (which holds out validation_fraction of "
+                        "the data) or use monitor='loss'."
                     )
         if isinstance(self.solver, Optimizer):
             self.solver._validate_params()
@@ -416,14 +426,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 )
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        if self.early_stopping and self.validation_fraction == 0:
+        if self.early_stopping and self.validation_fraction == 0 and not has_validation:
             raise ValueError(
                 "early_stopping=True needs a validation set: validation_fraction "
                 "must be > 0, got 0."
             )
         return hidden_layer_sizes
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, saved=None):
+    def _fit(self, X, y, sample_weight=None, incremental=False, saved=None, validation=None):
         """Fit; on error put the estimator back as it was (``saved``, or now).
 
         A diverging ``fit`` is the exception: it keeps its last finite epochs.
@@ -431,7 +441,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if saved is None:
             saved = self._snapshot()
         try:
-            return self._fit_unsafe(X, y, sample_weight, incremental)
+            return self._fit_unsafe(X, y, sample_weight, incremental, validation)
         except _DivergenceError:
             if incremental:
                 self._restore(saved)
@@ -473,8 +483,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 else:
                     self._opt_state[k] = v.item() if np.ndim(v) == 0 else v
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental):
-        hidden_layer_sizes = self._validate_hyperparameters(incremental)
+    def _fit_unsafe(self, X, y, sample_weight, incremental, validation=None):
+        has_validation = validation is not None and validation[0] is not None
+        hidden_layer_sizes = self._validate_hyperparameters(incremental, has_validation)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -502,6 +513,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     sample_weight = sample_weight.astype(X.dtype)
 
         self.n_outputs_ = y.shape[1]
+        val = self._validate_validation_data(*validation, X.dtype) if has_validation else None
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
@@ -512,9 +524,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         # threads: BLAS must not add threads of its own.
         with blas_single_threaded():
             if self._optimizer()._is_stochastic:
-                self._fit_stochastic(X, y, sample_weight, incremental)
+                self._fit_stochastic(X, y, sample_weight, incremental, val)
             else:
-                self._fit_lbfgs(X, y, sample_weight)
+                self._fit_lbfgs(X, y, sample_weight, val)
 
         if not np.isfinite(self._params).all():
             raise _DivergenceError(
@@ -585,7 +597,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             config[_mlp_fast.CONFIG_FIELDS.index("weight_decay")] = self.weight_decay
         return config
 
-    def _fit_lbfgs(self, X, y, sample_weight):
+    def _fit_lbfgs(self, X, y, sample_weight, val=None):
         dense, csr, is_sparse, Y, sw = self._kernel_inputs(X, y, sample_weight)
         hidden, out, loss = self._codes()
         n_threads = _openmp_effective_n_threads()
@@ -605,11 +617,20 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         losses, times = [], []
         t0 = [time.perf_counter()]
 
+        val_metrics, train_scores = [], []
+        train_labels = self._decode_targets(y) if self.record_train_score else None
+
         def callback(intermediate_result):
             now = time.perf_counter()
             losses.append(float(intermediate_result.fun))
+            if val is not None or train_labels is not None:
+                params[...] = intermediate_result.x
+            if val is not None:
+                val_metrics.append(self._validation_metrics(val))
+            if train_labels is not None:
+                train_scores.append(self._score(X, train_labels, sample_weight=sample_weight))
             times.append(now - t0[0])
-            t0[0] = now
+            t0[0] = time.perf_counter()
 
         opt_res = scipy.optimize.minimize(
             fun,
@@ -629,8 +650,57 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         params[...] = opt_res.x
         # warm_start refits append, as the stochastic solvers do.
         nan = [np.nan] * len(losses)
-        for key, values in zip(_HISTORY_KEYS, (losses, nan, nan, times)):
-            self._history.setdefault(key, []).extend(values)
+        record = {"loss": losses, "learning_rate": nan, "momentum": nan, "time": times}
+        if val is not None:
+            record["val_score"] = [score for score, _ in val_metrics]
+            record["val_loss"] = [loss for _, loss in val_metrics]
+        if train_labels is not None:
+            record["score"] = train_scores
+        history = self._history
+        n_recorded = len(history.get("loss", ()))
+        for key in record:
+            history.setdefault(key, [np.nan] * n_recorded)
+        for key, values in history.items():
+            values.extend(record.get(key, nan))
+
+    def _validate_validation_data(self, X_val, y_val, sample_weight_val, dtype):
+        """``fit``'s X_val/y_val/sample_weight_val in the training layout.
+
+        Returns ``(X_val, Y_val, y_val_labels, sample_weight_val)``: the
+        kernels' target layout (binarized labels for the classifier) and the
+        targets ``score`` takes.
+        """
+        if y_val is None:
+            raise ValueError("X_val was given without y_val: pass both or neither.")
+        X_val = validate_data(
+            self, X_val, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        X_val = X_val.astype(dtype, copy=False)
+        y_labels = self._validate_validation_targets(y_val, X_val)
+        Y_val = self._encode_targets(y_labels)
+        if Y_val.ndim == 1:
+            Y_val = Y_val.reshape(-1, 1)
+        if Y_val.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {Y_val.shape[1]} outputs; the training targets have "
+                f"{self.n_outputs_}."
+            )
+        if X_val.shape[0] < 1:
+            raise ValueError("The validation set X_val is empty.")
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(
+                sample_weight_val, X_val, dtype=dtype, ensure_non_negative=True
+            )
+        return X_val, Y_val, y_labels, sample_weight_val
+
+    def _validation_metrics(self, val):
+        """(score, loss) of the current weights on the validation set."""
+        X_val, y_val, y_val_labels, sw_val = val
+        return (
+            self._score(X_val, y_val_labels, sample_weight=sw_val),
+            self._objective(X_val, y_val, sw_val),
+        )
 
     def _split_validation(self, X, y, sample_weight):
         """scikit-learn's early-stopping split, same random draws."""
@@ -650,10 +720,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        y_val_labels = y_val
-        if is_classifier(self):
-            y_val_labels = self._label_binarizer.inverse_transform(y_val)
-        return X_train, y_train, sw_train, (X_val, y_val, y_val_labels, sw_val)
+        return X_train, y_train, sw_train, (X_val, y_val, self._decode_targets(y_val), sw_val)
+
+    def _decode_targets(self, Y):
+        """Targets as ``score`` takes them, from the kernels' layout."""
+        return self._label_binarizer.inverse_transform(Y) if is_classifier(self) else Y
 
     def _resolved_batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -749,16 +820,17 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             print(msg + " Setting learning rate to %f" % self._opt_state["lr"])
         return False
 
-    def _fit_stochastic(self, X, y, sample_weight, incremental):
+    def _fit_stochastic(self, X, y, sample_weight, incremental, val=None):
         # String solvers start a new optimizer at each fit, as scikit-learn
         # does; an optimizer object keeps its state across warm_start refits.
         if self._opt_state is None or (not incremental and isinstance(self.solver, str)):
             self._opt_state = self._new_optimizer_state()
 
-        if self.early_stopping:
+        if self.early_stopping and val is None:
             X_train, y_train, sw_train, val = self._split_validation(X, y, sample_weight)
         else:
-            X_train, y_train, sw_train, val = X, y, sample_weight, None
+            X_train, y_train, sw_train = X, y, sample_weight
+        train_labels = self._decode_targets(y_train) if self.record_train_score else None
 
         n_samples = X_train.shape[0]
         sample_idx = np.arange(n_samples, dtype=int)
@@ -774,8 +846,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         reg = self._reg_array()
         dropout_on = self._uses_dropout()
         history = self._history
-        for key in _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ()):
-            history.setdefault(key, [])
+        keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
+        keys += ("score",) if self.record_train_score else ()
+        # Every key has one entry per epoch: a key new to this call (a first
+        # warm-start refit with X_val, say) is NaN for the earlier epochs.
+        n_recorded = len(history.get("loss", ()))
+        for key in keys:
+            history.setdefault(key, [np.nan] * n_recorded)
 
         try:
             self.n_iter_ = 0
@@ -801,23 +878,24 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self._n_epochs += 1
                 self._n_updates += len(batch_sizes)
                 self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-
-                val_loss = self._update_no_improvement_count(val)
+                record = {
+                    "loss": self.loss_,
+                    "learning_rate": lr_steps[-1],
+                    "momentum": mu_steps[-1],
+                }
+                if val is not None:
+                    record["val_score"], record["val_loss"] = self._validation_metrics(val)
+                if train_labels is not None:
+                    record["score"] = self._score(X_train, train_labels, sample_weight=sw_train)
+                self._update_no_improvement_count(record.get("val_score"))
                 self._after_epoch_rate(opt)
                 if self._plateaus():
-                    self._update_plateaus({
-                        "loss": self.loss_,
-                        "val_loss": val_loss,
-                        "val_score": self.validation_scores_[-1] if val is not None else None,
-                    })
-                history["loss"].append(self.loss_)
-                history["learning_rate"].append(lr_steps[-1])
-                history["momentum"].append(mu_steps[-1])
-                if val is not None:
-                    history["val_loss"].append(val_loss)
-                    history["val_score"].append(self.validation_scores_[-1])
+                    self._update_plateaus(record)
+                record["time"] = time.perf_counter() - tic
+                for key, values in history.items():
+                    values.append(record.get(key, np.nan))
+                if self.verbose:
+                    print(self._epoch_line(record))
 
                 stop = False
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -836,7 +914,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     stop = self._trigger_stopping(msg)
                     if not stop:
                         self._no_improvement_count = 0
-                history["time"].append(time.perf_counter() - tic)
                 if stop or incremental:
                     break
                 if self.n_iter_ == self.max_iter:
@@ -880,15 +957,20 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         self.loss_ = loss_sum / Y.shape[0]
 
-    def _update_no_improvement_count(self, val):
-        """scikit-learn's stopping bookkeeping; returns the validation loss."""
-        if val is not None:
-            X_val, y_val, y_val_labels, sw_val = val
-            val_score = self._score(X_val, y_val_labels, sample_weight=sw_val)
-            val_loss = self._objective(X_val, y_val, sw_val)
+    def _epoch_line(self, record):
+        """The ``verbose`` line of one epoch (scikit-learn's prefix, then more)."""
+        line = "Iteration %d, loss = %.8f" % (self.n_iter_, record["loss"])
+        line += ", learning_rate = %.6g, momentum = %.6g" % (
+            record["learning_rate"], record["momentum"])
+        for key in ("score", "val_loss", "val_score"):
+            if key in record:
+                line += ", %s = %.6f" % (key, record[key])
+        return line + ", time = %.3fs" % record["time"]
+
+    def _update_no_improvement_count(self, val_score):
+        """scikit-learn's stopping bookkeeping (validation score or training loss)."""
+        if self.early_stopping:
             self.validation_scores_.append(val_score)
-            if self.verbose:
-                print("Validation score: %f" % self.validation_scores_[-1])
             if val_score < (self.best_validation_score_ + self.tol):
                 self._no_improvement_count += 1
             else:
@@ -896,17 +978,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             if val_score > self.best_validation_score_:
                 self.best_validation_score_ = val_score
                 self._best_params = self._params.copy()
-            return val_loss
+            return
         if self.loss_curve_[-1] > self.best_loss_ - self.tol:
             self._no_improvement_count += 1
         else:
             self._no_improvement_count = 0
         if self.loss_curve_[-1] < self.best_loss_:
             self.best_loss_ = self.loss_curve_[-1]
-        return None
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -921,12 +1002,34 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
 
+        X_val : {array-like, sparse matrix} of shape (n_val_samples, n_features), \
+                default=None
+            Validation data, scored after every epoch (every iteration with
+            'lbfgs') and recorded as ``history_['val_loss']`` and
+            ``history_['val_score']``. With ``early_stopping=True`` it replaces
+            the held-out ``validation_fraction`` (all of X then trains), and
+            ``ReduceOnPlateau(monitor='val_loss' | 'val_score')`` watches it.
+            As in scikit-learn's ``HistGradientBoostingClassifier``.
+
+        y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
+                default=None
+            Targets of ``X_val``; required with it. Classifier labels must
+            have been seen in training.
+
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Non-negative weights of the validation samples.
+
         Returns
         -------
         self : object
             Returns a trained MLP model.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        if X_val is None and (y_val is not None or sample_weight_val is not None):
+            raise ValueError("y_val and sample_weight_val need X_val: pass X_val and y_val.")
+        return self._fit(
+            X, y, sample_weight=sample_weight, incremental=False,
+            validation=(X_val, y_val, sample_weight_val),
+        )
 
     def _check_solver(self):
         if self.solver == "lbfgs" or isinstance(self.solver, LBFGS):
@@ -1074,6 +1177,12 @@ _PARAMS_DOC = """
     layer_lr_decay : float, default=1.0
         Layer k (from the input, k = 0) trains at rate ``lr * layer_lr_decay
         ** k`` (H2O's ``rate_decay``).
+
+    record_train_score : bool, default=False
+        Also score the model on its training data after every epoch and record
+        it as ``history_['score']`` (accuracy, or R² for the regressor), so
+        train-versus-validation curves need no extra code. Off by default: it
+        costs one forward pass over the training data per epoch.
 """
 
 _ATTRIBUTES_DOC = """
@@ -1127,7 +1236,10 @@ _ATTRIBUTES_DOC = """
         ``'loss'``, ``'learning_rate'`` (absolute rate of the epoch's last
         update; for 'adam' before bias correction), ``'momentum'`` (SGD
         momentum, or Adam's ``beta_1``), ``'time'`` (seconds), and
-        ``'val_loss'``, ``'val_score'`` when a validation set is used. For
+        ``'val_loss'``, ``'val_score'`` when a validation set is used
+        (``early_stopping``'s split or ``fit(X_val=..., y_val=...)``), and
+        ``'score'`` (on the training data) with ``record_train_score=True``. A
+        key new to a warm-start refit is NaN for the earlier epochs. For
         'lbfgs' one entry per L-BFGS iteration, with NaN rate and momentum.
 """
 
@@ -1203,6 +1315,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         input_dropout=0.0,
         dropout=0.0,
         layer_lr_decay=1.0,
+        record_train_score=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1235,6 +1348,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             input_dropout=input_dropout,
             dropout=dropout,
             layer_lr_decay=layer_lr_decay,
+            record_train_score=record_train_score,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1286,6 +1400,31 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         """
         check_is_fitted(self)
         return self._predict(X)
+
+    def _validate_validation_targets(self, y_val, X_val):
+        y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val")
+        check_consistent_length(X_val, y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        multilabel = self._label_binarizer.y_type_.startswith("multilabel")
+        if multilabel != type_of_target(y_val).startswith("multilabel"):
+            raise ValueError(
+                "y_val must be of the same kind as y: the model was fitted on "
+                f"{self._label_binarizer.y_type_!r} targets, y_val is "
+                f"{type_of_target(y_val)!r}."
+            )
+        if not multilabel:
+            known = set(self.classes_.tolist())
+            unseen = [c for c in unique_labels(y_val).tolist() if c not in known]
+            if unseen:
+                raise ValueError(
+                    f"y_val has labels not seen in training: {unseen}. The model "
+                    f"knows {self.classes_.tolist()}."
+                )
+        return y_val
+
+    def _encode_targets(self, y):
+        return self._label_binarizer.transform(y).astype(bool)
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
@@ -1456,6 +1595,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         input_dropout=0.0,
         dropout=0.0,
         layer_lr_decay=1.0,
+        record_train_score=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1488,6 +1628,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             input_dropout=input_dropout,
             dropout=dropout,
             layer_lr_decay=layer_lr_decay,
+            record_train_score=record_train_score,
         )
 
     def predict(self, X):
@@ -1505,6 +1646,21 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         """
         check_is_fitted(self)
         return self._predict(X)
+
+    def _validate_validation_targets(self, y_val, X_val):
+        y_val = check_array(y_val, ensure_2d=False, dtype="numeric", input_name="y_val")
+        check_consistent_length(X_val, y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if self.loss == "poisson" and np.any(y_val < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets; y_val has a minimum "
+                f"of {np.min(y_val)}."
+            )
+        return y_val
+
+    def _encode_targets(self, y):
+        return y
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
