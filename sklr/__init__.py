@@ -44,8 +44,17 @@ if _compiled is not None:
 del _compiled, _locate_compiled_package
 
 from sklr import optimizers, schedules  # noqa: E402
+from sklr._lr_finder import LRFinderResult, find_learning_rate  # noqa: E402
 from sklr._multilayer_perceptron import MLPClassifier, MLPRegressor  # noqa: E402
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "optimizers", "schedules", "__version__"]
+__all__ = [
+    "LRFinderResult",
+    "MLPClassifier",
+    "MLPRegressor",
+    "find_learning_rate",
+    "optimizers",
+    "schedules",
+    "__version__",
+]

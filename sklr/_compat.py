@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
     validate_parameter_constraints,
+    validate_params,
 )
 from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.optimize import _check_optimize_result
@@ -45,4 +46,7 @@ __all__ = [
     "_get_additional_lbfgs_options_dict",
     "_safe_indexing",
     "validate_parameter_constraints",
+    "validate_params",
 ]
+
+from sklearn.model_selection._search import BaseSearchCV  # noqa: E402

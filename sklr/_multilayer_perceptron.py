@@ -119,7 +119,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             Interval(Integral, 1, None, closed="left"),
         ],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"}), Schedule],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -318,6 +318,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._history = {}
         self._opt_state = None
         self._plateau_states = None
+        self.lr_finder_ = None
+        self.learning_rate_init_ = (
+            None if self.learning_rate_init == "auto" else float(self.learning_rate_init)
+        )
 
         if self._optimizer()._is_stochastic:
             self.loss_curve_ = []
@@ -364,7 +368,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """Fresh optimizer state (scikit-learn builds a new optimizer per fit)."""
         opt = self._optimizer()
         state = opt.init_state(self._params)
-        state["lr"] = opt._learning_rate(self.learning_rate_init)
+        state["lr"] = opt._learning_rate(self.learning_rate_init_)
         return state
 
     # ------------------------------------------------------------------
@@ -484,6 +488,31 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     self._opt_state[k] = v.item() if np.ndim(v) == 0 else v
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, validation=None):
+        X, y, sample_weight, val = self._prepare_fit(
+            X, y, sample_weight, incremental, validation
+        )
+        # The kernels parallelise with OpenMP and call BLAS from inside their
+        # threads: BLAS must not add threads of its own.
+        with blas_single_threaded():
+            if self._optimizer()._is_stochastic:
+                self._fit_stochastic(X, y, sample_weight, incremental, val)
+            else:
+                self._fit_lbfgs(X, y, sample_weight, val)
+
+        if not np.isfinite(self._params).all():
+            raise _DivergenceError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        self._publish_history()
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, incremental, validation=None):
+        """Validate everything and (first pass) draw the initial weights.
+
+        Returns the training arrays (y in the kernels' 2-D layout) and the
+        validated validation data (or None).
+        """
         has_validation = validation is not None and validation[0] is not None
         hidden_layer_sizes = self._validate_hyperparameters(incremental, has_validation)
         first_pass = not hasattr(self, "coefs_") or (
@@ -519,22 +548,93 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
         self._flat_params()
+        return X, y, sample_weight, val
 
-        # The kernels parallelise with OpenMP and call BLAS from inside their
-        # threads: BLAS must not add threads of its own.
-        with blas_single_threaded():
-            if self._optimizer()._is_stochastic:
-                self._fit_stochastic(X, y, sample_weight, incremental, val)
-            else:
-                self._fit_lbfgs(X, y, sample_weight, val)
+    def _range_test(self, X, y, sample_weight, **settings):
+        """The learning-rate range test from the current weights (not modified).
 
-        if not np.isfinite(self._params).all():
-            raise _DivergenceError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
+        Draws one seed from ``_random_state`` for its minibatch order, so
+        ``find_learning_rate`` and ``fit`` with 'auto' run the same test.
+        """
+        from sklr._lr_finder import _DEFAULTS, _range_test
+
+        settings = {**_DEFAULTS, **settings}
+        seed = int(self._random_state.randint(np.iinfo(np.int32).max))
+        step = self._minibatch_stepper(X, y, sample_weight, seed, settings["num"])
+        return _range_test(step, **settings)
+
+    def _find_learning_rate(self, X, y, sample_weight):
+        """learning_rate_init='auto': run the range test, keep its suggestion."""
+        result = self._range_test(X, y, sample_weight)
+        if not np.isfinite(result.suggestion):
+            raise ValueError(
+                "learning_rate_init='auto': the learning-rate range test found no "
+                "suggestion (the loss did not decrease over its rates); pass a float "
+                "or run sklr.find_learning_rate and inspect its plot."
             )
-        self._publish_history()
-        return self
+        self.lr_finder_ = result
+        self.learning_rate_init_ = float(result.suggestion)
+        if self.verbose:
+            print("learning_rate_init='auto': the range test suggests %.6g" % result.suggestion)
+
+    def _minibatch_stepper(self, X, y, sample_weight, random_state, num):
+        """One minibatch update at a time on a private copy of the weights.
+
+        For the learning-rate range test: returns ``step(learning_rate)``
+        which trains a copy of the current weights with a fresh optimizer
+        state on the next minibatch (reshuffled every pass over the data,
+        as ``fit`` does), through the same kernel as ``fit``, and returns
+        that minibatch's loss before the update (NaN once non-finite).
+        The estimator itself is not modified. Must run with BLAS
+        single-threaded.
+        """
+        opt = self._optimizer()
+        if not opt._is_stochastic:
+            raise ValueError(
+                "The learning-rate range test needs a stochastic solver, got "
+                f"solver={self.solver!r}."
+            )
+        params = self._params.copy()
+        state = opt.init_state(params)
+        arrays = [state[k] for k in ("state_1", "state_2", "state_3", "scalars")]
+        dense, csr, is_sparse, Y, sw = self._kernel_inputs(X, y, sample_weight)
+        n_samples = Y.shape[0]
+        batch_size = self._resolved_batch_size(n_samples)
+        batches = list(gen_batches(n_samples, batch_size))
+        if isinstance(self.momentum, Schedule):
+            n_epochs = -(-num // len(batches))
+            positions = StepPositions.grid(n_epochs, len(batches), batch_size)
+            momenta = self.momentum.values(positions)[:num]
+        else:
+            momenta = np.full(num, opt._momentum())
+        hidden, out, loss_code = self._codes()
+        config = self._kernel_config(opt)
+        reg = self._reg_array()
+        n_threads = _openmp_effective_n_threads()
+        rng = check_random_state(random_state)
+        dropout_on = self._uses_dropout()
+        queue = []
+        done = [0]
+
+        def step(learning_rate):
+            if not queue:
+                perm = rng.permutation(n_samples).astype(np.intp)
+                queue.extend(perm[b] for b in batches)
+            idx = queue.pop(0)
+            k = done[0]
+            done[0] += 1
+            seed = int(rng.randint(2**63, dtype=np.uint64)) if dropout_on else 0
+            loss_sum, _, flag = _mlp_fast.train_epoch(
+                dense, *csr, is_sparse, Y, sw, idx, idx.shape[0], params, *arrays,
+                config, self._layer_units, hidden, out, loss_code, float(self.alpha),
+                reg, seed, np.array([learning_rate], dtype=np.float64),
+                np.array([momenta[min(k, num - 1)]], dtype=np.float64), n_threads,
+            )
+            if flag or not np.isfinite(loss_sum):
+                return np.nan
+            return loss_sum / idx.shape[0]
+
+        return step
 
     def _publish_history(self):
         self.history_ = {k: np.asarray(v, dtype=np.float64) for k, v in self._history.items()}
@@ -802,7 +902,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             and isinstance(opt, SGD)
         ):
             self._opt_state["lr"] = (
-                float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                float(self.learning_rate_init_) / (self.t_ + 1) ** self.power_t
             )
 
     def _trigger_stopping(self, msg):
@@ -821,15 +921,19 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return False
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, val=None):
-        # String solvers start a new optimizer at each fit, as scikit-learn
-        # does; an optimizer object keeps its state across warm_start refits.
-        if self._opt_state is None or (not incremental and isinstance(self.solver, str)):
-            self._opt_state = self._new_optimizer_state()
-
         if self.early_stopping and val is None:
             X_train, y_train, sw_train, val = self._split_validation(X, y, sample_weight)
         else:
             X_train, y_train, sw_train = X, y, sample_weight
+
+        if self.learning_rate_init != "auto":
+            self.learning_rate_init_ = float(self.learning_rate_init)
+        elif getattr(self, "lr_finder_", None) is None:
+            self._find_learning_rate(X_train, y_train, sw_train)
+        # String solvers start a new optimizer at each fit, as scikit-learn
+        # does; an optimizer object keeps its state across warm_start refits.
+        if self._opt_state is None or (not incremental and isinstance(self.solver, str)):
+            self._opt_state = self._new_optimizer_state()
         train_labels = self._decode_targets(y_train) if self.record_train_score else None
 
         n_samples = X_train.shape[0]
@@ -1092,8 +1196,14 @@ _PARAMS_DOC = """
         ``ReduceOnPlateau`` (alone or in a ``Product``) is fed the monitored
         value after every epoch.
 
-    learning_rate_init : float, default=0.001
-        The initial learning rate (the scale of every schedule).
+    learning_rate_init : float or 'auto', default=0.001
+        The initial learning rate (the scale of every schedule). 'auto' runs
+        a learning-rate range test (:func:`sklr.find_learning_rate` with its
+        defaults, on the training data, from the fit's initial weights)
+        before the first epoch and trains with its suggestion; the rate and
+        the test are then the fitted attributes ``learning_rate_init_`` and
+        ``lr_finder_``. Warm-start refits keep the rate found first. With
+        'lbfgs' (no learning rate) 'auto' does nothing.
 
     power_t : float, default=0.5
         The exponent of the 'invscaling' string schedule.

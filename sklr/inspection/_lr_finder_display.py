@@ -1,0 +1,295 @@
+"""Plot a learning-rate range test (loss against learning rate)."""
+
+import math
+
+import numpy as np
+
+from ._common import as_float_vector, check_matplotlib
+
+__all__ = ["LRFinderDisplay"]
+
+
+def _finite_suggestions(suggestions, suggestion):
+    """Rule name -> value for the finite, positive suggestions.
+
+    A ``suggestion`` equal to none of the rules' values is added as
+    ``'suggestion'``.
+    """
+    rules = {}
+    for rule, value in (suggestions or {}).items():
+        if value is not None and math.isfinite(float(value)) and float(value) > 0:
+            rules[str(rule)] = float(value)
+    if suggestion is not None and math.isfinite(float(suggestion)) and float(suggestion) > 0:
+        if not any(np.isclose(v, float(suggestion), rtol=1e-12, atol=0) for v in rules.values()):
+            rules["suggestion"] = float(suggestion)
+    return rules
+
+
+class LRFinderDisplay:
+    """Learning-rate range test visualization.
+
+    Draws the loss recorded while the learning rate grows geometrically
+    (:func:`sklr.find_learning_rate`), on a logarithmic rate axis: the
+    smoothed loss, the raw loss faintly behind it, and a vertical line per
+    suggested rate with a legend entry naming the rule and the value. The
+    recommended rate (``suggestion``) is drawn solid and marked
+    ``(suggested)``; the other rules are dashed.
+
+    When both curves are drawn, the y range is fitted to the smoothed loss
+    (and the lowest raw loss), so that the raw loss's spike at divergence
+    does not flatten the curve; ``display.ax_.set_ylim`` changes it.
+
+    Use :meth:`from_result` or :meth:`from_estimator` to create one.
+
+    Parameters
+    ----------
+    learning_rates : array-like of shape (n_points,)
+        Learning rates tried, positive and increasing.
+    losses : array-like of shape (n_points,)
+        Training loss after each of them.
+    smoothed_losses : array-like of shape (n_points,), default=None
+        Smoothed loss; None draws the raw loss only.
+    suggestions : dict of str to float, default=None
+        Suggested learning rate of each rule (``'steep'``, ``'minimum'``,
+        ``'valley'``, ``'sklr'``, ...); NaN values are not drawn.
+    suggestion : float, default=None
+        The recommended rate (one of the suggestions' values, or another).
+
+    Attributes
+    ----------
+    lines_ : dict of str to Line2D
+        ``'smoothed_loss'`` and ``'loss'``: the curves drawn.
+    suggestion_lines_ : dict of str to Line2D
+        Vertical line of each drawn suggestion, by rule name.
+    suggestion_markers_ : dict of str to Line2D
+        Marker of each drawn suggestion on the loss curve, by rule name.
+    ax_ : matplotlib Axes
+        The axes drawn into.
+    figure_ : matplotlib Figure
+        The figure holding ``ax_``.
+
+    See Also
+    --------
+    sklr.find_learning_rate : Run the range test.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.inspection import LRFinderDisplay
+    >>> rates = np.logspace(-5, 0, 50)
+    >>> losses = 1 + (np.log10(rates) + 2) ** 2 / 10
+    >>> display = LRFinderDisplay(rates, losses, suggestions={"minimum": 1e-2},
+    ...                           suggestion=1e-2)
+    >>> display.plot()  # doctest: +SKIP
+    >>> [t.get_text() for t in display.ax_.get_legend().get_texts()]  # doctest: +SKIP
+    ['loss', 'minimum: 1.00e-02 (suggested)']
+    """
+
+    def __init__(
+        self, learning_rates, losses, smoothed_losses=None, suggestions=None, *, suggestion=None
+    ):
+        self.learning_rates = learning_rates
+        self.losses = losses
+        self.smoothed_losses = smoothed_losses
+        self.suggestions = suggestions
+        self.suggestion = suggestion
+
+    def plot(self, ax=None, *, show_raw=True, show_suggestions=True, **kwargs):
+        """Plot the range test.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw into; None creates a new figure.
+        show_raw : bool, default=True
+            Whether to draw the raw loss (faintly) behind the smoothed one.
+            Without ``smoothed_losses`` the raw loss is always drawn.
+        show_suggestions : bool, default=True
+            Whether to draw the suggested rates.
+        **kwargs : dict
+            Keyword arguments passed to ``Axes.plot`` for the main curve
+            (the smoothed loss, or the raw loss without one).
+
+        Returns
+        -------
+        display : LRFinderDisplay
+            The object, with the attributes listed in the class docstring.
+        """
+        check_matplotlib(f"{type(self).__name__}.plot")
+        import matplotlib.pyplot as plt
+
+        rates = as_float_vector("learning_rates", self.learning_rates)
+        losses = as_float_vector("losses", self.losses)
+        smoothed = None
+        if self.smoothed_losses is not None:
+            smoothed = as_float_vector("smoothed_losses", self.smoothed_losses)
+        for label, arr in (("losses", losses), ("smoothed_losses", smoothed)):
+            if arr is not None and arr.shape != rates.shape:
+                raise ValueError(
+                    f"{label} has {arr.shape[0]} values for {rates.shape[0]} learning rates."
+                )
+        if rates.size == 0:
+            raise ValueError("There is no learning rate to plot.")
+        if not np.all(rates > 0):
+            raise ValueError("learning_rates must be positive (they are drawn on a log axis).")
+
+        if ax is None:
+            _, ax = plt.subplots()
+        lines = {}
+        if smoothed is None:
+            main = losses
+            (lines["loss"],) = ax.plot(rates, losses, **{"label": "loss", **kwargs})
+        else:
+            main = smoothed
+            (lines["smoothed_loss"],) = ax.plot(
+                rates, smoothed, **{"label": "smoothed loss", **kwargs}
+            )
+            if show_raw:
+                (lines["loss"],) = ax.plot(
+                    rates, losses, color=lines["smoothed_loss"].get_color(),
+                    alpha=0.3, linewidth=1.0, label="loss", zorder=1.5,
+                )
+                self._fit_ylim(ax, smoothed, losses)
+        ax.set_xscale("log")
+        ax.set_xlabel("Learning rate")
+        ax.set_ylabel("Loss")
+
+        self.suggestion_lines_, self.suggestion_markers_ = {}, {}
+        if show_suggestions:
+            self._draw_suggestions(ax, rates, main)
+        ax.legend()
+        self.lines_ = lines
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @staticmethod
+    def _fit_ylim(ax, smoothed, losses):
+        smooth_ok = smoothed[np.isfinite(smoothed)]
+        raw_ok = losses[np.isfinite(losses)]
+        if smooth_ok.size == 0:
+            return
+        low = min(smooth_ok.min(), raw_ok.min()) if raw_ok.size else smooth_ok.min()
+        high = smooth_ok.max()
+        pad = 0.05 * (high - low) if high > low else 0.05 * max(abs(high), 1.0)
+        ax.set_ylim(low - pad, high + pad)
+
+    def _draw_suggestions(self, ax, rates, main):
+        rules = _finite_suggestions(self.suggestions, self.suggestion)
+        ok = np.isfinite(main)
+        log_rates, curve = np.log(rates[ok]), main[ok]
+        order = np.argsort(log_rates)
+        for i, (rule, value) in enumerate(rules.items()):
+            recommended = self.suggestion is not None and bool(
+                np.isclose(value, float(self.suggestion), rtol=1e-12, atol=0)
+            )
+            color = f"C{i + 1}"
+            label = f"{rule}: {value:.2e}" + (" (suggested)" if recommended else "")
+            self.suggestion_lines_[rule] = ax.axvline(
+                value, color=color, linestyle="-" if recommended else "--",
+                linewidth=1.5 if recommended else 1.0, label=label,
+            )
+            if curve.size:
+                y = np.interp(np.log(value), log_rates[order], curve[order])
+                (self.suggestion_markers_[rule],) = ax.plot(
+                    [value], [y], marker="*" if recommended else "o",
+                    markersize=12 if recommended else 7, color=color, linestyle="none",
+                )
+
+    @classmethod
+    def from_result(cls, result, *, ax=None, show_raw=True, show_suggestions=True, **kwargs):
+        """Plot the result of :func:`sklr.find_learning_rate`.
+
+        Parameters
+        ----------
+        result : LRFinderResult
+            Object with ``learning_rates`` and ``losses``, and optionally
+            ``smoothed_losses``, ``suggestions`` and ``suggestion``.
+        ax : matplotlib Axes, default=None
+            Axes to draw into; None creates a new figure.
+        show_raw : bool, default=True
+            Whether to draw the raw loss behind the smoothed one.
+        show_suggestions : bool, default=True
+            Whether to draw the suggested rates.
+        **kwargs : dict
+            Keyword arguments passed to ``Axes.plot`` for the main curve.
+
+        Returns
+        -------
+        display : LRFinderDisplay
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_blobs
+        >>> from sklr import MLPClassifier, find_learning_rate  # doctest: +SKIP
+        >>> from sklr.inspection import LRFinderDisplay
+        >>> X, y = make_blobs(n_samples=200, centers=3, random_state=0)
+        >>> result = find_learning_rate(  # doctest: +SKIP
+        ...     MLPClassifier(solver="sgd", random_state=0), X, y)
+        >>> LRFinderDisplay.from_result(result)  # doctest: +SKIP
+        """
+        check_matplotlib(f"{cls.__name__}.from_result")
+        try:
+            rates, losses = result.learning_rates, result.losses
+        except AttributeError as exc:
+            raise TypeError(
+                "result must have learning_rates and losses, as the result of "
+                "sklr.find_learning_rate."
+            ) from exc
+        display = cls(
+            rates,
+            losses,
+            getattr(result, "smoothed_losses", None),
+            getattr(result, "suggestions", None),
+            suggestion=getattr(result, "suggestion", None),
+        )
+        return display.plot(
+            ax=ax, show_raw=show_raw, show_suggestions=show_suggestions, **kwargs
+        )
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, X, y, *, ax=None, show_raw=True, show_suggestions=True, **finder_kwargs
+    ):
+        """Run a learning-rate range test on an estimator and plot it.
+
+        Parameters
+        ----------
+        estimator : estimator
+            An sklr estimator with a stochastic solver; it is cloned, not
+            fitted.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets.
+        ax : matplotlib Axes, default=None
+            Axes to draw into; None creates a new figure.
+        show_raw : bool, default=True
+            Whether to draw the raw loss behind the smoothed one.
+        show_suggestions : bool, default=True
+            Whether to draw the suggested rates.
+        **finder_kwargs : dict
+            Keyword arguments of :func:`sklr.find_learning_rate` (``start``,
+            ``stop``, ``num``, ``smoothing``, ``diverge_factor``,
+            ``random_state``).
+
+        Returns
+        -------
+        display : LRFinderDisplay
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_blobs
+        >>> from sklr import MLPClassifier
+        >>> from sklr.inspection import LRFinderDisplay
+        >>> X, y = make_blobs(n_samples=200, centers=3, random_state=0)
+        >>> LRFinderDisplay.from_estimator(  # doctest: +SKIP
+        ...     MLPClassifier(solver="sgd"), X, y, random_state=0)
+        """
+        check_matplotlib(f"{cls.__name__}.from_estimator")
+        from sklr._lr_finder import find_learning_rate
+
+        result = find_learning_rate(estimator, X, y, **finder_kwargs)
+        return cls.from_result(
+            result, ax=ax, show_raw=show_raw, show_suggestions=show_suggestions
+        )

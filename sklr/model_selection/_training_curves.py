@@ -1,0 +1,182 @@
+"""Per-epoch training histories over a range of one parameter."""
+
+import inspect
+
+from sklearn.base import clone
+from sklearn.utils import Bunch
+from sklearn.utils.parallel import Parallel, delayed
+
+from sklr.inspection._common import fitted_history
+
+__all__ = ["training_curves"]
+
+
+def _fit_and_record(estimator, X, y, fit_params, keep_estimator):
+    """Fit one configured clone; return its history (and the clone if kept)."""
+    estimator.fit(X, y, **fit_params)
+    history = fitted_history(estimator, "training_curves")
+    return history, (estimator if keep_estimator else None)
+
+
+def _accepts(func, name):
+    """Whether ``func`` takes a keyword argument ``name``."""
+    params = inspect.signature(func).parameters
+    return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def training_curves(
+    estimator,
+    X,
+    y,
+    *,
+    param_name,
+    param_range,
+    X_val=None,
+    y_val=None,
+    sample_weight=None,
+    sample_weight_val=None,
+    n_jobs=None,
+    verbose=0,
+    return_estimators=False,
+):
+    """Fit once per value of one parameter and collect the per-epoch histories.
+
+    For each ``value`` in ``param_range``, a clone of ``estimator`` with
+    ``set_params(**{param_name: value})`` is fitted on ``(X, y)`` and its
+    ``history_`` (training loss, learning rate, momentum, wall time and,
+    with validation data, validation loss and score per epoch) is kept.
+    This is the loop behind the classic "effect of the learning rate"
+    studies; :meth:`sklr.inspection.TrainingHistoryDisplay.from_training_curves`
+    draws the result as one panel per value.
+
+    Unlike :func:`sklearn.model_selection.validation_curve`, which keeps
+    one cross-validated score per value, this keeps the whole per-epoch
+    history of a single fit per value and does no cross-validation.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator that records ``history_`` when fitted (sklr's
+        :class:`~sklr.MLPClassifier` or :class:`~sklr.MLPRegressor`, or a
+        :class:`~sklearn.pipeline.Pipeline` ending with one). It is cloned,
+        never fitted itself.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Training targets.
+    param_name : str
+        Name of the parameter to vary, possibly nested
+        (``'learning_rate__gamma'``, ``'mlp__learning_rate_init'``).
+    param_range : iterable
+        Values of the parameter, one fit each: numbers, strings or whole
+        objects (schedules, optimizers).
+    X_val : {array-like, sparse matrix} of shape (n_val_samples, n_features), default=None
+        Validation data, scored after every epoch; passed to ``fit`` as
+        ``X_val``, which adds ``'val_loss'`` and ``'val_score'`` to each
+        history. Give ``y_val`` with it.
+    y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), default=None
+        Validation targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Training sample weights, passed to ``fit`` when given.
+    sample_weight_val : array-like of shape (n_val_samples,), default=None
+        Validation sample weights, passed to ``fit`` when given.
+    n_jobs : int, default=None
+        Number of fits run in parallel with joblib. ``None`` means 1 unless
+        in a :func:`joblib.parallel_backend` context; ``-1`` uses all
+        processors.
+    verbose : int, default=0
+        Verbosity of joblib.
+    return_estimators : bool, default=False
+        Whether to also return the fitted clones.
+
+    Returns
+    -------
+    curves : :class:`~sklearn.utils.Bunch`
+        With attributes
+
+        param_name : str
+            ``param_name``.
+        param_range : list
+            The values, in the order given.
+        histories : list of dict
+            The fitted clones' ``history_``, in the order of ``param_range``.
+        estimators : list of estimator or None
+            The fitted clones, in the same order, when ``return_estimators``
+            is True; None otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``param_range`` is empty, if only one of ``X_val`` and ``y_val``
+        is given, or if ``param_name`` is not a parameter of ``estimator``
+        (the error of ``set_params``, raised before any fit).
+    TypeError
+        If the fitted estimator records no ``history_``, or its ``fit``
+        does not accept ``X_val``.
+
+    See Also
+    --------
+    sklr.inspection.TrainingHistoryDisplay.from_training_curves : Plot the result.
+    sklearn.model_selection.validation_curve : Cross-validated final scores.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklr import MLPClassifier
+    >>> from sklr.model_selection import training_curves
+    >>> X, y = make_blobs(n_samples=200, centers=3, random_state=0)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", max_iter=5,
+    ...                     random_state=0)
+    >>> curves = training_curves(clf, X, y, param_name="learning_rate_init",
+    ...                          param_range=[0.001, 0.1])
+    >>> curves.param_range
+    [0.001, 0.1]
+    >>> [len(history["loss"]) for history in curves.histories]
+    [5, 5]
+    >>> bool(curves.histories[1]["loss"][-1] < curves.histories[0]["loss"][-1])
+    True
+    """
+    if not isinstance(param_name, str):
+        raise TypeError(f"param_name must be a str, got {param_name!r}.")
+    if isinstance(param_range, str):
+        raise TypeError(
+            f"param_range must be an iterable of values, got the string {param_range!r}; "
+            f"use [{param_range!r}] for a single value."
+        )
+    param_range = list(param_range)
+    if not param_range:
+        raise ValueError("param_range must hold at least one value, got none.")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val must be given together.")
+    if sample_weight_val is not None and X_val is None:
+        raise ValueError("sample_weight_val needs X_val and y_val.")
+
+    fit_params = {}
+    if sample_weight is not None:
+        fit_params["sample_weight"] = sample_weight
+    if X_val is not None:
+        if not _accepts(estimator.fit, "X_val"):
+            raise TypeError(
+                f"training_curves got X_val, but {type(estimator).__name__}.fit "
+                "does not accept X_val and y_val."
+            )
+        fit_params.update(X_val=X_val, y_val=y_val)
+        if sample_weight_val is not None:
+            fit_params["sample_weight_val"] = sample_weight_val
+
+    # Configure every clone here, so that a bad parameter name fails at
+    # once (set_params' error), before any fit starts.
+    configured = [clone(estimator).set_params(**{param_name: value}) for value in param_range]
+
+    results = Parallel(n_jobs=n_jobs, verbose=verbose)(
+        delayed(_fit_and_record)(est, X, y, fit_params, return_estimators)
+        for est in configured
+    )
+    histories = [history for history, _ in results]
+    estimators = [est for _, est in results] if return_estimators else None
+    return Bunch(
+        param_name=param_name,
+        param_range=param_range,
+        histories=histories,
+        estimators=estimators,
+    )
