@@ -228,3 +228,23 @@ def test_doctests():
     result = doctest.testmod(training_curves_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_a_diverging_value_keeps_its_finite_epochs():
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=200, n_features=5, random_state=0)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", max_iter=20, random_state=0,
+                       momentum=0.0)
+    with pytest.warns(UserWarning, match="diverged"):
+        curves = training_curves(reg, X, y, param_name="learning_rate_init",
+                                 param_range=[1e-4, 10.0])
+    assert len(curves.histories[0]["loss"]) == 20
+    diverged = curves.histories[1]
+    n = len(diverged["loss"])
+    assert n < 20 and np.all(np.isfinite(diverged["loss"]))
+    # The recorded epochs are those of the same fit stopped before it diverged.
+    if n:
+        ref = MLPRegressor(**{**reg.get_params(), "learning_rate_init": 10.0, "max_iter": n})
+        ref.fit(X, y)
+        np.testing.assert_allclose(ref.history_["loss"], diverged["loss"], rtol=1e-12)

@@ -1,19 +1,34 @@
 """Per-epoch training histories over a range of one parameter."""
 
 import inspect
+import warnings
 
 from sklearn.base import clone
 from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
 
+from sklr._multilayer_perceptron import _DivergenceError
 from sklr.inspection._common import fitted_history
 
 __all__ = ["training_curves"]
 
 
 def _fit_and_record(estimator, X, y, fit_params, keep_estimator):
-    """Fit one configured clone; return its history (and the clone if kept)."""
-    estimator.fit(X, y, **fit_params)
+    """Fit one configured clone; return its history (and the clone if kept).
+
+    A fit that diverges keeps the epochs before the divergence: a study of
+    large learning rates shows where they blow up instead of failing.
+    """
+    try:
+        estimator.fit(X, y, **fit_params)
+    except _DivergenceError as exc:
+        if not hasattr(estimator, "history_"):
+            raise
+        warnings.warn(
+            f"{estimator!r} diverged; its history stops at epoch "
+            f"{len(estimator.history_['loss'])}: {exc}",
+            UserWarning,
+        )
     history = fitted_history(estimator, "training_curves")
     return history, (estimator if keep_estimator else None)
 
@@ -48,6 +63,10 @@ def training_curves(
     This is the loop behind the classic "effect of the learning rate"
     studies; :meth:`sklr.inspection.TrainingHistoryDisplay.from_training_curves`
     draws the result as one panel per value.
+
+    A fit that diverges (non-finite loss, as with too large a learning
+    rate) does not stop the study: its history ends at the last finite
+    epoch, with a warning.
 
     Unlike :func:`sklearn.model_selection.validation_curve`, which keeps
     one cross-validated score per value, this keeps the whole per-epoch
