@@ -33,6 +33,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr import _mlp_fast
+from sklr._callbacks import _CallbackSupport, current_callbacks, fit_callbacks
 from sklr._compat import (
     ACTIVATIONS,
     LOSS_FUNCTIONS,
@@ -99,7 +100,7 @@ def _layer_views(flat, layer_units):
     return coefs, intercepts
 
 
-class BaseMultilayerPerceptron(BaseEstimator, ABC):
+class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
     """Base class for MLP classification and regression.
 
     Warning: This class should not be used directly. Use derived classes
@@ -437,6 +438,26 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return hidden_layer_sizes
 
+    def _callback_max_subtasks(self):
+        """Epoch tasks a fit may open: max_iter (L-BFGS: one more, never run)."""
+        return self.max_iter + (0 if self._optimizer()._is_stochastic else 1)
+
+    def _callback_fitted_attributes(self, flat=None, loss=None, n_iter=None):
+        """Fitted attributes of the model as if fit stopped now (for callbacks).
+
+        ``flat``: the weights (L-BFGS's iterate); default the current ones, or
+        the best ones with early_stopping, which fit would end with.
+        """
+        if flat is None:
+            flat = self._best_params if self.early_stopping else self._params
+        flat = np.array(flat, dtype=self._params.dtype)
+        coefs, intercepts = _layer_views(flat, self._layer_units)
+        attrs = {"_params": flat, "coefs_": coefs, "intercepts_": intercepts,
+                 "n_iter_": self.n_iter_ if n_iter is None else n_iter}
+        if loss is not None:
+            attrs["loss_"] = loss
+        return attrs
+
     def _fit(self, X, y, sample_weight=None, incremental=False, saved=None, validation=None):
         """Fit; on error put the estimator back as it was (``saved``, or now).
 
@@ -720,6 +741,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         val_metrics, train_scores = [], []
         train_labels = self._decode_targets(y) if self.record_train_score else None
 
+        callbacks = current_callbacks(self)
+
         def callback(intermediate_result):
             now = time.perf_counter()
             losses.append(float(intermediate_result.fun))
@@ -730,7 +753,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             if train_labels is not None:
                 train_scores.append(self._score(X, train_labels, sample_weight=sample_weight))
             times.append(now - t0[0])
+            callbacks.lbfgs_step(lambda: self._callback_fitted_attributes(
+                intermediate_result.x, loss=float(intermediate_result.fun), n_iter=len(losses)))
             t0[0] = time.perf_counter()
+
+        callbacks.begin_epoch("iteration")  # scipy reports iterations at their end
 
         opt_res = scipy.optimize.minimize(
             fun,
@@ -745,7 +772,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 **_get_additional_lbfgs_options_dict("iprint", iprint),
             },
         )
-        self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        if callbacks.lbfgs_stopped:  # a callback ended it: no ConvergenceWarning
+            self.n_iter_ = min(opt_res.nit, self.max_iter)
+        else:
+            self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
         self.loss_ = opt_res.fun
         params[...] = opt_res.x
         # warm_start refits append, as the stochastic solvers do.
@@ -958,9 +988,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         for key in keys:
             history.setdefault(key, [np.nan] * n_recorded)
 
+        callbacks = current_callbacks(self)
         try:
             self.n_iter_ = 0
             for it in range(self.max_iter):
+                callbacks.begin_epoch()
                 tic = time.perf_counter()
                 if self.shuffle:
                     # sklearn.utils.shuffle(sample_idx, random_state=...) draws
@@ -1018,6 +1050,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     stop = self._trigger_stopping(msg)
                     if not stop:
                         self._no_improvement_count = 0
+                # A callback (e.g. one judging a validation score) may end the fit.
+                stop = callbacks.end_epoch(self._callback_fitted_attributes) or stop
                 if stop or incremental:
                     break
                 if self.n_iter_ == self.max_iter:
@@ -1130,10 +1164,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """
         if X_val is None and (y_val is not None or sample_weight_val is not None):
             raise ValueError("y_val and sample_weight_val need X_val: pass X_val and y_val.")
-        return self._fit(
-            X, y, sample_weight=sample_weight, incremental=False,
-            validation=(X_val, y_val, sample_weight_val),
-        )
+        with fit_callbacks(self, X, y, sample_weight, max_subtasks=self._callback_max_subtasks):
+            return self._fit(
+                X, y, sample_weight=sample_weight, incremental=False,
+                validation=(X_val, y_val, sample_weight_val),
+            )
 
     def _check_solver(self):
         if self.solver == "lbfgs" or isinstance(self.solver, LBFGS):
@@ -1574,18 +1609,19 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        saved = self._snapshot()
-        try:
-            if _check_partial_fit_first_call(self, classes):
-                self._label_binarizer = LabelBinarizer()
-                if type_of_target(y).startswith("multilabel"):
-                    self._label_binarizer.fit(y)
-                else:
-                    self._label_binarizer.fit(classes)
-        except BaseException:
-            self._restore(saved)
-            raise
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True, saved=saved)
+        with fit_callbacks(self, X, y, sample_weight, task_name="partial_fit", max_subtasks=1):
+            saved = self._snapshot()
+            try:
+                if _check_partial_fit_first_call(self, classes):
+                    self._label_binarizer = LabelBinarizer()
+                    if type_of_target(y).startswith("multilabel"):
+                        self._label_binarizer.fit(y)
+                    else:
+                        self._label_binarizer.fit(classes)
+            except BaseException:
+                self._restore(saved)
+                raise
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True, saved=saved)
 
     def predict_log_proba(self, X):
         """Return the log of probability estimates.
@@ -1826,7 +1862,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        with fit_callbacks(self, X, y, sample_weight, task_name="partial_fit", max_subtasks=1):
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
 
 def make_epoch_runner(estimator, X, y):
