@@ -268,9 +268,13 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         ACTIVATIONS[self.out_activation_](activation)
         return activation
 
-    def _objective(self, X, y, sample_weight):
-        """The training objective (data loss + L2 term) on (X, y), as a float."""
-        y_pred = self._forward_pass_fast(X, check_input=False)
+    def _objective(self, X, y, sample_weight, y_pred=None):
+        """The training objective (data loss + L2 term) on (X, y), as a float.
+
+        ``y_pred``: the network's output on X when already computed.
+        """
+        if y_pred is None:
+            y_pred = self._forward_pass_fast(X, check_input=False)
         loss_name = self.loss
         if loss_name == "log_loss" and self.out_activation_ == "logistic":
             loss_name = "binary_log_loss"
@@ -751,7 +755,7 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
             if val is not None:
                 val_metrics.append(self._validation_metrics(val))
             if train_labels is not None:
-                train_scores.append(self._score(X, train_labels, sample_weight=sample_weight))
+                train_scores.append(self._history_score(X, train_labels, sample_weight))
             times.append(now - t0[0])
             callbacks.lbfgs_step(lambda: self._callback_fitted_attributes(
                 intermediate_result.x, loss=float(intermediate_result.fun), n_iter=len(losses)))
@@ -825,12 +829,24 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         return X_val, Y_val, y_labels, sample_weight_val
 
     def _validation_metrics(self, val):
-        """(score, loss) of the current weights on the validation set."""
+        """(score, loss) of the current weights on the validation set.
+
+        One forward pass for both, and the score computed as ``score`` does
+        but without re-validating arrays that were validated once per fit
+        (scikit-learn's metric checks cost more than the pass itself on
+        small data).
+        """
         X_val, y_val, y_val_labels, sw_val = val
+        out = self._forward_pass_fast(X_val, check_input=False)
         return (
-            self._score(X_val, y_val_labels, sample_weight=sw_val),
-            self._objective(X_val, y_val, sw_val),
+            self._score_output(out, y_val_labels, sw_val),
+            self._objective(X_val, y_val, sw_val, y_pred=out),
         )
+
+    def _history_score(self, X, y_labels, sample_weight):
+        """``score`` on validated arrays (the per-epoch training score)."""
+        out = self._forward_pass_fast(X, check_input=False)
+        return self._score_output(out, y_labels, sample_weight)
 
     def _split_validation(self, X, y, sample_weight):
         """scikit-learn's early-stopping split, same random draws."""
@@ -1022,7 +1038,7 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
                 if val is not None:
                     record["val_score"], record["val_loss"] = self._validation_metrics(val)
                 if train_labels is not None:
-                    record["score"] = self._score(X_train, train_labels, sample_weight=sw_train)
+                    record["score"] = self._history_score(X_train, train_labels, sw_train)
                 self._update_no_improvement_count(record.get("val_score"))
                 self._after_epoch_rate(opt)
                 if self._plateaus():
@@ -1571,6 +1587,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def _encode_targets(self, y):
         return self._label_binarizer.transform(y).astype(bool)
 
+    def _score_output(self, out, y, sample_weight):
+        """accuracy_score of the labels the network output ``out`` predicts."""
+        if not np.isfinite(out).all():
+            return np.nan
+        pred = self._label_binarizer.inverse_transform(
+            out.ravel() if self.n_outputs_ == 1 else out
+        )
+        correct = pred == y if pred.ndim == 1 else np.all(pred == y, axis=1)
+        return float(np.average(correct, weights=sample_weight))
+
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         if self.n_outputs_ == 1:
@@ -1807,6 +1833,22 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def _encode_targets(self, y):
         return y
+
+    def _score_output(self, out, y, sample_weight):
+        """r2_score (uniform average over outputs) of the network output ``out``."""
+        if not np.isfinite(out).all() or out.shape[0] < 2:
+            return np.nan
+        y = np.asarray(y).reshape(out.shape)
+        weight = 1.0 if sample_weight is None else sample_weight[:, None]
+        numerator = np.sum(weight * (y - out) ** 2, axis=0)
+        denominator = np.sum(
+            weight * (y - np.average(y, axis=0, weights=sample_weight)) ** 2, axis=0
+        )
+        scores = np.ones(y.shape[1])
+        valid = (denominator != 0) & (numerator != 0)
+        scores[valid] = 1 - numerator[valid] / denominator[valid]
+        scores[(numerator != 0) & (denominator == 0)] = 0.0
+        return float(np.mean(scores))
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)

@@ -247,3 +247,30 @@ def test_verbose_prints_one_line_per_epoch(digits_split, capsys):
         assert fields[2] == pytest.approx(clf.learning_rate_init)
         assert fields[3] == pytest.approx(clf.momentum)
         assert fields[6] == pytest.approx(clf.history_["val_score"][epoch], abs=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_per_epoch_scores_equal_scikit_learn_metrics(weighted):
+    """The fast per-epoch score (no re-validation) equals accuracy_score /
+    r2_score, including multi-output, binary and degenerate targets."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    w = rng.uniform(0.5, 2, 120) if weighted else None
+    cases = [
+        (MLPRegressor, np.c_[X[:, 0], X[:, 1] * 3]),  # two outputs
+        (MLPRegressor, X[:, 0]),
+        (MLPClassifier, np.where(X[:, 0] > 0, "yes", "no")),  # binary, strings
+        (MLPClassifier, (X[:, :3] > 0).astype(int)),  # multilabel
+    ]
+    for cls, y in cases:
+        est = cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y)
+        out = est._forward_pass_fast(X, check_input=False)
+        metric = r2_score if cls is MLPRegressor else accuracy_score
+        assert est._score_output(out, y, w) == pytest.approx(
+            metric(y, est.predict(X), sample_weight=w), abs=1e-14)
+    # Constant targets: r2_score's conventions (1 if perfect, else 0).
+    reg = MLPRegressor(hidden_layer_sizes=(5,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    out = reg._forward_pass_fast(X, check_input=False)
+    const = np.full(120, 2.0)
+    assert reg._score_output(out, const, w) == r2_score(const, reg.predict(X), sample_weight=w)
+    assert reg._score_output(np.full((120, 1), 2.0), const, w) == 1.0
