@@ -6,6 +6,7 @@ change touches one file.
 """
 
 from sklearn.base import _fit_context
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.neural_network._base import ACTIVATIONS, LOSS_FUNCTIONS
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
@@ -14,6 +15,7 @@ from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
     Options,
+    RealNotInt,
     StrOptions,
     validate_parameter_constraints,
     validate_params,
@@ -32,12 +34,14 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 __all__ = [
     "ACTIVATIONS",
+    "BaseSearchCV",
     "LOSS_FUNCTIONS",
     "HasMethods",
     "Hidden",
     "Interval",
     "InvalidParameterError",
     "Options",
+    "RealNotInt",
     "StrOptions",
     "_check_optimize_result",
     "_check_partial_fit_first_call",
@@ -48,5 +52,3 @@ __all__ = [
     "validate_parameter_constraints",
     "validate_params",
 ]
-
-from sklearn.model_selection._search import BaseSearchCV  # noqa: E402

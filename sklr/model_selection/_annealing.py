@@ -1,0 +1,903 @@
+"""Simulated-annealing hyper-parameter search with cross-validation.
+
+:class:`AnnealingSearchCV` is a :class:`~sklearn.model_selection.BaseSearchCV`
+whose ``_run_search`` walks a Markov chain through the parameter space: each
+round proposes neighbours of the current point, cross-validates them in one
+batch (so joblib parallelises proposals x folds), and moves by the Metropolis
+rule at a temperature that falls round after round. The per-dimension move
+rules live in small private classes, one per kind of search dimension.
+"""
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+from scipy import stats
+from sklearn.exceptions import FitFailedWarning
+from sklearn.utils import check_random_state
+
+from sklr._compat import BaseSearchCV, Interval, RealNotInt, StrOptions
+
+__all__ = ["AnnealingSearchCV"]
+
+# Ratio T_last / T0 reached at the last round by the 'exponential' and
+# 'linear' cooling schedules.
+_FINAL_RATIO = 0.1
+
+# Quantiles kept away from 0 and 1 so that the inverse CDF of an unbounded
+# distribution stays finite.
+_QUANTILE_EPS = 1e-9
+
+
+def _fold(value, low, high):
+    """Reflect ``value`` into ``[low, high]`` (either bound may be infinite).
+
+    With two finite bounds the real line is folded onto the interval (so a
+    step of any length lands inside it); with one finite bound the value is
+    mirrored at that bound.
+    """
+    low_finite, high_finite = math.isfinite(low), math.isfinite(high)
+    if low_finite and high_finite:
+        width = high - low
+        if width <= 0:
+            return low
+        y = (value - low) % (2 * width)
+        if y > width:
+            y = 2 * width - y
+        return low + y
+    if low_finite and value < low:
+        return 2 * low - value
+    if high_finite and value > high:
+        return 2 * high - value
+    return value
+
+
+def _same_value(a, b):
+    """Whether ``a`` and ``b`` are the same listed value (identity or ``==``)."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # arrays and other ambiguous comparisons
+        return False
+
+
+# A search dimension keeps its own coordinate for the current point (the
+# value for a distribution, the position for a list) and provides:
+# sample(rng) -> a random coordinate; move(coordinate, sigma, rng) -> a
+# neighbour at step length sigma (a fraction of the range); check(value) ->
+# the coordinate of a user-given value (raises if outside the space); and
+# value(coordinate) -> the parameter value handed to the estimator.
+
+
+class _Continuous:
+    """A frozen continuous scipy distribution, moved in quantile space.
+
+    The point ``x`` is mapped to ``u = F(x)``, shifted by a Gaussian step,
+    folded back into ``[0, 1]`` and mapped back by ``F^{-1}``. For
+    ``loguniform(a, b)`` this is a step in ``log x`` of standard deviation
+    ``sigma * log(b / a)``; for ``uniform(loc, scale)`` a step in ``x`` of
+    standard deviation ``sigma * scale``.
+    """
+
+    def __init__(self, name, dist):
+        self.name = name
+        self.dist = dist
+
+    def sample(self, rng):
+        return float(self.dist.rvs(random_state=rng))
+
+    def move(self, x, sigma, rng):
+        u = float(self.dist.cdf(x)) + sigma * rng.standard_normal()
+        u = min(max(_fold(u, 0.0, 1.0), _QUANTILE_EPS), 1.0 - _QUANTILE_EPS)
+        return float(self.dist.ppf(u))
+
+    def check(self, x):
+        low, high = self.dist.support()
+        if not isinstance(x, numbers.Real) or not low <= x <= high:
+            raise ValueError(
+                f"initial_params[{self.name!r}]={x!r} is outside the support "
+                f"[{low}, {high}] of its distribution."
+            )
+        return float(x)
+
+    def value(self, x):
+        return x
+
+
+class _Integer:
+    """Integers on ``[low, high]``: a frozen discrete scipy distribution, or
+    the positions of an ordered list of numbers. Moves by ``+-k``, ``k >= 1``.
+    """
+
+    def __init__(self, name, low, high, width):
+        self.name = name
+        self.low = low
+        self.high = high
+        self.width = width  # the range that a step of sigma = 1 spans
+
+    @classmethod
+    def from_dist(cls, name, dist):
+        low, high = (float(b) for b in dist.support())
+        if math.isfinite(low) and math.isfinite(high):
+            width = high - low
+        else:
+            width = max(float(dist.ppf(0.99) - dist.ppf(0.01)), 1.0)
+        obj = cls(name, low, high, width)
+        obj.dist = dist
+        return obj
+
+    def sample(self, rng):
+        return int(self.dist.rvs(random_state=rng))
+
+    def move(self, k, sigma, rng):
+        sign = 1 if rng.random_sample() < 0.5 else -1
+        step = 1 + math.floor(sigma * self.width * abs(rng.standard_normal()))
+        return int(_fold(k + sign * step, self.low, self.high))
+
+    def check(self, x):
+        if (
+            isinstance(x, bool)
+            or not isinstance(x, numbers.Integral)
+            or not self.low <= x <= self.high
+        ):
+            raise ValueError(
+                f"initial_params[{self.name!r}]={x!r} must be an integer in "
+                f"[{self.low}, {self.high}]."
+            )
+        return int(x)
+
+    def value(self, k):
+        return k
+
+
+class _Ordered(_Integer):
+    """A strictly monotonic list of numbers: moves to a nearby position."""
+
+    def __init__(self, name, values):
+        n = len(values)
+        super().__init__(name, 0.0, float(n - 1), float(n - 1))
+        self.values = values
+
+    def sample(self, rng):
+        return int(rng.randint(len(self.values)))
+
+    def check(self, x):
+        return _index_of(self.name, self.values, x)
+
+    def value(self, k):
+        return self.values[k]
+
+
+class _Categorical:
+    """An unordered list: a move resamples a different element uniformly."""
+
+    def __init__(self, name, values):
+        self.name = name
+        self.values = values
+
+    def sample(self, rng):
+        return int(rng.randint(len(self.values)))
+
+    def move(self, k, sigma, rng):
+        n = len(self.values)
+        if n == 1:
+            return k
+        other = int(rng.randint(n - 1))
+        return other if other < k else other + 1
+
+    def check(self, x):
+        return _index_of(self.name, self.values, x)
+
+    def value(self, k):
+        return self.values[k]
+
+
+def _index_of(name, values, x):
+    for i, v in enumerate(values):
+        if _same_value(v, x):
+            return i
+    raise ValueError(
+        f"initial_params[{name!r}]={x!r} is not one of the listed values {values!r}."
+    )
+
+
+def _is_ordered_numbers(values):
+    if len(values) < 2 or not all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+        for v in values
+    ):
+        return False
+    diffs = np.diff(np.asarray(values, dtype=np.float64))
+    return bool(np.all(diffs > 0) or np.all(diffs < 0))
+
+
+def _make_dimension(name, spec):
+    """Turn one entry of ``param_distributions`` into a search dimension."""
+    if isinstance(spec, (list, tuple)) or (
+        isinstance(spec, np.ndarray) and spec.ndim == 1
+    ):
+        values = list(spec)
+        if not values:
+            raise ValueError(f"param_distributions[{name!r}] is an empty list.")
+        if _is_ordered_numbers(values):
+            return _Ordered(name, values)
+        return _Categorical(name, values)
+    dist = getattr(spec, "dist", None)
+    if isinstance(dist, stats.rv_continuous) and hasattr(spec, "ppf"):
+        return _Continuous(name, spec)
+    if isinstance(dist, stats.rv_discrete) and hasattr(spec, "ppf"):
+        return _Integer.from_dist(name, spec)
+    raise TypeError(
+        f"param_distributions[{name!r}] must be a list of values or a frozen "
+        "univariate scipy.stats distribution (such as loguniform(1e-4, 1e-1) "
+        f"or randint(1, 10)); got {spec!r} of type {type(spec).__name__}. "
+        "Annealing moves need the distribution's cdf and ppf, so objects that "
+        "only provide rvs are not supported."
+    )
+
+
+class _FrozenSplits:
+    """A CV splitter that replays the first splits it produced.
+
+    Every round of the search calls ``split`` again; a shuffling splitter
+    without an integer ``random_state`` would then score each round on new
+    folds, and the Metropolis rule would compare fold noise instead of
+    parameters.
+    """
+
+    def __init__(self, cv):
+        self.cv = cv
+        self._splits = None
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.cv.get_n_splits(X, y, groups)
+
+    def split(self, X, y=None, **params):
+        if self._splits is None:
+            self._splits = list(self.cv.split(X, y, **params))
+        return iter(self._splits)
+
+
+def _all_fits_failed(exc):
+    """Whether ``exc`` is scikit-learn's "All the N fits failed" error."""
+    message = str(exc).lstrip()
+    return message.startswith("All the") and "fits failed" in message
+
+
+class _AnnealingLog:
+    """The per-candidate annealing columns added to ``cv_results_``."""
+
+    def __init__(self):
+        self.iter, self.parent_index, self.temperature = [], [], []
+        self.current_score, self.acceptance_probability, self.accepted = [], [], []
+
+    def add_start(self, n):
+        self.iter += [0] * n
+        self.parent_index += [-1] * n
+        self.temperature += [np.nan] * n
+        self.current_score += [np.nan] * n
+        self.acceptance_probability += [1.0] * n
+        self.accepted += [True] * n
+
+    def add_round(self, k, parent, temperature, current, probabilities, accepted):
+        n = len(probabilities)
+        self.iter += [k] * n
+        self.parent_index += [parent] * n
+        self.temperature += [temperature] * n
+        self.current_score += [current] * n
+        self.acceptance_probability += list(probabilities)
+        self.accepted += [bool(a) for a in accepted]
+
+    def columns(self):
+        return {
+            "iter": np.asarray(self.iter, dtype=np.intp),
+            "parent_index": np.asarray(self.parent_index, dtype=np.intp),
+            "temperature": np.asarray(self.temperature, dtype=np.float64),
+            "current_score": np.asarray(self.current_score, dtype=np.float64),
+            "acceptance_probability": np.asarray(
+                self.acceptance_probability, dtype=np.float64
+            ),
+            "accepted": np.asarray(self.accepted, dtype=bool),
+        }
+
+
+def _acceptance_probability(current, score, temperature):
+    """Metropolis probability of moving from ``current`` to ``score``."""
+    if math.isnan(score):
+        return 0.0
+    if math.isnan(current):
+        return 1.0
+    delta = current - score
+    if delta <= 0:
+        return 1.0
+    return float(np.exp(-delta / temperature))
+
+
+def _round_temperatures(initial_temperature, cooling, n_rounds):
+    """Temperatures ``T_1 .. T_K`` of the ``K`` proposal rounds."""
+    k = np.arange(1, n_rounds + 1, dtype=np.float64)
+    T0 = float(initial_temperature)
+    if cooling == "exponential":
+        return T0 * _FINAL_RATIO ** ((k - 1) / max(n_rounds - 1, 1))
+    if cooling == "linear":
+        return T0 * (1.0 - (1.0 - _FINAL_RATIO) * (k - 1) / max(n_rounds - 1, 1))
+    if cooling == "log":
+        return T0 / (1.0 + np.log(k))
+    return T0 * float(cooling) ** (k - 1)
+
+
+class AnnealingSearchCV(BaseSearchCV):
+    r"""Simulated-annealing search over hyper-parameters with cross-validation.
+
+    The search walks from point to point of the parameter space. Each round
+    proposes ``batch_size`` random neighbours of the current point, scores
+    them by cross-validation in one parallel batch, and moves by the
+    Metropolis rule: a better candidate is always accepted, a worse one with
+    probability :math:`\exp(-\Delta / T)`. The temperature :math:`T` and the
+    length of the steps fall from round to round, so the search explores
+    broadly first and refines around good points last. Exactly ``n_iter``
+    candidates are evaluated; the best one evaluated (not the last point of
+    the walk) gives ``best_params_``, as in
+    :class:`~sklearn.model_selection.RandomizedSearchCV`.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        An object implementing ``fit``, and ``score`` unless ``scoring`` is
+        given. It is cloned for each candidate and fold.
+
+    param_distributions : dict
+        Parameter names (nested keys such as ``learning_rate__gamma`` too)
+        mapped to the space to search. One dict; unlike
+        :class:`~sklearn.model_selection.RandomizedSearchCV`, a list of dicts
+        is not accepted, since a walk needs one connected space. Each value
+        is
+
+        - a frozen continuous ``scipy.stats`` distribution
+          (``loguniform(1e-4, 1e-1)``, ``uniform(0.5, 0.49)``, ``norm(0,
+          1)``...): moved in the distribution's quantile space, which is
+          log space for ``loguniform`` and linear space for ``uniform``;
+        - a frozen discrete ``scipy.stats`` distribution (``randint(1,
+          10)``...): moved by :math:`\pm k` with :math:`k \ge 1`;
+        - a list (or tuple, or 1-D array) of numbers in strictly increasing
+          or decreasing order: treated as ordered, moved to a nearby position
+          by :math:`\pm k`;
+        - any other list: categorical (strings, ``None``, schedule or
+          optimizer objects, classes...), moved by drawing a different
+          element uniformly.
+
+        The starting points are drawn from the distributions (``rvs``) and
+        uniformly from the lists.
+
+    n_iter : int, default=10
+        Number of candidates evaluated in total, starting points included.
+
+    initial_temperature : float, default=0.01
+        Temperature :math:`T_0` of the first proposal round, in units of the
+        score. A candidate :math:`\Delta` worse than the current point is
+        accepted with probability :math:`\exp(-\Delta / T)`; with the default
+        and an accuracy-like score, a drop of 0.01 is accepted with
+        probability :math:`e^{-1} \approx 0.37` at first and
+        :math:`e^{-10}` at the end of the default cooling. For a score on
+        another scale (``neg_mean_squared_error``...) set it to about the
+        loss of score you would accept early in the search. Must be > 0.
+
+    cooling : {'exponential', 'linear', 'log'} or float, default='exponential'
+        How the temperature falls over the :math:`K` proposal rounds
+        :math:`k = 1, \dots, K` (see Notes):
+
+        - ``'exponential'``: :math:`T_k = T_0\, 0.1^{(k-1)/(K-1)}`, from
+          :math:`T_0` to :math:`T_0/10` at the last round, whatever the
+          budget;
+        - ``'linear'``: :math:`T_k = T_0\,(1 - 0.9\,(k-1)/(K-1))`, also down
+          to :math:`T_0/10`;
+        - ``'log'``: :math:`T_k = T_0 / (1 + \ln k)`, the slow classical
+          schedule;
+        - a float :math:`c` in (0, 1): geometric, :math:`T_k = T_0\,
+          c^{k-1}`, per round.
+
+    step_scale : float, default=0.5
+        Length :math:`s` of the steps at :math:`T = T_0`, as a fraction of
+        each dimension's range (see Notes): the default makes the first
+        steps span most of the range and the last ones (at :math:`T_0/10`)
+        about 5% of it. Must be > 0.
+
+    n_initial_points : int or float, default=0.25
+        Number of random starting points, evaluated together in round 0;
+        the walk starts at the best of them. A float in (0, 1] is a fraction
+        of ``n_iter``, rounded up. A few random starts keep a short walk
+        from spending its budget climbing out of one bad starting region;
+        ``1`` gives textbook annealing from a single point.
+
+    batch_size : int, default=1
+        Number of neighbours of the current point proposed and evaluated
+        together in each later round (fewer in the last round, to spend
+        exactly ``n_iter``). A round is fitted in one parallel call
+        (candidates x folds over ``n_jobs``), so raise it to use more
+        workers than there are folds. It is not derived from ``n_jobs``, so
+        that the result does not depend on the number of workers; larger
+        batches mean fewer, more parallel rounds.
+
+    initial_params : dict, default=None
+        Starting point, possibly partial: the parameters it names start at
+        its values (which must lie in their distributions' support or among
+        the listed values), the others are drawn at random. It is the first
+        candidate; the other starting points are random.
+
+    scoring : str, callable, list, tuple or dict, default=None
+        Strategy to evaluate the candidates on the test folds, as in
+        :class:`~sklearn.model_selection.RandomizedSearchCV`. Higher is
+        better. With several metrics, the search anneals on the one named by
+        ``refit``, which must then be a string.
+
+    n_jobs : int, default=None
+        Number of jobs to run in parallel over the candidates of a round and
+        the folds. ``None`` means 1 unless in a
+        :obj:`joblib.parallel_backend` context; ``-1`` means all processors.
+        The candidates proposed do not depend on it.
+
+    refit : bool, str or callable, default=True
+        Refit an estimator on the whole dataset with the best parameters
+        found, as in :class:`~sklearn.model_selection.RandomizedSearchCV`.
+        With multi-metric scoring it must name the metric to anneal on. A
+        callable receives ``cv_results_`` before the annealing columns (see
+        Attributes) are added.
+
+    cv : int, cross-validation generator or iterable, default=None
+        Cross-validation splitting strategy, as in
+        :class:`~sklearn.model_selection.RandomizedSearchCV`. The folds of
+        the first round are reused by every round, even for a shuffling
+        splitter without an integer ``random_state``, so that the Metropolis
+        rule compares parameters rather than folds.
+
+    verbose : int, default=0
+        Verbosity: ``> 0`` prints the temperature, the current score and
+        the number of candidates accepted at each round, plus the messages
+        of :class:`~sklearn.model_selection.RandomizedSearchCV`.
+
+    pre_dispatch : int or str, default='2*n_jobs'
+        Number of jobs dispatched during parallel execution.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the starting points, the proposals and the acceptance draws.
+        Pass an int for reproducible output across multiple calls (the
+        estimator's own ``random_state`` must be fixed too for its scores to
+        repeat).
+
+    error_score : 'raise' or numeric, default=np.nan
+        Score of a fit that fails. A candidate whose mean score is NaN is
+        never accepted. scikit-learn raises when every fit of one
+        evaluation fails, which for a small batch (with ``batch_size=1``,
+        one diverging candidate) says little about the model; such a batch
+        is left out of ``cv_results_`` with a
+        :class:`~sklearn.exceptions.FitFailedWarning`, counts as rejected
+        and the round proposes again, until more than ``n_iter`` candidates
+        have been dropped this way.
+
+    return_train_score : bool, default=False
+        Whether ``cv_results_`` includes training scores.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        The keys of :class:`~sklearn.model_selection.RandomizedSearchCV`'s
+        ``cv_results_`` (``params``, ``param_<name>``, ``mean_test_score``,
+        ``rank_test_score``, ``split<i>_test_score``, times...), one row per
+        candidate in the order of evaluation, plus:
+
+        - ``iter``: the round, 0 for the starting points;
+        - ``parent_index``: row of the point the candidate was proposed
+          from, -1 for the starting points;
+        - ``temperature``: :math:`T_k` of the round (NaN in round 0);
+        - ``current_score``: mean test score of the point the candidate was
+          judged against (NaN in round 0);
+        - ``acceptance_probability``: :math:`\min(1, \exp(-\Delta/T_k))`
+          (1 in round 0, 0 for a NaN score);
+        - ``accepted``: whether the candidate passed the Metropolis test
+          (True in round 0).
+
+    best_estimator_ : estimator
+        Estimator refitted with the best parameters; only if ``refit``.
+
+    best_score_ : float
+        Mean cross-validated score of the best candidate.
+
+    best_params_ : dict
+        Parameters of the best candidate evaluated.
+
+    best_index_ : int
+        Row of the best candidate in ``cv_results_``.
+
+    scorer_ : function or dict
+        Scorer function(s) used on the held-out data.
+
+    n_splits_ : int
+        Number of cross-validation splits.
+
+    refit_time_ : float
+        Seconds spent refitting the best model; only if ``refit``.
+
+    multimetric_ : bool
+        Whether several metrics were used.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels; only if ``refit`` and the estimator is a classifier.
+
+    n_features_in_ : int
+        Number of features seen during fit; only if ``refit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit; only if ``refit`` and ``X`` has
+        string feature names.
+
+    See Also
+    --------
+    sklearn.model_selection.RandomizedSearchCV : Independent random draws
+        from the same kind of ``param_distributions``.
+    sklearn.model_selection.GridSearchCV : Exhaustive search over a grid.
+    sklearn.model_selection.HalvingRandomSearchCV : Random candidates with
+        successive halving of the resources.
+
+    Notes
+    -----
+    **Rounds.** Round 0 evaluates :math:`m_0` random starting points
+    (``n_initial_points``) and the walk starts at the best of them. Then
+    :math:`K = \lceil (n_{iter} - m_0) / b \rceil` proposal rounds, with
+    :math:`b` = ``batch_size``, each propose :math:`b` neighbours of the
+    current point :math:`x` (all from the same :math:`x`, at the round's
+    temperature :math:`T_k`), evaluate them together and judge each against
+    :math:`x` by the Metropolis rule
+
+    .. math::
+
+        \Delta_j = f(x) - f(y_j), \qquad
+        p_j = \min\left(1, e^{-\Delta_j / T_k}\right), \qquad
+        \text{accept } y_j \iff U_j < p_j,\ U_j \sim \mathcal{U}(0, 1),
+
+    where :math:`f` is the mean cross-validated score (higher is better).
+    The walk moves to the best-scoring accepted :math:`y_j` and stays at
+    :math:`x` if none is accepted. With ``batch_size=1`` this is textbook
+    simulated annealing; judging the whole batch against the same :math:`x`
+    makes the outcome independent of the order of the batch.
+
+    **Proposals.** With the temperature ratio :math:`r_k = T_k / T_0` and
+    :math:`d` parameters, each parameter is moved with probability
+    :math:`\max(r_k, 1/d)` (and one chosen at random if none was), so early
+    proposals change everything and late ones change one or two
+    coordinates. The step length is :math:`\sigma_k = s\, r_k` with
+    :math:`s` = ``step_scale``, and with :math:`z \sim \mathcal{N}(0, 1)`:
+
+    .. math::
+
+        \text{continuous:}\quad
+        x' = F^{-1}\!\left(\mathrm{fold}_{[0, 1]}\left(F(x) + \sigma_k z
+        \right)\right), \qquad
+        \text{integer:}\quad
+        x' = \mathrm{fold}_{[a, b]}\left(x \pm \left(1 + \lfloor \sigma_k
+        W |z| \rfloor\right)\right),
+
+    where :math:`F` is the distribution's CDF, :math:`[a, b]` the support
+    (or the list positions), :math:`W = b - a` (or the 1%-99% quantile
+    range of an unbounded support) and :math:`\mathrm{fold}` reflects at the
+    bounds. For ``loguniform(a, b)``, :math:`F` is linear in :math:`\log x`,
+    so the step is :math:`\log x' = \log x + \sigma_k \log(b/a)\, z`; for
+    ``uniform`` it is :math:`x' = x + \sigma_k (b - a) z`. Unordered lists
+    draw a different element, whatever the temperature.
+
+    Proposals, acceptance draws and the temperature schedule depend only on
+    ``random_state`` and the scores, never on ``n_jobs``. Candidates may
+    repeat (a small categorical space); each repeat is evaluated again and
+    counts towards ``n_iter``.
+
+    Examples
+    --------
+    >>> from scipy.stats import loguniform
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklr.model_selection import AnnealingSearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = AnnealingSearchCV(
+    ...     LogisticRegression(max_iter=1000), {"C": loguniform(1e-4, 1e2)},
+    ...     n_iter=12, random_state=0,
+    ... ).fit(X, y)
+    >>> len(search.cv_results_["params"])
+    12
+    >>> sorted(search.best_params_)
+    ['C']
+    >>> print(f"{search.best_score_:.2f}")
+    0.98
+    >>> search.cv_results_["iter"]  # 3 random starting points, then 9 rounds
+    array([0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> search.cv_results_["accepted"][3:]
+    array([False, False,  True,  True,  True,  True,  True,  True, False])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "param_distributions": [dict],
+        "n_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "initial_temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "cooling": [
+            StrOptions({"exponential", "linear", "log"}),
+            Interval(numbers.Real, 0, 1, closed="neither"),
+        ],
+        "step_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_initial_points": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "initial_params": [dict, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        n_iter=10,
+        initial_temperature=0.01,
+        cooling="exponential",
+        step_scale=0.5,
+        n_initial_points=0.25,
+        batch_size=1,
+        initial_params=None,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+    ):
+        self.param_distributions = param_distributions
+        self.n_iter = n_iter
+        self.initial_temperature = initial_temperature
+        self.cooling = cooling
+        self.step_scale = step_scale
+        self.n_initial_points = n_initial_points
+        self.batch_size = batch_size
+        self.initial_params = initial_params
+        self.random_state = random_state
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+
+    def fit(self, X, y=None, **params):
+        """Run the annealing search and refit the best candidate.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), \
+                default=None
+            Target; None for unsupervised learning.
+        **params : dict of str -> object
+            Parameters passed to the ``fit`` method of the estimator, the
+            scorer and the CV splitter, as in
+            :meth:`sklearn.model_selection.RandomizedSearchCV.fit`.
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+        """
+        self._annealing_columns = None
+        try:
+            super().fit(X, y, **params)
+            # The acceptance of the last round is only known after its
+            # evaluation, so the annealing columns are added once the base
+            # class has stored cv_results_ (they are aligned row by row with
+            # cv_results_["params"]).
+            columns = self._annealing_columns
+            n_candidates = len(self.cv_results_["params"])
+            for key, values in columns.items():
+                if len(values) != n_candidates:  # pragma: no cover - invariant
+                    raise RuntimeError(
+                        f"Annealing column {key!r} has {len(values)} rows for "
+                        f"{n_candidates} candidates."
+                    )
+                self.cv_results_[key] = values
+        finally:
+            del self._annealing_columns
+        return self
+
+    def _dimensions(self):
+        if not self.param_distributions:
+            raise ValueError("param_distributions must not be empty.")
+        dims = []
+        for name in sorted(self.param_distributions):
+            if not isinstance(name, str):
+                raise TypeError(
+                    f"param_distributions keys must be strings, got {name!r}."
+                )
+            dims.append(_make_dimension(name, self.param_distributions[name]))
+        return dims
+
+    def _starting_states(self, dims, n_start, rng, use_initial=True):
+        """The coordinates of the ``n_start`` starting points."""
+        initial = self.initial_params or {}
+        unknown = sorted(set(initial) - {d.name for d in dims})
+        if unknown:
+            raise ValueError(
+                f"initial_params names {unknown}, which are not in "
+                "param_distributions."
+            )
+        states = []
+        for i in range(n_start):
+            state = {}
+            for dim in dims:
+                if use_initial and i == 0 and dim.name in initial:
+                    state[dim.name] = dim.check(initial[dim.name])
+                else:
+                    state[dim.name] = dim.sample(rng)
+            states.append(state)
+        return states
+
+    @staticmethod
+    def _propose(dims, state, ratio, sigma, rng):
+        """One neighbour of ``state`` (see the Notes of the class)."""
+        d = len(dims)
+        mask = rng.random_sample(d) < max(ratio, 1.0 / d)
+        if not mask.any():
+            mask[rng.randint(d)] = True
+        proposal = dict(state)
+        for dim, moved in zip(dims, mask):
+            if moved:
+                proposal[dim.name] = dim.move(state[dim.name], sigma, rng)
+        return proposal
+
+    def _score_key(self, results):
+        if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
+            return f"mean_test_{self.refit}"
+        if "mean_test_score" in results:
+            return "mean_test_score"
+        raise ValueError(
+            "AnnealingSearchCV with multi-metric scoring anneals on the metric "
+            "named by refit, so refit must be one of the scorer names; got "
+            f"refit={self.refit!r}."
+        )
+
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
+        """Anneal: evaluate rounds of proposals and walk by Metropolis."""
+        if isinstance(self.scoring, (list, tuple, dict)) and not isinstance(
+            self.refit, str
+        ):
+            self._score_key({})  # raises before any fit
+        dims = self._dimensions()
+        rng = check_random_state(self.random_state)
+        n_iter, batch = int(self.n_iter), int(self.batch_size)
+        if isinstance(self.n_initial_points, numbers.Integral):
+            n_start = int(self.n_initial_points)
+        else:
+            n_start = math.ceil(float(self.n_initial_points) * n_iter)
+        n_start = min(max(n_start, 1), n_iter)
+        n_rounds = -(-(n_iter - n_start) // batch)
+        T0 = float(self.initial_temperature)
+        temperatures = _round_temperatures(T0, self.cooling, n_rounds)
+        cv = _FrozenSplits(self._checked_cv_orig)
+        log = _AnnealingLog()
+        n_dropped = 0
+
+        search_ctx = None
+        if callback_ctx is not None:
+            search_ctx = callback_ctx.subcontext(
+                task_name="search", max_subtasks=None
+            ).call_on_fit_task_begin(estimator=self)
+
+        def evaluate(states, round_index):
+            """Mean scores of ``states``, or None if every fit failed."""
+            nonlocal n_dropped
+            candidates = [
+                {dim.name: dim.value(state[dim.name]) for dim in dims}
+                for state in states
+            ]
+            ctx = None
+            if search_ctx is not None:
+                ctx = search_ctx.subcontext(
+                    task_name="annealing-round",
+                    max_subtasks=len(states) * self.n_splits_,
+                    sequential_subtasks=False,
+                ).call_on_fit_task_begin(estimator=self)
+            try:
+                results = evaluate_candidates(candidates, cv, callback_ctx=ctx)
+            except ValueError as exc:
+                # scikit-learn raises when every fit of one call fails, which
+                # with small batches is one bad candidate, not a broken model.
+                # Such a batch cannot enter cv_results_: count it as rejected,
+                # warn, and propose again (at most n_iter such candidates).
+                if not _all_fits_failed(exc):
+                    raise
+                n_dropped += len(candidates)
+                if n_dropped > n_iter:
+                    raise ValueError(
+                        f"Every fit failed for {n_dropped} candidates of "
+                        "AnnealingSearchCV (more than n_iter); giving up. "
+                        f"Last error:{exc}"
+                    ) from exc
+                warnings.warn(
+                    f"Every fit failed for all {len(candidates)} candidate(s) "
+                    f"of round {round_index}: {candidates!r}. scikit-learn "
+                    "cannot record such a batch, so it is left out of "
+                    "cv_results_ and the round proposes again. Details:"
+                    f"{exc}",
+                    FitFailedWarning,
+                )
+                return None
+            finally:
+                if ctx is not None:
+                    ctx.call_on_fit_task_end(estimator=self)
+            key = self._score_key(results)
+            return np.asarray(results[key], dtype=np.float64)[-len(states) :]
+
+        # Round 0: the starting points, accepted unconditionally; the walk
+        # starts at the best of them.
+        scores = None
+        while scores is None:
+            # initial_params are used unless their round failed entirely.
+            states = self._starting_states(
+                dims, n_start, rng, use_initial=not n_dropped
+            )
+            scores = evaluate(states, 0)
+        log.add_start(len(states))
+        if np.all(np.isnan(scores)):
+            best = 0
+        else:
+            best = int(np.nanargmax(scores))
+        current_state, current_score = states[best], float(scores[best])
+        current_row = best
+        if self.verbose > 0:
+            print(
+                f"[AnnealingSearchCV] round 0: {n_start} starting point(s), "
+                f"best score {current_score:.6g}"
+            )
+
+        n_done = n_start
+        for k in range(1, n_rounds + 1):
+            T = float(temperatures[k - 1])
+            ratio = T / T0
+            sigma = float(self.step_scale) * ratio
+            size = min(batch, n_iter - n_done)
+            scores = None
+            while scores is None:
+                proposals = [
+                    self._propose(dims, current_state, ratio, sigma, rng)
+                    for _ in range(size)
+                ]
+                scores = evaluate(proposals, k)
+            draws = rng.random_sample(size)
+            probabilities = [
+                _acceptance_probability(current_score, float(score), T)
+                for score in scores
+            ]
+            accepted = draws < np.asarray(probabilities)
+            log.add_round(k, current_row, T, current_score, probabilities, accepted)
+            if accepted.any():
+                j = int(np.flatnonzero(accepted)[np.argmax(scores[accepted])])
+                current_state, current_score = proposals[j], float(scores[j])
+                current_row = n_done + j
+            if self.verbose > 0:
+                print(
+                    f"[AnnealingSearchCV] round {k}/{n_rounds}: T={T:.4g}, "
+                    f"{int(accepted.sum())}/{size} accepted, current score "
+                    f"{current_score:.6g}"
+                )
+            n_done += size
+
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
+        self._annealing_columns = log.columns()

@@ -1,0 +1,577 @@
+"""Tests of sklr.model_selection.AnnealingSearchCV."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.stats import loguniform, multivariate_normal, norm, poisson, randint, uniform
+from sklearn.base import BaseEstimator, clone
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, RandomizedSearchCV
+
+from sklr import MLPClassifier, optimizers, schedules
+from sklr._compat import InvalidParameterError
+from sklr.model_selection import AnnealingSearchCV
+
+X_TINY = np.arange(24, dtype=np.float64).reshape(12, 2)
+Y_TINY = np.tile([0, 1], 6)
+
+
+class Objective(BaseEstimator):
+    """Fits nothing; its score is a known function of its parameters.
+
+    ``shape='quadratic'``: ``-(log10 C + 2)^2 - (log10 gamma - 1)^2``, minus
+    0.5 unless ``kind == 'good'``; maximum 0 at C=1e-2, gamma=10, 'good'.
+    ``shape='flat'``: always 0.5. ``shape='fold'``: the sum of the first
+    column of the test fold (depends only on the fold). ``shape='fail'``:
+    fit raises for C > 1.
+    """
+
+    def __init__(self, C=1.0, gamma=1.0, kind="good", n=1, shape="quadratic"):
+        self.C = C
+        self.gamma = gamma
+        self.kind = kind
+        self.n = n
+        self.shape = shape
+
+    def fit(self, X, y=None):
+        if self.shape == "fail" and self.C > 1:
+            raise ValueError("C too large")
+        return self
+
+    def score(self, X, y=None):
+        if self.shape == "flat":
+            return 0.5
+        if self.shape == "fold":
+            return float(np.sum(X[:, 0]))
+        penalty = 0.0 if self.kind == "good" else 0.5
+        return float(
+            -((math.log10(self.C) + 2) ** 2)
+            - (math.log10(self.gamma) - 1) ** 2
+            - penalty
+        )
+
+
+SPACE = {
+    "C": loguniform(1e-6, 1e2),
+    "gamma": loguniform(1e-3, 1e3),
+    "kind": ["bad", "good", "worse"],
+}
+
+
+def _search(estimator=None, space=None, **kwargs):
+    kwargs.setdefault("cv", 2)
+    return AnnealingSearchCV(
+        Objective() if estimator is None else estimator,
+        SPACE if space is None else space,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    "n_iter, batch_size, n_initial_points, n_start",
+    [
+        (1, 1, 0.25, 1),
+        (7, 1, 0.25, 2),
+        (10, 3, 0.25, 3),
+        (10, 4, 1, 1),
+        (5, 8, 3, 3),
+        (12, 4, 0.5, 6),
+        (4, 2, 10, 4),
+        (9, 2, 1.0, 9),
+    ],
+)
+def test_number_of_candidates_and_rounds(n_iter, batch_size, n_initial_points, n_start):
+    search = _search(
+        n_iter=n_iter,
+        batch_size=batch_size,
+        n_initial_points=n_initial_points,
+        random_state=0,
+    )
+    search.fit(X_TINY, Y_TINY)
+    res = search.cv_results_
+    assert len(res["params"]) == n_iter
+    for key in (
+        "iter",
+        "parent_index",
+        "temperature",
+        "current_score",
+        "acceptance_probability",
+        "accepted",
+        "mean_test_score",
+        "rank_test_score",
+        "param_C",
+    ):
+        assert len(res[key]) == n_iter, key
+    # Round 0 holds the starting points, every later round batch_size
+    # candidates except possibly the last.
+    expected = [0] * n_start
+    k = 1
+    while len(expected) < n_iter:
+        expected += [k] * min(batch_size, n_iter - len(expected))
+        k += 1
+    assert_array_equal(res["iter"], expected)
+    assert np.all(res["parent_index"][:n_start] == -1)
+    assert np.all(res["parent_index"][n_start:] >= 0)
+    assert np.all(np.isnan(res["temperature"][:n_start]))
+    assert np.all(res["accepted"][:n_start])
+
+
+def test_proposals_stay_in_the_support():
+    marker = object()
+    space = {
+        "C": loguniform(1e-3, 1e1),
+        "gamma": uniform(-1.0, 2.0),
+        "n": randint(2, 6),
+        "kind": ["a", None, marker],
+        "ordered": [1, 2, 4, 8, 16],
+        "real": norm(0, 1),
+        "count": poisson(3),
+    }
+
+    class Free(BaseEstimator):
+        def __init__(self, C=1, gamma=0, n=1, kind=None, ordered=1, real=0, count=0):
+            self.C, self.gamma, self.n, self.kind = C, gamma, n, kind
+            self.ordered, self.real, self.count = ordered, real, count
+
+        def fit(self, X, y=None):
+            return self
+
+        def score(self, X, y=None):  # rewards the extremes of C and n
+            return abs(math.log10(self.C) + 1) + abs(self.n - 3.5)
+
+    search = _search(
+        Free(), space, n_iter=150, batch_size=5, step_scale=3.0, random_state=0,
+        initial_temperature=1.0,
+    )
+    search.fit(X_TINY, Y_TINY)
+    params = search.cv_results_["params"]
+    C = np.array([p["C"] for p in params])
+    g = np.array([p["gamma"] for p in params])
+    n = np.array([p["n"] for p in params])
+    count = np.array([p["count"] for p in params])
+    assert np.all((C >= 1e-3) & (C <= 1e1))
+    assert np.all((g >= -1.0) & (g <= 1.0))
+    assert all(type(p["n"]) is int for p in params)
+    assert np.all((n >= 2) & (n <= 5))
+    assert set(n) == {2, 3, 4, 5}  # the whole support is reachable
+    assert all(type(p["count"]) is int for p in params)
+    assert np.all(count >= 0)
+    assert all(np.isfinite(p["real"]) for p in params)
+    assert all(p["ordered"] in (1, 2, 4, 8, 16) for p in params)
+    assert all(any(p["kind"] is v for v in ("a", None, marker)) for p in params)
+    # Big steps fold at the bounds instead of piling up outside them.
+    assert C.min() < 2e-3 and C.max() > 5.0
+
+
+def test_categorical_schedules_and_ordered_lists():
+    sched = [
+        schedules.Constant(),
+        schedules.StepDecay(step_size=10, gamma=0.5),
+        schedules.CosineAnnealing(period=20, unit="epoch"),
+    ]
+    space = {"kind": sched, "n": [1, 2, 3, 4, 5, 6, 7, 8], "C": [3.0, 2.0, 1.0]}
+    search = _search(
+        space=space, n_iter=40, random_state=1, initial_temperature=10.0,
+        cooling=0.8,
+    )
+    search.fit(X_TINY, Y_TINY)
+    params = search.cv_results_["params"]
+    assert all(any(p["kind"] is s for s in sched) for p in params)
+    assert {id(p["kind"]) for p in params} == {id(s) for s in sched}
+    assert all(p["n"] in range(1, 9) for p in params)
+    assert all(p["C"] in (1.0, 2.0, 3.0) for p in params)
+    # Ordered lists move to nearby positions at low temperature: once
+    # r <= 0.05 (sigma * W <= 0.5 * 0.05 * 7 < 0.2), every move of n is by
+    # one position.
+    res = search.cv_results_
+    rows = np.flatnonzero(res["temperature"] <= 0.5)
+    steps = [
+        abs(params[i]["n"] - params[res["parent_index"][i]]["n"]) for i in rows
+    ]
+    assert max(steps) == 1 and min(steps) == 0
+
+
+def test_reproducible_with_random_state():
+    a = _search(n_iter=15, batch_size=2, random_state=3).fit(X_TINY, Y_TINY)
+    b = _search(n_iter=15, batch_size=2, random_state=3).fit(X_TINY, Y_TINY)
+    c = _search(n_iter=15, batch_size=2, random_state=4).fit(X_TINY, Y_TINY)
+    assert a.cv_results_["params"] == b.cv_results_["params"]
+    for key in ("mean_test_score", "accepted", "temperature", "parent_index"):
+        assert_array_equal(a.cv_results_[key], b.cv_results_[key])
+    assert a.cv_results_["params"] != c.cv_results_["params"]
+    # A RandomState instance is consumed: two fits differ.
+    rs = np.random.RandomState(0)
+    search = _search(n_iter=5, random_state=rs)
+    first = search.fit(X_TINY, Y_TINY).cv_results_["params"]
+    assert search.fit(X_TINY, Y_TINY).cv_results_["params"] != first
+
+
+def test_n_jobs_does_not_change_the_search():
+    X, y = load_iris(return_X_y=True)
+    space = {"C": loguniform(1e-3, 1e2), "fit_intercept": [True, False]}
+    est = LogisticRegression(max_iter=200)
+    kw = dict(n_iter=9, batch_size=3, cv=3, random_state=0)
+    one = AnnealingSearchCV(est, space, n_jobs=1, **kw).fit(X, y)
+    two = AnnealingSearchCV(est, space, n_jobs=2, **kw).fit(X, y)
+    assert one.cv_results_["params"] == two.cv_results_["params"]
+    assert_allclose(
+        one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"]
+    )
+    assert_array_equal(one.cv_results_["accepted"], two.cv_results_["accepted"])
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_acceptance_rule_rederived_from_cv_results(batch_size):
+    search = _search(
+        n_iter=60, batch_size=batch_size, initial_temperature=1.0, random_state=0
+    )
+    res = search.fit(X_TINY, Y_TINY).cv_results_
+    score = res["mean_test_score"]
+    parent = res["parent_index"]
+    n_worse_accepted = n_worse_rejected = 0
+    state = None  # row of the current point of the walk
+    for k in range(res["iter"].max() + 1):
+        rows = np.flatnonzero(res["iter"] == k)
+        if k == 0:
+            state = rows[np.argmax(score[rows])]
+            continue
+        for i in rows:
+            assert parent[i] == state
+            assert res["current_score"][i] == score[state]
+            delta = score[state] - score[i]
+            if delta <= 0:
+                assert res["acceptance_probability"][i] == 1.0
+                assert res["accepted"][i]
+            else:
+                T = res["temperature"][i]
+                assert_allclose(
+                    res["acceptance_probability"][i], np.exp(-delta / T), rtol=1e-13
+                )
+                n_worse_accepted += res["accepted"][i]
+                n_worse_rejected += not res["accepted"][i]
+        accepted = rows[res["accepted"][rows]]
+        if len(accepted):
+            state = accepted[np.argmax(score[accepted])]
+    assert n_worse_accepted > 0 and n_worse_rejected > 0
+
+
+def test_extreme_temperatures():
+    hot = _search(n_iter=30, initial_temperature=1e6, random_state=0)
+    assert hot.fit(X_TINY, Y_TINY).cv_results_["accepted"].all()
+    cold = _search(n_iter=30, initial_temperature=1e-12, random_state=0)
+    res = cold.fit(X_TINY, Y_TINY).cv_results_
+    worse = res["mean_test_score"] < res["current_score"]
+    assert worse.any()
+    assert not res["accepted"][worse].any()
+
+
+def _expected_temperatures(T0, cooling, K):
+    out = []
+    for k in range(1, K + 1):
+        f = (k - 1) / max(K - 1, 1)
+        if cooling == "exponential":
+            out.append(T0 * 0.1**f)
+        elif cooling == "linear":
+            out.append(T0 * (1 - 0.9 * f))
+        elif cooling == "log":
+            out.append(T0 / (1 + math.log(k)))
+        else:
+            out.append(T0 * cooling ** (k - 1))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("cooling", ["exponential", "linear", "log", 0.7])
+@pytest.mark.parametrize("n_iter, batch_size", [(13, 1), (11, 3)])
+def test_temperature_follows_cooling(cooling, n_iter, batch_size):
+    search = _search(
+        n_iter=n_iter,
+        batch_size=batch_size,
+        initial_temperature=0.3,
+        cooling=cooling,
+        random_state=0,
+    )
+    res = search.fit(X_TINY, Y_TINY).cv_results_
+    K = res["iter"].max()
+    per_round = np.array(
+        [res["temperature"][res["iter"] == k] for k in range(1, K + 1)], dtype=object
+    )
+    for k, temps in enumerate(per_round, start=1):
+        assert np.all(temps == temps[0])  # one temperature per round
+    got = np.array([t[0] for t in per_round], dtype=float)
+    assert_allclose(got, _expected_temperatures(0.3, cooling, K), rtol=1e-12)
+    assert got[0] == 0.3
+    assert np.all(np.diff(got) < 0)
+
+
+def test_step_size_shrinks_with_temperature():
+    space = {"C": loguniform(1e-6, 1e6), "n": randint(0, 1001)}
+    search = _search(
+        Objective(shape="flat"), space, n_iter=81, random_state=0, step_scale=0.5,
+        cooling=0.94, n_initial_points=1,
+    )
+    res = search.fit(X_TINY, Y_TINY).cv_results_
+    assert res["accepted"].all()  # flat: every move is accepted
+    params, parent = res["params"], res["parent_index"]
+    log_steps = np.array(
+        [abs(np.log10(params[i]["C"] / params[parent[i]]["C"])) for i in range(1, 81)]
+    )
+    n_steps = np.array(
+        [abs(params[i]["n"] - params[parent[i]]["n"]) for i in range(1, 81)]
+    )
+    # Early (r from 1 to 0.4) vs late rounds (r from 0.018 to 0.008): with
+    # step_scale=0.5 the C steps go from ~6 decades down to ~0.1.
+    assert log_steps[:15].mean() > 10 * log_steps[-15:][log_steps[-15:] > 0].mean()
+    assert n_steps[:15].mean() > 10 * n_steps[-15:][n_steps[-15:] > 0].mean()
+    # At the end (sigma * W <= 0.5 * 0.018 * 1000 = 9) no step spans 5% of
+    # the range, while the first ones span a large part of it.
+    assert n_steps[-15:].max() <= 50
+    assert n_steps[:15].max() > 200
+
+
+def _best_random(seed, n_iter):
+    rs = RandomizedSearchCV(Objective(), SPACE, n_iter=n_iter, cv=2, random_state=seed)
+    return rs.fit(X_TINY, Y_TINY).best_score_
+
+
+def test_finds_the_optimum_and_beats_random_search():
+    n_iter, seeds = 40, range(10)
+    annealing = [
+        _search(n_iter=n_iter, random_state=s).fit(X_TINY, Y_TINY).best_score_
+        for s in seeds
+    ]
+    random = [_best_random(s, n_iter) for s in seeds]
+    # Maximum 0; -0.25 means within ~0.35 decade of both optima, 'good'
+    # kind (random search: about -0.5 at this budget).
+    assert np.mean(annealing) > -0.25
+    assert np.mean(annealing) > np.mean(random)
+
+
+def test_best_params_is_argmax_of_mean_test_score():
+    search = _search(n_iter=25, batch_size=2, initial_temperature=1.0, random_state=2)
+    search.fit(X_TINY, Y_TINY)
+    res = search.cv_results_
+    i = int(np.argmax(res["mean_test_score"]))
+    assert search.best_index_ == i
+    assert search.best_params_ == res["params"][i]
+    assert search.best_score_ == res["mean_test_score"][i]
+    assert res["rank_test_score"][i] == 1
+
+
+def test_initial_params_start_the_walk():
+    search = _search(
+        n_iter=6, n_initial_points=2, initial_params={"C": 0.5, "kind": "bad"},
+        random_state=0,
+    )
+    res = search.fit(X_TINY, Y_TINY).cv_results_
+    params = res["params"]
+    assert params[0]["C"] == 0.5 and params[0]["kind"] == "bad"
+    assert 1e-3 <= params[0]["gamma"] <= 1e3  # not named: drawn
+    assert params[1]["C"] != 0.5  # the other starting point is random
+    # The walk starts from the better of the two.
+    assert res["parent_index"][2] == np.argmax(res["mean_test_score"][:2])
+
+
+def test_folds_are_the_same_in_every_round():
+    # A shuffling splitter without a random_state gives new folds on every
+    # split() call; the search must reuse the first ones.
+    search = _search(
+        Objective(shape="fold"), n_iter=8, cv=KFold(3, shuffle=True), random_state=0
+    )
+    res = search.fit(X_TINY, Y_TINY).cv_results_
+    for s in range(3):
+        assert np.unique(res[f"split{s}_test_score"]).size == 1
+
+
+def test_failed_fits_are_never_accepted():
+    space = {"C": loguniform(1e-2, 1e2)}
+    search = _search(
+        Objective(shape="fail"), space, n_iter=30, batch_size=3,
+        initial_temperature=1e6, random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (FitFailedWarning, UserWarning))
+        res = search.fit(X_TINY, Y_TINY).cv_results_
+    failed = np.isnan(res["mean_test_score"]) & (res["iter"] > 0)
+    assert failed.any()
+    assert not res["accepted"][failed].any()
+    assert np.all(res["acceptance_probability"][failed] == 0)
+    assert res["accepted"][~failed].all()  # T0 = 1e6: the others all are
+    assert search.best_params_["C"] <= 1
+
+
+def test_a_batch_whose_fits_all_fail_is_proposed_again():
+    # With batch_size=1 one failing candidate makes scikit-learn raise "All
+    # the fits failed"; the search drops it, warns and proposes again.
+    space = {"C": loguniform(1e-2, 1e2)}
+    search = _search(
+        Objective(shape="fail"), space, n_iter=20, initial_temperature=1e6,
+        n_initial_points=1, random_state=0,
+    )
+    with pytest.warns(FitFailedWarning, match="left out of cv_results_"):
+        search.fit(X_TINY, Y_TINY)
+    res = search.cv_results_
+    assert len(res["params"]) == 20
+    assert all(p["C"] <= 1 for p in res["params"])
+    assert res["accepted"].all()
+    # A model that always fails still raises, after n_iter dropped candidates.
+    always = _search(
+        Objective(shape="fail"), {"C": loguniform(10, 100)}, n_iter=3,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)
+        with pytest.raises(ValueError, match="giving up"):
+            always.fit(X_TINY, Y_TINY)
+
+
+def test_works_as_a_sklearn_search():
+    X, y = load_iris(return_X_y=True)
+    search = AnnealingSearchCV(
+        LogisticRegression(max_iter=300),
+        {"C": loguniform(1e-3, 1e2)},
+        n_iter=6,
+        cv=3,
+        random_state=0,
+        return_train_score=True,
+    ).fit(X, y)
+    assert search.best_estimator_.C == search.best_params_["C"]
+    assert_array_equal(search.predict(X), search.best_estimator_.predict(X))
+    assert search.predict_proba(X).shape == (150, 3)
+    assert 0.9 < search.score(X, y) <= 1.0
+    assert "mean_train_score" in search.cv_results_
+    assert_array_equal(search.classes_, [0, 1, 2])
+    cloned = clone(search)
+    assert cloned.get_params()["n_iter"] == 6
+    assert not hasattr(cloned, "cv_results_")
+    assert not hasattr(search, "_annealing_columns")
+
+
+def test_multimetric_anneals_on_the_refit_metric():
+    X, y = load_iris(return_X_y=True)
+    kw = dict(n_iter=5, cv=3, random_state=0)
+    scoring = {"acc": "accuracy", "nll": "neg_log_loss"}
+    space = {"C": loguniform(1e-3, 1e2)}
+    est = LogisticRegression(max_iter=300)
+    search = AnnealingSearchCV(est, space, scoring=scoring, refit="nll", **kw)
+    res = search.fit(X, y).cv_results_
+    later = res["iter"] > 0
+    parents = res["parent_index"][later]
+    assert_array_equal(res["current_score"][later], res["mean_test_nll"][parents])
+    assert search.best_index_ == np.argmax(res["mean_test_nll"])
+    for refit in (False, lambda results: 0):
+        with pytest.raises(ValueError, match="refit must be one of the scorer"):
+            AnnealingSearchCV(est, space, scoring=scoring, refit=refit, **kw).fit(X, y)
+
+
+def test_sklr_mlp_with_schedule_and_optimizer_objects():
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    space = {
+        "learning_rate_init": loguniform(1e-3, 1e-1),
+        "alpha": loguniform(1e-6, 1e-2),
+        "momentum": uniform(0.5, 0.49),
+        "learning_rate": [
+            schedules.Constant(),
+            schedules.StepDecay(step_size=10, gamma=0.5),
+            schedules.CosineAnnealing(period=20, unit="epoch"),
+        ],
+        "solver": ["sgd", optimizers.Adam(beta_1=0.8)],
+    }
+    est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
+    search = AnnealingSearchCV(est, space, n_iter=6, batch_size=2, cv=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 6
+    assert search.predict(X).shape == (150,)
+    assert search.best_estimator_.learning_rate in space["learning_rate"]
+    # Nested keys of a schedule object.
+    est = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=20, solver="sgd", random_state=0,
+        learning_rate=schedules.StepDecay(step_size=5),
+    )
+    nested = AnnealingSearchCV(
+        est, {"learning_rate__gamma": uniform(0.1, 0.8)}, n_iter=3, cv=2,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        nested.fit(X, y)
+    gamma = nested.best_params_["learning_rate__gamma"]
+    assert nested.best_estimator_.learning_rate.gamma == gamma
+
+
+def test_callbacks_see_one_task_per_round():
+    class Recorder:
+        def __init__(self):
+            self.begin, self.end = [], []
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            self.begin.append(context.task_name)
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            self.end.append(context.task_name)
+
+    rec = Recorder()
+    search = _search(n_iter=7, batch_size=2, n_initial_points=2, random_state=0)
+    search.set_callbacks(rec)
+    search.fit(X_TINY, Y_TINY)
+    assert rec.begin.count("annealing-round") == 4  # 2 + 2 + 2 + 1
+    assert rec.end.count("annealing-round") == 4
+    assert rec.begin.count("search") == rec.end.count("search") == 1
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"initial_temperature": -1.0}, InvalidParameterError, "initial_temperature"),
+        ({"initial_temperature": 0.0}, InvalidParameterError, "initial_temperature"),
+        ({"cooling": 1.5}, InvalidParameterError, "cooling"),
+        ({"cooling": "fast"}, InvalidParameterError, "cooling"),
+        ({"batch_size": 0}, InvalidParameterError, "batch_size"),
+        ({"n_iter": 0}, InvalidParameterError, "n_iter"),
+        ({"step_scale": 0}, InvalidParameterError, "step_scale"),
+        ({"n_initial_points": 0}, InvalidParameterError, "n_initial_points"),
+        ({"n_initial_points": 1.5}, InvalidParameterError, "n_initial_points"),
+        ({"param_distributions": [SPACE]}, InvalidParameterError, "param_distrib"),
+        ({"param_distributions": {}}, ValueError, "must not be empty"),
+        ({"param_distributions": {"C": []}}, ValueError, "empty list"),
+        ({"param_distributions": {"C": "abc"}}, TypeError, "scipy.stats"),
+        ({"param_distributions": {"C": 3.0}}, TypeError, "scipy.stats"),
+        (
+            {"param_distributions": {"C": multivariate_normal([0, 0])}},
+            TypeError,
+            "scipy.stats",
+        ),
+        ({"initial_params": {"D": 1.0}}, ValueError, "not in param_distributions"),
+        ({"initial_params": {"C": 1e5}}, ValueError, "outside the support"),
+        ({"initial_params": {"kind": "best"}}, ValueError, "listed values"),
+    ],
+)
+def test_invalid_parameters(params, error, match):
+    space = params.pop("param_distributions", SPACE)
+    params.setdefault("n_iter", 3)
+    search = _search(space=space, **params)
+    with pytest.raises(error, match=match):
+        search.fit(X_TINY, Y_TINY)
+
+
+def test_rvs_only_objects_are_rejected():
+    class OnlyRvs:
+        def rvs(self, random_state=None):
+            return 1.0
+
+    search = _search(space={"C": OnlyRvs()}, n_iter=3)
+    with pytest.raises(TypeError, match="only provide rvs"):
+        search.fit(X_TINY, Y_TINY)
