@@ -101,5 +101,16 @@ def _strip_sklearn_xrefs(app, what, name, obj, options, lines):
         lines[:] = [_SKLEARN_XREF.sub(_xref_text, line) for line in lines]
 
 
+_TERM = re.compile(r":term:`([^`]*?)`")
+
+
+def _strip_glossary_terms(app, what, name, obj, options, lines):
+    # After numpydoc (priority 500), which copies the summaries of inherited
+    # scikit-learn properties (n_features_in_, ...) into sklr's own class
+    # docstrings: sklr's docs have no glossary, so no :term: can resolve.
+    lines[:] = [_TERM.sub(_xref_text, line) for line in lines]
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _strip_sklearn_xrefs, priority=400)
+    app.connect("autodoc-process-docstring", _strip_glossary_terms, priority=600)
