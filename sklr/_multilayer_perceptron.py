@@ -1822,14 +1822,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     def _validate_validation_targets(self, y_val, X_val):
         y_val = check_array(y_val, ensure_2d=False, dtype="numeric", input_name="y_val")
         check_consistent_length(X_val, y_val)
-        if y_val.ndim == 2 and y_val.shape[1] == 1:
-            y_val = column_or_1d(y_val, warn=True)
-        if self.loss == "poisson" and np.any(y_val < 0):
-            raise ValueError(
-                "loss='poisson' requires non-negative targets; y_val has a minimum "
-                f"of {np.min(y_val)}."
-            )
-        return y_val
+        return self._check_targets(y_val, "y_val")
 
     def _encode_targets(self, y):
         return y
@@ -1872,14 +1865,18 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             dtype=(np.float64, np.float32),
             reset=reset,
         )
+        return X, self._check_targets(y, "y")
+
+    def _check_targets(self, y, name):
+        """A single-column y as 1-D; poisson's targets must be non-negative."""
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError(
-                "loss='poisson' requires non-negative targets y; got a minimum of "
-                f"{np.min(y)}."
+                f"loss='poisson' requires non-negative targets {name}; got a minimum "
+                f"of {np.min(y)}."
             )
-        return X, y
+        return y
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
