@@ -14,6 +14,8 @@ Run::
     python benchmarks/annealing_vs_random.py              # 10/20/40, 5 seeds
     python benchmarks/annealing_vs_random.py --quick      # 10/20, 2 seeds
     python benchmarks/annealing_vs_random.py --budgets 20 60 --seeds 10 --n-jobs 2
+    python benchmarks/annealing_vs_random.py --no-adapt-step --n-initial 0.25
+                            # steps tied to the temperature, a quarter of starts
 """
 
 import argparse
@@ -71,6 +73,7 @@ def run_one(kind, budget, seed, args, problem):
             "initial_temperature": args.temperature,
             "cooling": args.cooling,
             "step_scale": args.step_scale,
+            "adapt_step": args.adapt_step,
             "n_initial_points": args.n_initial,
             "batch_size": args.batch_size,
         }
@@ -94,8 +97,12 @@ def main(argv=None):
     parser.add_argument("--step-scale", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument(
-        "--n-initial", type=float, default=None,
-        help="n_initial_points: a fraction if < 1, else a count",
+        "--no-adapt-step", dest="adapt_step", action="store_const", const=False,
+        default=None, help="adapt_step=False: steps follow the temperature alone",
+    )
+    parser.add_argument(
+        "--n-initial", default=None,
+        help="n_initial_points: 'auto', a fraction if < 1, else a count",
     )
     parser.add_argument(
         "--quick", action="store_true", help="budgets 10 20 and 2 seeds"
@@ -107,8 +114,10 @@ def main(argv=None):
         args.cooling = float(args.cooling)
     except (TypeError, ValueError):
         pass
-    if args.n_initial is not None and args.n_initial >= 1:
-        args.n_initial = int(args.n_initial)
+    if args.n_initial not in (None, "auto"):
+        args.n_initial = float(args.n_initial)
+        if args.n_initial >= 1:
+            args.n_initial = int(args.n_initial)
 
     # Short fits stop early; fits with a diverging rate fail (NaN score).
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -151,6 +160,7 @@ def main(argv=None):
         "initial_temperature": args.temperature,
         "cooling": args.cooling,
         "step_scale": args.step_scale,
+        "adapt_step": args.adapt_step,
         "n_initial_points": args.n_initial,
         "batch_size": args.batch_size,
     }

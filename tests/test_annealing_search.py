@@ -83,6 +83,10 @@ def _search(estimator=None, space=None, **kwargs):
         (12, 4, 0.5, 6),
         (4, 2, 10, 4),
         (9, 2, 1.0, 9),
+        # 'auto': a quarter of n_iter, at least d + 1 = 4, at most n_iter.
+        (10, 1, "auto", 4),
+        (40, 2, "auto", 10),
+        (3, 1, "auto", 3),
     ],
 )
 def test_number_of_candidates_and_rounds(n_iter, batch_size, n_initial_points, n_start):
@@ -99,6 +103,7 @@ def test_number_of_candidates_and_rounds(n_iter, batch_size, n_initial_points, n
         "iter",
         "parent_index",
         "temperature",
+        "step_scale",
         "current_score",
         "acceptance_probability",
         "accepted",
@@ -118,6 +123,8 @@ def test_number_of_candidates_and_rounds(n_iter, batch_size, n_initial_points, n
     assert np.all(res["parent_index"][:n_start] == -1)
     assert np.all(res["parent_index"][n_start:] >= 0)
     assert np.all(np.isnan(res["temperature"][:n_start]))
+    assert np.all(np.isnan(res["step_scale"][:n_start]))
+    assert np.all(res["step_scale"][n_start:] > 0)
     assert np.all(res["accepted"][:n_start])
 
 
@@ -185,11 +192,11 @@ def test_categorical_schedules_and_ordered_lists():
     assert {id(p["kind"]) for p in params} == {id(s) for s in sched}
     assert all(p["n"] in range(1, 9) for p in params)
     assert all(p["C"] in (1.0, 2.0, 3.0) for p in params)
-    # Ordered lists move to nearby positions at low temperature: once
-    # r <= 0.05 (sigma * W <= 0.5 * 0.05 * 7 < 0.2), every move of n is by
-    # one position.
+    # Ordered lists move to nearby positions once the steps are short: with
+    # sigma * W = sigma * 7 < 0.2, every move of n is by one position.
     res = search.cv_results_
-    rows = np.flatnonzero(res["temperature"] <= 0.5)
+    rows = np.flatnonzero(res["step_scale"] * 7 < 0.2)
+    assert len(rows) >= 5
     steps = [
         abs(params[i]["n"] - params[res["parent_index"][i]]["n"]) for i in rows
     ]
@@ -201,7 +208,13 @@ def test_reproducible_with_random_state():
     b = _search(n_iter=15, batch_size=2, random_state=3).fit(X_TINY, Y_TINY)
     c = _search(n_iter=15, batch_size=2, random_state=4).fit(X_TINY, Y_TINY)
     assert a.cv_results_["params"] == b.cv_results_["params"]
-    for key in ("mean_test_score", "accepted", "temperature", "parent_index"):
+    for key in (
+        "mean_test_score",
+        "accepted",
+        "temperature",
+        "step_scale",
+        "parent_index",
+    ):
         assert_array_equal(a.cv_results_[key], b.cv_results_[key])
     assert a.cv_results_["params"] != c.cv_results_["params"]
     # A RandomState instance is consumed: two fits differ.
@@ -223,6 +236,7 @@ def test_n_jobs_does_not_change_the_search():
         one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"]
     )
     assert_array_equal(one.cv_results_["accepted"], two.cv_results_["accepted"])
+    assert_array_equal(one.cv_results_["step_scale"], two.cv_results_["step_scale"])
 
 
 @pytest.mark.parametrize("batch_size", [1, 3])
@@ -309,13 +323,15 @@ def test_temperature_follows_cooling(cooling, n_iter, batch_size):
 
 
 def test_step_size_shrinks_with_temperature():
+    # Without the success rule the steps follow the temperature alone.
     space = {"C": loguniform(1e-6, 1e6), "n": randint(0, 1001)}
     search = _search(
         Objective(shape="flat"), space, n_iter=81, random_state=0, step_scale=0.5,
-        cooling=0.94, n_initial_points=1,
+        cooling=0.94, n_initial_points=1, adapt_step=False,
     )
     res = search.fit(X_TINY, Y_TINY).cv_results_
     assert res["accepted"].all()  # flat: every move is accepted
+    assert_allclose(res["step_scale"][1:], 0.5 * 0.94 ** np.arange(80), rtol=1e-12)
     params, parent = res["params"], res["parent_index"]
     log_steps = np.array(
         [abs(np.log10(params[i]["C"] / params[parent[i]]["C"])) for i in range(1, 81)]
@@ -331,6 +347,92 @@ def test_step_size_shrinks_with_temperature():
     # the range, while the first ones span a large part of it.
     assert n_steps[-15:].max() <= 50
     assert n_steps[:15].max() > 200
+
+
+def _expected_step_scales(res, step_scale, T0):
+    """sigma_k rederived from cv_results_ by the documented 1/5th rule."""
+    log_gain, out = 0.0, []
+    for k in range(1, res["iter"].max() + 1):
+        rows = np.flatnonzero(res["iter"] == k)
+        ratio = res["temperature"][rows[0]] / T0
+        out += [min(step_scale, step_scale * ratio * math.exp(log_gain))] * len(rows)
+        n_success = int(np.sum(res["acceptance_probability"][rows] == 1.0))
+        n_fail = len(rows) - n_success
+        log_gain = min(max(log_gain + n_success / 3 - n_fail / 12, -math.log(10)),
+                       math.log(10))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_step_scale_follows_the_success_rule(batch_size):
+    search = _search(
+        n_iter=61, batch_size=batch_size, initial_temperature=1.0, step_scale=0.3,
+        n_initial_points=4, random_state=0,
+    )
+    res = search.fit(X_TINY, Y_TINY).cv_results_
+    sigma = res["step_scale"][4:]
+    assert_allclose(sigma, _expected_step_scales(res, 0.3, 1.0), rtol=1e-12)
+    # The factor g_k = sigma_k / (s r_k) moved both ways in this walk.
+    gain = sigma / (0.3 * res["temperature"][4:])
+    assert gain.max() > 1.2 and gain.min() < 0.8
+
+
+def test_steps_lengthen_on_a_plateau():
+    # Every proposal ties: each succeeds, so g grows by e^(1/3) per proposal
+    # up to 10, and the steps stay long while the temperature falls.
+    space = {"C": loguniform(1e-6, 1e6), "n": randint(0, 1001)}
+    kw = dict(n_iter=41, random_state=0, cooling=0.9, n_initial_points=1)
+    res = _search(Objective(shape="flat"), space, **kw).fit(X_TINY, Y_TINY).cv_results_
+    k = np.arange(40)
+    expected = np.minimum(0.5, 0.5 * 0.9**k * np.exp(np.minimum(k / 3, math.log(10))))
+    assert_allclose(res["step_scale"][1:], expected, rtol=1e-12)
+    assert res["step_scale"][-1] == pytest.approx(0.5 * 0.9**39 * 10)
+    fixed = _search(Objective(shape="flat"), space, adapt_step=False, **kw)
+    fixed_res = fixed.fit(X_TINY, Y_TINY).cv_results_
+
+    def late_n_steps(r):
+        p, parent = r["params"], r["parent_index"]
+        return np.mean([abs(p[i]["n"] - p[parent[i]]["n"]) for i in range(21, 41)])
+
+    assert late_n_steps(res) > 3 * late_n_steps(fixed_res)
+
+
+def test_steps_shorten_when_every_proposal_is_worse():
+    # The walk starts at the maximum of a one-parameter objective and,
+    # nearly frozen, never leaves it: every proposal fails, so g shrinks by
+    # e^(-1/12) per proposal down to 1/10.
+    search = _search(
+        space={"C": loguniform(1e-6, 1e2)}, n_iter=41, n_initial_points=1,
+        initial_params={"C": 1e-2}, initial_temperature=1e-12, cooling=0.95,
+        random_state=0,
+    )
+    res = search.fit(X_TINY, Y_TINY).cv_results_
+    assert not res["accepted"][1:].any()
+    k = np.arange(40)
+    expected = 0.5 * 0.95**k * np.exp(-np.minimum(k / 12, math.log(10)))
+    assert_allclose(res["step_scale"][1:], expected, rtol=1e-12)
+    assert res["step_scale"][-1] == pytest.approx(0.5 * 0.95**39 / 10)
+
+
+def test_starting_points_are_a_latin_hypercube():
+    space = {
+        "C": loguniform(1e-6, 1e2),
+        "gamma": loguniform(1e-3, 1e3),
+        "n": randint(0, 6),
+        "kind": ["bad", "good", "worse"],
+    }
+    m = 12
+    for seed in range(3):
+        search = _search(space=space, n_iter=m, n_initial_points=m, random_state=seed)
+        params = search.fit(X_TINY, Y_TINY).cv_results_["params"]
+        for name in ("C", "gamma"):
+            u = space[name].cdf([p[name] for p in params])
+            assert sorted(np.floor(u * m).astype(int)) == list(range(m))
+        # 12 slices over 6 integers and 3 list values: each value equally
+        # often.
+        assert sorted(p["n"] for p in params) == sorted(list(range(6)) * 2)
+        kinds = [p["kind"] for p in params]
+        assert all(kinds.count(v) == 4 for v in space["kind"])
 
 
 def _best_random(seed, n_iter):
@@ -542,6 +644,8 @@ def test_callbacks_see_one_task_per_round():
         ({"batch_size": 0}, InvalidParameterError, "batch_size"),
         ({"n_iter": 0}, InvalidParameterError, "n_iter"),
         ({"step_scale": 0}, InvalidParameterError, "step_scale"),
+        ({"adapt_step": "yes"}, InvalidParameterError, "adapt_step"),
+        ({"n_initial_points": "all"}, InvalidParameterError, "n_initial_points"),
         ({"n_initial_points": 0}, InvalidParameterError, "n_initial_points"),
         ({"n_initial_points": 1.5}, InvalidParameterError, "n_initial_points"),
         ({"param_distributions": [SPACE]}, InvalidParameterError, "param_distrib"),

@@ -25,6 +25,15 @@ __all__ = ["AnnealingSearchCV"]
 # 'linear' cooling schedules.
 _FINAL_RATIO = 0.1
 
+# Step-length control (adapt_step=True): each proposal at least as good as
+# the current point multiplies the step factor g by exp(_GROW), each worse one
+# by exp(-_GROW / 4), so that g is steady when 1/5 of the proposals succeed
+# (Rechenberg's 1/5th success rule); g stays within [1 / _GAIN_BOUND,
+# _GAIN_BOUND].
+_GROW = 1.0 / 3.0
+_TARGET_SUCCESS = 0.2
+_GAIN_BOUND = 10.0
+
 # Quantiles kept away from 0 and 1 so that the inverse CDF of an unbounded
 # distribution stays finite.
 _QUANTILE_EPS = 1e-9
@@ -65,10 +74,12 @@ def _same_value(a, b):
 
 # A search dimension keeps its own coordinate for the current point (the
 # value for a distribution, the position for a list) and provides:
-# sample(rng) -> a random coordinate; move(coordinate, sigma, rng) -> a
-# neighbour at step length sigma (a fraction of the range); check(value) ->
-# the coordinate of a user-given value (raises if outside the space); and
-# value(coordinate) -> the parameter value handed to the estimator.
+# at_quantile(u) -> the coordinate at quantile u in (0, 1) of the prior (the
+# inverse CDF; a uniform u gives a random coordinate); move(coordinate,
+# sigma, rng) -> a neighbour at step length sigma (a fraction of the range);
+# check(value) -> the coordinate of a user-given value (raises if outside the
+# space); and value(coordinate) -> the parameter value handed to the
+# estimator.
 
 
 class _Continuous:
@@ -85,8 +96,9 @@ class _Continuous:
         self.name = name
         self.dist = dist
 
-    def sample(self, rng):
-        return float(self.dist.rvs(random_state=rng))
+    def at_quantile(self, u):
+        u = min(max(u, _QUANTILE_EPS), 1.0 - _QUANTILE_EPS)
+        return float(self.dist.ppf(u))
 
     def move(self, x, sigma, rng):
         u = float(self.dist.cdf(x)) + sigma * rng.standard_normal()
@@ -128,8 +140,9 @@ class _Integer:
         obj.dist = dist
         return obj
 
-    def sample(self, rng):
-        return int(self.dist.rvs(random_state=rng))
+    def at_quantile(self, u):
+        u = min(max(u, _QUANTILE_EPS), 1.0 - _QUANTILE_EPS)
+        return int(self.dist.ppf(u))
 
     def move(self, k, sigma, rng):
         sign = 1 if rng.random_sample() < 0.5 else -1
@@ -160,8 +173,8 @@ class _Ordered(_Integer):
         super().__init__(name, 0.0, float(n - 1), float(n - 1))
         self.values = values
 
-    def sample(self, rng):
-        return int(rng.randint(len(self.values)))
+    def at_quantile(self, u):
+        return min(int(u * len(self.values)), len(self.values) - 1)
 
     def check(self, x):
         return _index_of(self.name, self.values, x)
@@ -177,8 +190,8 @@ class _Categorical:
         self.name = name
         self.values = values
 
-    def sample(self, rng):
-        return int(rng.randint(len(self.values)))
+    def at_quantile(self, u):
+        return min(int(u * len(self.values)), len(self.values) - 1)
 
     def move(self, k, sigma, rng):
         n = len(self.values)
@@ -272,20 +285,25 @@ class _AnnealingLog:
     def __init__(self):
         self.iter, self.parent_index, self.temperature = [], [], []
         self.current_score, self.acceptance_probability, self.accepted = [], [], []
+        self.step_scale = []
 
     def add_start(self, n):
         self.iter += [0] * n
         self.parent_index += [-1] * n
         self.temperature += [np.nan] * n
+        self.step_scale += [np.nan] * n
         self.current_score += [np.nan] * n
         self.acceptance_probability += [1.0] * n
         self.accepted += [True] * n
 
-    def add_round(self, k, parent, temperature, current, probabilities, accepted):
+    def add_round(
+        self, k, parent, temperature, sigma, current, probabilities, accepted
+    ):
         n = len(probabilities)
         self.iter += [k] * n
         self.parent_index += [parent] * n
         self.temperature += [temperature] * n
+        self.step_scale += [sigma] * n
         self.current_score += [current] * n
         self.acceptance_probability += list(probabilities)
         self.accepted += [bool(a) for a in accepted]
@@ -295,6 +313,7 @@ class _AnnealingLog:
             "iter": np.asarray(self.iter, dtype=np.intp),
             "parent_index": np.asarray(self.parent_index, dtype=np.intp),
             "temperature": np.asarray(self.temperature, dtype=np.float64),
+            "step_scale": np.asarray(self.step_scale, dtype=np.float64),
             "current_score": np.asarray(self.current_score, dtype=np.float64),
             "acceptance_probability": np.asarray(
                 self.acceptance_probability, dtype=np.float64
@@ -313,6 +332,31 @@ def _acceptance_probability(current, score, temperature):
     if delta <= 0:
         return 1.0
     return float(np.exp(-delta / temperature))
+
+
+def _latin_hypercube(dims, n, rng):
+    """Coordinates of ``n`` points, one per quantile stratum of each dimension.
+
+    Each dimension's prior is cut into ``n`` slices of equal probability,
+    ``[i / n, (i + 1) / n)``; every slice holds exactly one point, at a
+    uniform quantile inside it, and the slices are paired across dimensions
+    by independent random permutations (Latin hypercube sampling). Each point
+    is still distributed as the prior, but the design cannot leave a region
+    of one parameter (say, the top fifth of the learning rates) unvisited.
+    """
+    columns = {}
+    for dim in dims:
+        u = (rng.permutation(n) + rng.random_sample(n)) / n
+        columns[dim.name] = [dim.at_quantile(float(v)) for v in u]
+    return [{dim.name: columns[dim.name][i] for dim in dims} for i in range(n)]
+
+
+def _next_log_gain(log_gain, n_success, n_proposals):
+    """The step factor's logarithm after a round (1/5th success rule)."""
+    n_fail = n_proposals - n_success
+    log_gain += _GROW * (n_success - n_fail * _TARGET_SUCCESS / (1 - _TARGET_SUCCESS))
+    bound = math.log(_GAIN_BOUND)
+    return min(max(log_gain, -bound), bound)
 
 
 def _round_temperatures(initial_temperature, cooling, n_rounds):
@@ -335,9 +379,11 @@ class AnnealingSearchCV(BaseSearchCV):
     proposes ``batch_size`` random neighbours of the current point, scores
     them by cross-validation in one parallel batch, and moves by the
     Metropolis rule: a better candidate is always accepted, a worse one with
-    probability :math:`\exp(-\Delta / T)`. The temperature :math:`T` and the
-    length of the steps fall from round to round, so the search explores
-    broadly first and refines around good points last. Exactly ``n_iter``
+    probability :math:`\exp(-\Delta / T)`. The temperature :math:`T` falls
+    from round to round and the length of the steps with it, so the search
+    explores broadly first and refines around good points last; the steps
+    also lengthen while proposals keep succeeding (a slope or a plateau to
+    cross) and shorten while they keep failing. Exactly ``n_iter``
     candidates are evaluated; the best one evaluated (not the last point of
     the walk) gives ``best_params_``, as in
     :class:`~sklearn.model_selection.RandomizedSearchCV`.
@@ -368,8 +414,9 @@ class AnnealingSearchCV(BaseSearchCV):
           optimizer objects, classes...), moved by drawing a different
           element uniformly.
 
-        The starting points are drawn from the distributions (``rvs``) and
-        uniformly from the lists.
+        The starting points are a Latin hypercube sample of these priors
+        (see Notes): each point is distributed as the prior, and each
+        parameter's range is covered evenly.
 
     n_iter : int, default=10
         Number of candidates evaluated in total, starting points included.
@@ -399,17 +446,33 @@ class AnnealingSearchCV(BaseSearchCV):
           c^{k-1}`, per round.
 
     step_scale : float, default=0.5
-        Length :math:`s` of the steps at :math:`T = T_0`, as a fraction of
-        each dimension's range (see Notes): the default makes the first
-        steps span most of the range and the last ones (at :math:`T_0/10`)
-        about 5% of it. Must be > 0.
+        Length :math:`s` of the first steps, as a fraction of each
+        dimension's range, and the longest step ever proposed (see Notes).
+        Without ``adapt_step``, the steps follow the temperature: the
+        default makes the first ones span most of the range and the last
+        ones (at :math:`T_0/10`) about 5% of it. Must be > 0.
 
-    n_initial_points : int or float, default=0.25
+    adapt_step : bool, default=True
+        Whether the step length also follows the success of the recent
+        proposals (Rechenberg's 1/5th success rule, see Notes): each
+        proposal at least as good as the current point lengthens the next
+        steps by a factor :math:`e^{1/3}`, each worse one shortens them by
+        :math:`e^{-1/12}`, within a factor 10 of the temperature's step and
+        never beyond ``step_scale``. A walk on a plateau or on a long slope
+        then takes longer strides instead of stalling, and one around a peak
+        shorter ones. The step used for each candidate is recorded in
+        ``cv_results_["step_scale"]``. ``False`` ties the steps to the
+        temperature alone.
+
+    n_initial_points : 'auto', int or float, default='auto'
         Number of random starting points, evaluated together in round 0;
         the walk starts at the best of them. A float in (0, 1] is a fraction
-        of ``n_iter``, rounded up. A few random starts keep a short walk
-        from spending its budget climbing out of one bad starting region;
-        ``1`` gives textbook annealing from a single point.
+        of ``n_iter``, rounded up. ``'auto'`` takes a quarter of ``n_iter``
+        but at least :math:`d + 1` for :math:`d` parameters (capped at
+        ``n_iter``): a few starts keep a short walk from spending its budget
+        climbing out of one bad starting region, and small budgets, whose
+        walks are too short to climb far, lean more on them. ``1`` gives
+        textbook annealing from a single point.
 
     batch_size : int, default=1
         Number of neighbours of the current point proposed and evaluated
@@ -491,6 +554,9 @@ class AnnealingSearchCV(BaseSearchCV):
         - ``parent_index``: row of the point the candidate was proposed
           from, -1 for the starting points;
         - ``temperature``: :math:`T_k` of the round (NaN in round 0);
+        - ``step_scale``: step length :math:`\sigma_k` the candidate was
+          proposed with, as a fraction of each dimension's range (NaN in
+          round 0);
         - ``current_score``: mean test score of the point the candidate was
           judged against (NaN in round 0);
         - ``acceptance_probability``: :math:`\min(1, \exp(-\Delta/T_k))`
@@ -562,12 +628,31 @@ class AnnealingSearchCV(BaseSearchCV):
     simulated annealing; judging the whole batch against the same :math:`x`
     makes the outcome independent of the order of the batch.
 
+    **Starting points.** The :math:`m_0` starting points are a Latin
+    hypercube sample of the priors: for each parameter, with its own random
+    permutation :math:`\pi` of :math:`\{0, \dots, m_0 - 1\}` and
+    :math:`V_i \sim \mathcal{U}(0, 1)`,
+
+    .. math::
+
+        u_i = \frac{\pi(i) + V_i}{m_0}, \qquad x_i = F^{-1}(u_i),
+        \qquad i = 0, \dots, m_0 - 1,
+
+    where :math:`F^{-1}` is the distribution's quantile function (for a list
+    of :math:`n` values, the position :math:`\lfloor n u_i \rfloor`). Each
+    point is distributed as the prior, as a draw of
+    :class:`~sklearn.model_selection.RandomizedSearchCV` is, but each of the
+    :math:`m_0` slices of equal prior probability of each parameter holds
+    exactly one point, so that a few starts cannot all miss one region of a
+    parameter. ``initial_params`` replace the coordinates they name in the
+    first point.
+
     **Proposals.** With the temperature ratio :math:`r_k = T_k / T_0` and
     :math:`d` parameters, each parameter is moved with probability
     :math:`\max(r_k, 1/d)` (and one chosen at random if none was), so early
     proposals change everything and late ones change one or two
-    coordinates. The step length is :math:`\sigma_k = s\, r_k` with
-    :math:`s` = ``step_scale``, and with :math:`z \sim \mathcal{N}(0, 1)`:
+    coordinates. With the step length :math:`\sigma_k` (below) and
+    :math:`z \sim \mathcal{N}(0, 1)`:
 
     .. math::
 
@@ -584,12 +669,34 @@ class AnnealingSearchCV(BaseSearchCV):
     bounds. For ``loguniform(a, b)``, :math:`F` is linear in :math:`\log x`,
     so the step is :math:`\log x' = \log x + \sigma_k \log(b/a)\, z`; for
     ``uniform`` it is :math:`x' = x + \sigma_k (b - a) z`. Unordered lists
-    draw a different element, whatever the temperature.
+    draw a different element, whatever the step.
 
-    Proposals, acceptance draws and the temperature schedule depend only on
-    ``random_state`` and the scores, never on ``n_jobs``. Candidates may
-    repeat (a small categorical space); each repeat is evaluated again and
-    counts towards ``n_iter``.
+    **Step length.** With :math:`s` = ``step_scale``,
+
+    .. math::
+
+        \sigma_k = \min\left(s,\ s\, r_k\, g_k\right), \qquad g_1 = 1,
+        \qquad
+        \ln g_{k+1} = \mathrm{clip}_{[-\ln 10,\, \ln 10]}\left(\ln g_k
+        + \tfrac{1}{3}\, n_k^{+} - \tfrac{1}{12}\, n_k^{-}\right),
+
+    where :math:`n_k^{+}` is the number of successes of round :math:`k`,
+    proposals at least as good as :math:`x` (:math:`p_j = 1`; a failed fit
+    never is one), and :math:`n_k^{-}` the number of the others. This is
+    Rechenberg's 1/5th success rule of evolution strategies, applied once per
+    proposal: the factor :math:`g_k` stays put when a fifth of the proposals
+    succeed, grows when more do (the steps are short next to the features
+    of the score: a slope to climb, a plateau of equal scores to cross) and
+    shrinks when fewer do (the steps overshoot a peak). The temperature
+    ratio :math:`r_k` keeps annealing's trend from long to short steps;
+    :math:`g_k` corrects it by at most a factor 10 either way. With
+    ``adapt_step=False``, :math:`g_k = 1` and :math:`\sigma_k = s\, r_k`.
+    The :math:`\sigma_k` of each candidate is ``cv_results_["step_scale"]``.
+
+    Starting points, proposals, acceptance draws, the temperature schedule
+    and the step lengths depend only on ``random_state`` and the scores,
+    never on ``n_jobs``. Candidates may repeat (a small categorical space);
+    each repeat is evaluated again and counts towards ``n_iter``.
 
     Examples
     --------
@@ -611,7 +718,9 @@ class AnnealingSearchCV(BaseSearchCV):
     >>> search.cv_results_["iter"]  # 3 random starting points, then 9 rounds
     array([0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     >>> search.cv_results_["accepted"][3:]
-    array([False, False,  True,  True,  True,  True,  True,  True, False])
+    array([False, False, False,  True,  True,  True, False,  True, False])
+    >>> search.cv_results_["step_scale"][3:].round(3)
+    array([0.5  , 0.345, 0.238, 0.164, 0.172, 0.18 , 0.188, 0.13 , 0.136])
     """
 
     _parameter_constraints: dict = {
@@ -624,7 +733,9 @@ class AnnealingSearchCV(BaseSearchCV):
             Interval(numbers.Real, 0, 1, closed="neither"),
         ],
         "step_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "adapt_step": ["boolean"],
         "n_initial_points": [
+            StrOptions({"auto"}),
             Interval(numbers.Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
@@ -642,7 +753,8 @@ class AnnealingSearchCV(BaseSearchCV):
         initial_temperature=0.01,
         cooling="exponential",
         step_scale=0.5,
-        n_initial_points=0.25,
+        adapt_step=True,
+        n_initial_points="auto",
         batch_size=1,
         initial_params=None,
         scoring=None,
@@ -660,6 +772,7 @@ class AnnealingSearchCV(BaseSearchCV):
         self.initial_temperature = initial_temperature
         self.cooling = cooling
         self.step_scale = step_scale
+        self.adapt_step = adapt_step
         self.n_initial_points = n_initial_points
         self.batch_size = batch_size
         self.initial_params = initial_params
@@ -728,6 +841,16 @@ class AnnealingSearchCV(BaseSearchCV):
             dims.append(_make_dimension(name, self.param_distributions[name]))
         return dims
 
+    def _n_starting_points(self, n_dims):
+        n_iter = int(self.n_iter)
+        if self.n_initial_points == "auto":
+            n_start = max(math.ceil(0.25 * n_iter), n_dims + 1)
+        elif isinstance(self.n_initial_points, numbers.Integral):
+            n_start = int(self.n_initial_points)
+        else:
+            n_start = math.ceil(float(self.n_initial_points) * n_iter)
+        return min(max(n_start, 1), n_iter)
+
     def _starting_states(self, dims, n_start, rng, use_initial=True):
         """The coordinates of the ``n_start`` starting points."""
         initial = self.initial_params or {}
@@ -737,15 +860,11 @@ class AnnealingSearchCV(BaseSearchCV):
                 f"initial_params names {unknown}, which are not in "
                 "param_distributions."
             )
-        states = []
-        for i in range(n_start):
-            state = {}
+        states = _latin_hypercube(dims, n_start, rng)
+        if use_initial:
             for dim in dims:
-                if use_initial and i == 0 and dim.name in initial:
-                    state[dim.name] = dim.check(initial[dim.name])
-                else:
-                    state[dim.name] = dim.sample(rng)
-            states.append(state)
+                if dim.name in initial:
+                    states[0][dim.name] = dim.check(initial[dim.name])
         return states
 
     @staticmethod
@@ -781,11 +900,7 @@ class AnnealingSearchCV(BaseSearchCV):
         dims = self._dimensions()
         rng = check_random_state(self.random_state)
         n_iter, batch = int(self.n_iter), int(self.batch_size)
-        if isinstance(self.n_initial_points, numbers.Integral):
-            n_start = int(self.n_initial_points)
-        else:
-            n_start = math.ceil(float(self.n_initial_points) * n_iter)
-        n_start = min(max(n_start, 1), n_iter)
+        n_start = self._n_starting_points(len(dims))
         n_rounds = -(-(n_iter - n_start) // batch)
         T0 = float(self.initial_temperature)
         temperatures = _round_temperatures(T0, self.cooling, n_rounds)
@@ -867,10 +982,12 @@ class AnnealingSearchCV(BaseSearchCV):
             )
 
         n_done = n_start
+        s = float(self.step_scale)
+        log_gain = 0.0  # log of the step factor g_k (see Notes)
         for k in range(1, n_rounds + 1):
             T = float(temperatures[k - 1])
             ratio = T / T0
-            sigma = float(self.step_scale) * ratio
+            sigma = min(s * ratio * math.exp(log_gain), s)
             size = min(batch, n_iter - n_done)
             scores = None
             while scores is None:
@@ -885,7 +1002,14 @@ class AnnealingSearchCV(BaseSearchCV):
                 for score in scores
             ]
             accepted = draws < np.asarray(probabilities)
-            log.add_round(k, current_row, T, current_score, probabilities, accepted)
+            log.add_round(
+                k, current_row, T, sigma, current_score, probabilities, accepted
+            )
+            if self.adapt_step:
+                # A success is a proposal at least as good as the current
+                # point: one the Metropolis rule accepts with probability 1.
+                n_success = sum(p == 1.0 for p in probabilities)
+                log_gain = _next_log_gain(log_gain, n_success, size)
             if accepted.any():
                 j = int(np.flatnonzero(accepted)[np.argmax(scores[accepted])])
                 current_state, current_score = proposals[j], float(scores[j])
@@ -893,7 +1017,8 @@ class AnnealingSearchCV(BaseSearchCV):
             if self.verbose > 0:
                 print(
                     f"[AnnealingSearchCV] round {k}/{n_rounds}: T={T:.4g}, "
-                    f"{int(accepted.sum())}/{size} accepted, current score "
+                    f"step={sigma:.3g}, {int(accepted.sum())}/{size} accepted, "
+                    "current score "
                     f"{current_score:.6g}"
                 )
             n_done += size
