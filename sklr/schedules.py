@@ -1880,7 +1880,9 @@ class ReduceOnPlateau(Schedule):
     min_value : float, default=0.0
         Lowest multiplier, in ``[0, 1]``.
     monitor : {'val_loss', 'loss', 'val_score'}, default='val_loss'
-        Quantity the estimator passes to :meth:`update`.
+        Quantity the estimator passes to :meth:`update`. The validation
+        monitors need validation data: ``fit(X, y, X_val=..., y_val=...)``
+        or ``early_stopping=True``.
     patience_convention : {'pytorch', 'keras'}, default='pytorch'
         Which framework's counting rule to follow (see above).
 
