@@ -236,3 +236,23 @@ def test_needs_an_sklr_stochastic_estimator(digits):
         find_learning_rate(SkMLPClassifier(), X, y)
     with pytest.raises(ValueError, match="NaN"):
         find_learning_rate(MLPClassifier(), np.where(X > 0.5, np.nan, X), y)
+
+
+def test_auto_with_partial_fit_and_early_stopping(digits):
+    X, y = digits
+    clf = MLPClassifier(solver="sgd", learning_rate_init="auto", hidden_layer_sizes=(8,),
+                        random_state=0)
+    clf.partial_fit(X[:500], y[:500], classes=np.unique(y))
+    found = clf.lr_finder_
+    # The first call's test: on its data, from the initial weights.
+    expected = find_learning_rate(
+        MLPClassifier(solver="sgd", hidden_layer_sizes=(8,), random_state=0),
+        X[:500], y[:500])
+    np.testing.assert_array_equal(found.losses, expected.losses)
+    clf.partial_fit(X[500:1000], y[500:1000])
+    assert clf.lr_finder_ is found  # later calls keep the rate
+    np.testing.assert_allclose(clf.history_["learning_rate"], found.suggestion)
+    # early_stopping: the test runs on the training part of the split only.
+    es = MLPClassifier(solver="sgd", learning_rate_init="auto", hidden_layer_sizes=(8,),
+                       random_state=0, early_stopping=True, max_iter=2).fit(X, y)
+    assert np.isfinite(es.learning_rate_init_) and len(es.lr_finder_.losses) > 0
