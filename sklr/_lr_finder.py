@@ -289,7 +289,7 @@ def find_learning_rate(
     """
     if not stop > start:
         raise ValueError(f"stop must be greater than start, got start={start}, stop={stop}.")
-    if not hasattr(estimator, "_minibatch_stepper"):
+    if not hasattr(estimator, "_prepare_fit"):
         raise TypeError(
             "find_learning_rate needs an sklr MLPClassifier or MLPRegressor, got "
             f"{type(estimator).__name__}."
@@ -302,9 +302,14 @@ def find_learning_rate(
         warm_start=False, learning_rate_init=start, learning_rate="constant",
         early_stopping=False,
     )
-    X, y, sample_weight, _ = est._prepare_fit(X, y, sample_weight, incremental=False)
+    X, y, sample_weight, _, plan = est._prepare_fit(X, y, sample_weight, incremental=False)
+    if not plan.is_stochastic:
+        raise ValueError(
+            "The learning-rate range test needs a stochastic solver, got "
+            f"solver={estimator.solver!r}."
+        )
     with blas_single_threaded():
         return est._range_test(
-            X, y, sample_weight, start=float(start), stop=float(stop), num=int(num),
+            plan, X, y, sample_weight, start=float(start), stop=float(stop), num=int(num),
             smoothing=float(smoothing), diverge_factor=float(diverge_factor),
         )

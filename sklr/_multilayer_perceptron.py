@@ -7,14 +7,11 @@ Python validates, draws the epoch's permutation, evaluates the schedules into
 per-step arrays and crosses into Cython once per epoch.
 """
 
-import time
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -25,64 +22,30 @@ from sklearn.utils import (
     check_consistent_length,
     check_random_state,
     column_or_1d,
-    gen_batches,
 )
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklr import _mlp_fast
-from sklr._callbacks import _CallbackSupport, current_callbacks, fit_callbacks
+from sklr._callbacks import _CallbackSupport, fit_callbacks
 from sklr._compat import (
     ACTIVATIONS,
     LOSS_FUNCTIONS,
     Interval,
     Options,
     StrOptions,
-    _check_optimize_result,
     _check_partial_fit_first_call,
     _check_sample_weight,
     _fit_context,
-    _get_additional_lbfgs_options_dict,
 )
-from sklr._openmp_helpers import _openmp_effective_n_threads
+from sklr._history import TrainingState
+from sklr._plan import make_plan
 from sklr._threads import blas_single_threaded
-from sklr.optimizers import (
-    LBFGS,
-    SGD,
-    Adadelta,
-    Adagrad,
-    Adam,
-    Adamax,
-    AdamW,
-    NAdam,
-    Optimizer,
-    RMSprop,
-)
-from sklr.schedules import Adaptive, Schedule, StepPositions, _check_schedule
-
-_SOLVER_STRINGS = {
-    "lbfgs", "sgd", "adam", "adagrad", "adadelta", "rmsprop", "adamw", "nadam", "adamax",
-}
-
-# Codes shared with _mlp_fast.pyx.
-_ACTIVATION_CODES = {
-    "identity": 0,
-    "logistic": 1,
-    "tanh": 2,
-    "relu": 3,
-    "softmax": 4,
-    "exp": 5,
-}
-_LOSS_CODES = {"squared_error": 0, "poisson": 1, "log_loss": 2, "binary_log_loss": 3}
-
-_HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
-_VALIDATION_KEYS = ("val_loss", "val_score")
-
-
-class _DivergenceError(ValueError):
-    """Raised when an epoch produced a non-finite loss or weights."""
+from sklr._trainer import LBFGSTrainer, StochasticTrainer, _KernelSetup, resolved_batch_size
+from sklr.exceptions import DivergenceError
+from sklr.optimizers import LBFGS, Optimizer, _solver_strings
+from sklr.schedules import Schedule
 
 
 def _layer_views(flat, layer_units):
@@ -113,7 +76,7 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions(_SOLVER_STRINGS), Optimizer],
+        "solver": [StrOptions(_solver_strings()), Optimizer, LBFGS],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -292,19 +255,13 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
     # Initialisation
     # ------------------------------------------------------------------
 
-    def _initialize(self, y, layer_units, dtype):
+    def _initialize(self, y, layer_units, dtype, plan):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
         self._layer_units = np.asarray(layer_units, dtype=np.intp)
-
-        if not is_classifier(self):
-            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
-        elif self._label_binarizer.y_type_ == "multiclass":
-            self.out_activation_ = "softmax"
-        else:
-            self.out_activation_ = "logistic"
+        self.out_activation_ = self._out_activation()
 
         # Glorot uniform, drawn layer after layer exactly as scikit-learn.
         factor = 2.0 if self.activation == "logistic" else 6.0
@@ -315,22 +272,26 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
             intercepts.append(self._random_state.uniform(-bound, bound, fan_out))
         flat = np.concatenate([c.ravel() for c in coefs + intercepts]).astype(dtype)
         self._set_flat_params(flat)
-        self._best_params = flat.copy()
+        self._new_state(plan)
 
-        # Global counters that schedules are indexed by.
-        self._n_updates = 0
-        self._n_epochs = 0
-        self._history = {}
-        self._opt_state = None
-        self._plateau_states = None
+    def _out_activation(self):
+        if not is_classifier(self):
+            return "exp" if self.loss == "poisson" else "identity"
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax"
+        return "logistic"
+
+    def _new_state(self, plan):
+        """Fresh fit-time state and the attributes scikit-learn resets with it."""
+        self._state = TrainingState()
+        self._state.best_params = self._params.copy()
+        self.history_ = self._state.history
         self.lr_finder_ = None
         self.learning_rate_init_ = (
             None if self.learning_rate_init == "auto" else float(self.learning_rate_init)
         )
-
-        if self._optimizer()._is_stochastic:
+        if plan.is_stochastic:
             self.loss_curve_ = []
-            self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
                 self.best_validation_score_ = -np.inf
@@ -340,111 +301,14 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
 
-    def _optimizer(self):
-        """The optimizer object: ``solver`` itself, or the one a string names.
-
-        String solvers read the top-level knobs (scikit-learn's meaning):
-        'sgd' its ``momentum`` and ``nesterovs_momentum``, the Adam family
-        ('adam', 'adamw', 'nadam', 'adamax') ``beta_1``, ``beta_2`` and
-        ``epsilon`` ('adamw' also ``weight_decay`` when it is > 0, else
-        AdamW's 0.01); 'rmsprop', 'adagrad' and 'adadelta' use their classes'
-        defaults (pass an object to change them).
-        """
-        solver = self.solver
-        if isinstance(solver, Optimizer):
-            return solver
-        momentum = 0.0 if isinstance(self.momentum, Schedule) else self.momentum
-        adam_family = dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        factories = {
-            "lbfgs": lambda: LBFGS(),
-            "sgd": lambda: SGD(momentum=momentum, nesterov=self.nesterovs_momentum),
-            "adam": lambda: Adam(**adam_family),
-            "adamw": lambda: AdamW(**adam_family, **(
-                {"weight_decay": self.weight_decay} if self.weight_decay > 0 else {})),
-            "nadam": lambda: NAdam(**adam_family),
-            "adamax": lambda: Adamax(**adam_family),
-            "rmsprop": lambda: RMSprop(),
-            "adagrad": lambda: Adagrad(),
-            "adadelta": lambda: Adadelta(),
-        }
-        return factories[solver]()
-
-    def _new_optimizer_state(self):
-        """Fresh optimizer state (scikit-learn builds a new optimizer per fit)."""
-        opt = self._optimizer()
-        state = opt.init_state(self._params)
-        state["lr"] = opt._learning_rate(self.learning_rate_init_)
-        return state
-
-    # ------------------------------------------------------------------
-    # Fitting
-    # ------------------------------------------------------------------
-
-    def _validate_hyperparameters(self, incremental, has_validation=False):
-        """Checks beyond ``_parameter_constraints``: nested objects and combinations."""
-        hidden_layer_sizes = self.hidden_layer_sizes
-        if not hasattr(hidden_layer_sizes, "__iter__"):
-            hidden_layer_sizes = [hidden_layer_sizes]
-        hidden_layer_sizes = list(hidden_layer_sizes)
-        if np.any(np.array(hidden_layer_sizes) <= 0):
-            raise ValueError(
-                "hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes
-            )
-        if isinstance(self.learning_rate, Schedule):
-            _check_schedule(self.learning_rate, "learning_rate")
-        if isinstance(self.momentum, Schedule):
-            _check_schedule(self.momentum, "momentum")
-            if self.momentum._feedback_schedules():
-                raise ValueError(
-                    "momentum cannot be a feedback schedule (Adaptive, ReduceOnPlateau); "
-                    "use them as learning_rate."
-                )
-        if isinstance(self.learning_rate, Schedule):
-            for plateau in self._plateaus():
-                if plateau.monitor != "loss" and not (self.early_stopping or has_validation):
-                    raise ValueError(
-                        f"{type(plateau).__name__}(monitor={plateau.monitor!r}) needs "
-                        "validation data: pass fit(X, y, X_val=..., y_val=...), set "
-                        "early_stopping=True (which holds out validation_fraction of "
-                        "the data) or use monitor='loss'."
-                    )
-        if isinstance(self.solver, Optimizer):
-            self.solver._validate_params()
-        rates = np.atleast_1d(np.asarray(self.dropout, dtype=np.float64))
-        if rates.ndim != 1 or rates.size not in (1, len(hidden_layer_sizes)):
-            raise ValueError(
-                "dropout must be a float or one rate per hidden layer "
-                f"({len(hidden_layer_sizes)}), got {self.dropout!r}."
-            )
-        if np.any(~np.isfinite(rates)) or np.any(rates < 0) or np.any(rates >= 1):
-            raise ValueError(f"dropout rates must be in [0, 1), got {self.dropout!r}.")
-        if not self._optimizer()._is_stochastic:
-            unsupported = [
-                name for name, value, default in [
-                    ("weight_decay", self.weight_decay, 0.0),
-                    ("max_norm", self.max_norm, None),
-                    ("input_dropout", self.input_dropout, 0.0),
-                    ("dropout", float(np.max(rates)), 0.0),
-                    ("layer_lr_decay", self.layer_lr_decay, 1.0),
-                ] if value != default
-            ]
-            if unsupported:
-                raise ValueError(
-                    f"{', '.join(unsupported)} need a stochastic solver; solver='lbfgs' "
-                    "supports alpha and l1 only."
-                )
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        if self.early_stopping and self.validation_fraction == 0 and not has_validation:
-            raise ValueError(
-                "early_stopping=True needs a validation set: validation_fraction "
-                "must be > 0, got 0."
-            )
-        return hidden_layer_sizes
+    def _range_test(self, plan, X, y, sample_weight, **settings):
+        """The learning-rate range test from the current weights (not modified)."""
+        return StochasticTrainer(self, plan).range_test(X, y, sample_weight, **settings)
 
     def _callback_max_subtasks(self):
         """Epoch tasks a fit may open: max_iter (L-BFGS: one more, never run)."""
-        return self.max_iter + (0 if self._optimizer()._is_stochastic else 1)
+        return self.max_iter + (1 if self.solver == "lbfgs" or isinstance(self.solver, LBFGS)
+                                else 0)
 
     def _callback_fitted_attributes(self, flat=None, loss=None, n_iter=None):
         """Fitted attributes of the model as if fit stopped now (for callbacks).
@@ -453,7 +317,7 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         the best ones with early_stopping, which fit would end with.
         """
         if flat is None:
-            flat = self._best_params if self.early_stopping else self._params
+            flat = self._state.best_params if self.early_stopping else self._params
         flat = np.array(flat, dtype=self._params.dtype)
         coefs, intercepts = _layer_views(flat, self._layer_units)
         attrs = {"_params": flat, "coefs_": coefs, "intercepts_": intercepts,
@@ -470,76 +334,60 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         if saved is None:
             saved = self._snapshot()
         try:
-            return self._fit_unsafe(X, y, sample_weight, incremental, validation)
-        except _DivergenceError:
+            X, y, sample_weight, val, plan = self._prepare_fit(
+                X, y, sample_weight, incremental, validation
+            )
+            # The kernels parallelise with OpenMP and call BLAS from inside
+            # their threads: BLAS must not add threads of its own.
+            with blas_single_threaded():
+                if plan.is_stochastic:
+                    StochasticTrainer(self, plan).fit(X, y, sample_weight, incremental, val)
+                else:
+                    LBFGSTrainer(self, plan).fit(X, y, sample_weight, val)
+            if not np.isfinite(self._params).all():
+                raise DivergenceError(
+                    "Solver produced non-finite parameter weights. The input data may"
+                    " contain large values and need to be preprocessed."
+                )
+            return self
+        except DivergenceError:
             if incremental:
                 self._restore(saved)
-            else:
-                # fit keeps its last finite epochs; the record must match them.
-                self._publish_history()
             raise
         except BaseException:
             self._restore(saved)
             raise
 
     def _snapshot(self):
-        """Everything needed to put the estimator back as it was."""
-        state = dict(self.__dict__)
-        arrays = {}
-        if "_params" in state:
-            arrays["_params"] = self._params.copy()
-        if state.get("_opt_state"):
-            arrays["_opt_state"] = {k: np.copy(v) for k, v in self._opt_state.items()}
-        hist = state.get("_history")
-        if hist is not None:
-            state["_history"] = {k: list(v) for k, v in hist.items()}
-        for key in ("loss_curve_", "validation_scores_"):
-            if isinstance(state.get(key), list):
-                state[key] = list(state[key])
-        return state, arrays
+        """What puts the estimator back as it was: O(parameters), not O(epochs)."""
+        attributes = dict(self.__dict__)
+        params = self._params.copy() if "_params" in attributes else None
+        state = self._state.snapshot() if "_state" in attributes else None
+        lengths = {key: len(attributes[key]) for key in ("loss_curve_", "validation_scores_")
+                   if isinstance(attributes.get(key), list)}
+        return attributes, params, state, lengths
 
     def _restore(self, saved):
-        state, arrays = saved
+        attributes, params, state, lengths = saved
         self.__dict__.clear()
-        self.__dict__.update(state)
-        if "_params" in arrays:
-            self._params[...] = arrays["_params"]
+        self.__dict__.update(attributes)
+        if params is not None:
+            self._params[...] = params
             self._set_flat_params(self._params)
-        if "_opt_state" in arrays:
-            for k, v in arrays["_opt_state"].items():
-                if isinstance(self._opt_state[k], np.ndarray):
-                    self._opt_state[k][...] = v
-                else:
-                    self._opt_state[k] = v.item() if np.ndim(v) == 0 else v
-
-    def _fit_unsafe(self, X, y, sample_weight, incremental, validation=None):
-        X, y, sample_weight, val = self._prepare_fit(
-            X, y, sample_weight, incremental, validation
-        )
-        # The kernels parallelise with OpenMP and call BLAS from inside their
-        # threads: BLAS must not add threads of its own.
-        with blas_single_threaded():
-            if self._optimizer()._is_stochastic:
-                self._fit_stochastic(X, y, sample_weight, incremental, val)
-            else:
-                self._fit_lbfgs(X, y, sample_weight, val)
-
-        if not np.isfinite(self._params).all():
-            raise _DivergenceError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
-        self._publish_history()
-        return self
+        if state is not None:
+            self._state.restore(state)
+        for key, n in lengths.items():
+            del getattr(self, key)[n:]
 
     def _prepare_fit(self, X, y, sample_weight, incremental, validation=None):
         """Validate everything and (first pass) draw the initial weights.
 
-        Returns the training arrays (y in the kernels' 2-D layout) and the
-        validated validation data (or None).
+        Returns the training arrays (y in the kernels' 2-D layout), the
+        validated validation data (or None) and the normalised plan.
         """
         has_validation = validation is not None and validation[0] is not None
-        hidden_layer_sizes = self._validate_hyperparameters(incremental, has_validation)
+        plan = make_plan(self, incremental, has_validation)
+        hidden_layer_sizes = plan.hidden_layer_sizes
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -552,6 +400,7 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         if not first_pass:
+            self._adopt_public_weights(plan, y)
             expected = [n_features] + hidden_layer_sizes + [self.n_outputs_]
             if y.shape[1] != self.n_outputs_ or list(self._layer_units) != expected:
                 raise ValueError(
@@ -571,231 +420,35 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
-            self._initialize(y, layer_units, X.dtype)
+            self._initialize(y, layer_units, X.dtype, plan)
         self._flat_params()
-        return X, y, sample_weight, val
+        return X, y, sample_weight, val, plan
 
-    def _range_test(self, X, y, sample_weight, **settings):
-        """The learning-rate range test from the current weights (not modified).
+    def _adopt_public_weights(self, plan, y):
+        """Continue from fitted attributes set by hand (scikit-learn allows it).
 
-        Draws one seed from ``_random_state`` for its minibatch order, so
-        ``find_learning_rate`` and ``fit`` with 'auto' run the same test.
+        Derives the private state a fit leaves (layer units, the flat buffer,
+        the training state) from ``coefs_``/``intercepts_`` and the public
+        attributes, when it is missing.
         """
-        from sklr._lr_finder import _DEFAULTS, _range_test
-
-        settings = {**_DEFAULTS, **settings}
-        seed = int(self._random_state.randint(np.iinfo(np.int32).max))
-        step = self._minibatch_stepper(X, y, sample_weight, seed, settings["num"])
-        return _range_test(step, **settings)
-
-    def _find_learning_rate(self, X, y, sample_weight):
-        """learning_rate_init='auto': run the range test, keep its suggestion."""
-        result = self._range_test(X, y, sample_weight)
-        if not np.isfinite(result.suggestion):
-            raise ValueError(
-                "learning_rate_init='auto': the learning-rate range test found no "
-                "suggestion (the loss did not decrease over its rates); pass a float "
-                "or run sklr.find_learning_rate and inspect its plot."
-            )
-        self.lr_finder_ = result
-        self.learning_rate_init_ = float(result.suggestion)
-        if self.verbose:
-            print("learning_rate_init='auto': the range test suggests %.6g" % result.suggestion)
-
-    def _minibatch_stepper(self, X, y, sample_weight, random_state, num):
-        """One minibatch update at a time on a private copy of the weights.
-
-        For the learning-rate range test: returns ``step(learning_rate)``
-        which trains a copy of the current weights with a fresh optimizer
-        state on the next minibatch (reshuffled every pass over the data,
-        as ``fit`` does), through the same kernel as ``fit``, and returns
-        that minibatch's loss before the update (NaN once non-finite).
-        The estimator itself is not modified. Must run with BLAS
-        single-threaded.
-        """
-        opt = self._optimizer()
-        if not opt._is_stochastic:
-            raise ValueError(
-                "The learning-rate range test needs a stochastic solver, got "
-                f"solver={self.solver!r}."
-            )
-        params = self._params.copy()
-        state = opt.init_state(params)
-        arrays = [state[k] for k in ("state_1", "state_2", "state_3", "scalars")]
-        dense, csr, is_sparse, Y, sw = self._kernel_inputs(X, y, sample_weight)
-        n_samples = Y.shape[0]
-        batch_size = self._resolved_batch_size(n_samples)
-        batches = list(gen_batches(n_samples, batch_size))
-        if isinstance(self.momentum, Schedule):
-            n_epochs = -(-num // len(batches))
-            positions = StepPositions.grid(n_epochs, len(batches), batch_size)
-            momenta = self.momentum.values(positions)[:num]
-        else:
-            momenta = np.full(num, opt._momentum())
-        hidden, out, loss_code = self._codes()
-        config = self._kernel_config(opt)
-        reg = self._reg_array()
-        n_threads = _openmp_effective_n_threads()
-        rng = check_random_state(random_state)
-        dropout_on = self._uses_dropout()
-        queue = []
-        done = [0]
-
-        def step(learning_rate):
-            if not queue:
-                perm = rng.permutation(n_samples).astype(np.intp)
-                queue.extend(perm[b] for b in batches)
-            idx = queue.pop(0)
-            k = done[0]
-            done[0] += 1
-            seed = int(rng.randint(2**63, dtype=np.uint64)) if dropout_on else 0
-            loss_sum, _, flag = _mlp_fast.train_epoch(
-                dense, *csr, is_sparse, Y, sw, idx, idx.shape[0], params, *arrays,
-                config, self._layer_units, hidden, out, loss_code, float(self.alpha),
-                reg, seed, np.array([learning_rate], dtype=np.float64),
-                np.array([momenta[min(k, num - 1)]], dtype=np.float64), n_threads,
-            )
-            if flag or not np.isfinite(loss_sum):
-                return np.nan
-            return loss_sum / idx.shape[0]
-
-        return step
-
-    def _publish_history(self):
-        self.history_ = {k: np.asarray(v, dtype=np.float64) for k, v in self._history.items()}
-
-    def _kernel_inputs(self, X, y, sample_weight):
-        """Arrays in the layout the kernels take."""
-        dtype = self._params.dtype
-        if sp.issparse(X):
-            X = sp.csr_matrix(X, dtype=dtype)
-            dense = np.empty((0, 0), dtype=dtype)
-            csr = (
-                np.ascontiguousarray(X.data, dtype=dtype),
-                np.ascontiguousarray(X.indices, dtype=np.intp),
-                np.ascontiguousarray(X.indptr, dtype=np.intp),
-            )
-            is_sparse = True
-        else:
-            dense = np.ascontiguousarray(X, dtype=dtype)
-            csr = (
-                np.empty(0, dtype=dtype),
-                np.empty(0, dtype=np.intp),
-                np.zeros(1, dtype=np.intp),
-            )
-            is_sparse = False
-        Y = np.ascontiguousarray(y, dtype=dtype)
-        sw = (
-            np.empty(0, dtype=dtype)
-            if sample_weight is None
-            else np.ascontiguousarray(sample_weight, dtype=dtype)
-        )
-        return dense, csr, is_sparse, Y, sw
-
-    def _codes(self):
-        loss_name = self.loss
-        if loss_name == "log_loss" and self.out_activation_ == "logistic":
-            loss_name = "binary_log_loss"
-        return (
-            _ACTIVATION_CODES[self.activation],
-            _ACTIVATION_CODES[self.out_activation_],
-            _LOSS_CODES[loss_name],
-        )
-
-    def _reg_array(self):
-        """The kernels' regularisation array (see _mlp_fast.reg_array)."""
-        n_hidden = self.n_layers_ - 2
-        rates = np.broadcast_to(np.asarray(self.dropout, dtype=np.float64), (n_hidden,))
-        return _mlp_fast.reg_array(
-            self.n_layers_, l1=self.l1, max_norm=self.max_norm,
-            layer_lr_decay=self.layer_lr_decay,
-            dropout=np.concatenate([[self.input_dropout], rates]),
-        )
-
-    def _uses_dropout(self):
-        return self.input_dropout > 0 or np.any(np.asarray(self.dropout) > 0)
-
-    def _kernel_config(self, opt):
-        """The optimizer's config; ``weight_decay`` applies unless the optimizer has its own."""
-        config = opt._config()
-        if self.weight_decay > 0 and not isinstance(opt, AdamW):
-            config[_mlp_fast.CONFIG_FIELDS.index("weight_decay")] = self.weight_decay
-        return config
-
-    def _fit_lbfgs(self, X, y, sample_weight, val=None):
-        dense, csr, is_sparse, Y, sw = self._kernel_inputs(X, y, sample_weight)
-        hidden, out, loss = self._codes()
-        n_threads = _openmp_effective_n_threads()
-        params = self._params
-        grad = np.empty_like(params)
-        reg = self._reg_array()
-
-        def fun(x):
-            params[...] = x
-            value = _mlp_fast.loss_grad(
-                dense, *csr, is_sparse, Y, sw, params, grad, self._layer_units,
-                hidden, out, loss, float(self.alpha), reg, n_threads,
-            )
-            return value, grad.astype(np.float64)
-
-        iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
-        losses, times = [], []
-        t0 = [time.perf_counter()]
-
-        val_metrics, train_scores = [], []
-        train_labels = self._decode_targets(y) if self.record_train_score else None
-
-        callbacks = current_callbacks(self)
-
-        def callback(intermediate_result):
-            now = time.perf_counter()
-            losses.append(float(intermediate_result.fun))
-            if val is not None or train_labels is not None:
-                params[...] = intermediate_result.x
-            if val is not None:
-                val_metrics.append(self._validation_metrics(val))
-            if train_labels is not None:
-                train_scores.append(self._history_score(X, train_labels, sample_weight))
-            times.append(now - t0[0])
-            callbacks.lbfgs_step(lambda: self._callback_fitted_attributes(
-                intermediate_result.x, loss=float(intermediate_result.fun), n_iter=len(losses)))
-            t0[0] = time.perf_counter()
-
-        callbacks.begin_epoch("iteration")  # scipy reports iterations at their end
-
-        opt_res = scipy.optimize.minimize(
-            fun,
-            params.astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": self.max_iter,
-                "gtol": self.tol,
-                **_get_additional_lbfgs_options_dict("iprint", iprint),
-            },
-        )
-        if callbacks.lbfgs_stopped:  # a callback ended it: no ConvergenceWarning
-            self.n_iter_ = min(opt_res.nit, self.max_iter)
-        else:
-            self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
-        self.loss_ = opt_res.fun
-        params[...] = opt_res.x
-        # warm_start refits append, as the stochastic solvers do.
-        nan = [np.nan] * len(losses)
-        record = {"loss": losses, "learning_rate": nan, "momentum": nan, "time": times}
-        if val is not None:
-            record["val_score"] = [score for score, _ in val_metrics]
-            record["val_loss"] = [loss for _, loss in val_metrics]
-        if train_labels is not None:
-            record["score"] = train_scores
-        history = self._history
-        n_recorded = len(history.get("loss", ()))
-        for key in record:
-            history.setdefault(key, [np.nan] * n_recorded)
-        for key, values in history.items():
-            values.extend(record.get(key, nan))
+        if "_layer_units" not in self.__dict__:
+            units = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+            self._layer_units = np.asarray(units, dtype=np.intp)
+            self.n_layers_ = len(units)
+            self.n_outputs_ = units[-1]
+            if not hasattr(self, "out_activation_"):
+                self.out_activation_ = self._out_activation()
+        if "_state" not in self.__dict__:
+            self._flat_params()
+            saved = {k: getattr(self, k) for k in ("loss_curve_", "best_loss_",
+                     "validation_scores_", "best_validation_score_") if hasattr(self, k)}
+            self._new_state(plan)
+            self.__dict__.update(saved)
+            for name in ("n_iter_", "t_"):
+                if not hasattr(self, name):
+                    setattr(self, name, 0)
+            if plan.is_stochastic and not isinstance(getattr(self, "loss_curve_", None), list):
+                self.loss_curve_ = []
 
     def _validate_validation_data(self, X_val, y_val, sample_weight_val, dtype):
         """``fit``'s X_val/y_val/sample_weight_val in the training layout.
@@ -871,274 +524,6 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
     def _decode_targets(self, Y):
         """Targets as ``score`` takes them, from the kernels' layout."""
         return self._label_binarizer.inverse_transform(Y) if is_classifier(self) else Y
-
-    def _resolved_batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                "Got `batch_size` less than 1 or larger than "
-                "sample size. It is going to be clipped"
-            )
-        return int(np.clip(self.batch_size, 1, n_samples))
-
-    def _is_adaptive(self):
-        """scikit-learn's 'adaptive' rule (the string with 'sgd', or Adaptive())."""
-        if isinstance(self.learning_rate, Schedule):
-            return any(isinstance(f, Adaptive) for f in self.learning_rate._feedback_schedules())
-        return self.learning_rate == "adaptive" and isinstance(self._optimizer(), SGD)
-
-    def _plateaus(self):
-        """The learning rate's plateau-style feedback schedules (with update())."""
-        if not isinstance(self.learning_rate, Schedule):
-            return []
-        return [f for f in self.learning_rate._feedback_schedules() if hasattr(f, "update")]
-
-    def _plateau_scale(self):
-        states = getattr(self, "_plateau_states", None) or []
-        return float(np.prod([st["scale"] for st in states])) if states else 1.0
-
-    def _update_plateaus(self, monitored):
-        """After an epoch: feed each plateau schedule its monitored value (pure update)."""
-        plateaus = self._plateaus()
-        if len(getattr(self, "_plateau_states", None) or []) != len(plateaus):
-            self._plateau_states = [p.init_state() for p in plateaus]
-        self._plateau_states = [
-            p._update(st, monitored[p.monitor]) for p, st in zip(plateaus, self._plateau_states)
-        ]
-
-    def _epoch_rates(self, batch_sizes, opt):
-        """Learning rate and momentum (or Adam's beta_1) of each update.
-
-        Schedules are indexed by the global update, epoch and sample counters,
-        so partial_fit and warm_start continue them where they stopped.
-        """
-        n_steps = len(batch_sizes)
-        base = self._opt_state["lr"]
-        positions = None
-        if isinstance(self.learning_rate, Schedule) or isinstance(self.momentum, Schedule):
-            positions = StepPositions._for_epoch(
-                self._n_updates, self._n_epochs, self.t_, batch_sizes
-            )
-        if isinstance(self.learning_rate, Schedule):
-            # Validated once per fit (_validate_hyperparameters): evaluate only.
-            lr = base * self._plateau_scale() * self.learning_rate._evaluate(positions)
-            if not np.all(np.isfinite(lr)) or np.any(lr < 0):
-                raise ValueError("The learning-rate schedule gave negative or non-finite rates.")
-        else:
-            lr = np.full(n_steps, base)
-        if isinstance(self.momentum, Schedule):
-            mu = self.momentum._evaluate(positions)
-            upper = 1.0 if isinstance(opt, (SGD, RMSprop)) else np.nextafter(1, 0)
-            if not np.all((mu >= 0) & (mu <= upper)):
-                raise ValueError(
-                    "The momentum schedule gave values outside [0, 1] (or beta_1 >= 1 "
-                    f"for {type(opt).__name__}): min {mu.min()}, max {mu.max()}."
-                )
-        else:
-            mu = np.full(n_steps, opt._momentum())
-        return (np.ascontiguousarray(lr, dtype=np.float64),
-                np.ascontiguousarray(mu, dtype=np.float64))
-
-    def _after_epoch_rate(self, opt):
-        """scikit-learn's 'invscaling' string: the rate changes at epoch ends."""
-        if (
-            not isinstance(self.learning_rate, Schedule)
-            and self.learning_rate == "invscaling"
-            and isinstance(opt, SGD)
-        ):
-            self._opt_state["lr"] = (
-                float(self.learning_rate_init_) / (self.t_ + 1) ** self.power_t
-            )
-
-    def _trigger_stopping(self, msg):
-        """Stop, or (adaptive rate) divide the rate by 5 and go on."""
-        if not self._is_adaptive():
-            if self.verbose:
-                print(msg + " Stopping.")
-            return True
-        if self._opt_state["lr"] <= 1e-6:
-            if self.verbose:
-                print(msg + " Learning rate too small. Stopping.")
-            return True
-        self._opt_state["lr"] /= 5.0
-        if self.verbose:
-            print(msg + " Setting learning rate to %f" % self._opt_state["lr"])
-        return False
-
-    def _fit_stochastic(self, X, y, sample_weight, incremental, val=None):
-        if self.early_stopping and val is None:
-            X_train, y_train, sw_train, val = self._split_validation(X, y, sample_weight)
-        else:
-            X_train, y_train, sw_train = X, y, sample_weight
-
-        if self.learning_rate_init != "auto":
-            self.learning_rate_init_ = float(self.learning_rate_init)
-        elif getattr(self, "lr_finder_", None) is None:
-            self._find_learning_rate(X_train, y_train, sw_train)
-        # String solvers start a new optimizer at each fit, as scikit-learn
-        # does; an optimizer object keeps its state across warm_start refits.
-        if self._opt_state is None or (not incremental and isinstance(self.solver, str)):
-            self._opt_state = self._new_optimizer_state()
-        train_labels = self._decode_targets(y_train) if self.record_train_score else None
-
-        n_samples = X_train.shape[0]
-        sample_idx = np.arange(n_samples, dtype=int)
-        batch_size = self._resolved_batch_size(n_samples)
-        batch_sizes = np.array(
-            [s.stop - s.start for s in gen_batches(n_samples, batch_size)], dtype=np.intp
-        )
-        dense, csr, is_sparse, Y, sw = self._kernel_inputs(X_train, y_train, sw_train)
-        hidden, out, loss_code = self._codes()
-        n_threads = _openmp_effective_n_threads()
-        opt = self._optimizer()
-        config = self._kernel_config(opt)
-        reg = self._reg_array()
-        dropout_on = self._uses_dropout()
-        history = self._history
-        keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
-        keys += ("score",) if self.record_train_score else ()
-        # Every key has one entry per epoch: a key new to this call (a first
-        # warm-start refit with X_val, say) is NaN for the earlier epochs.
-        n_recorded = len(history.get("loss", ()))
-        for key in keys:
-            history.setdefault(key, [np.nan] * n_recorded)
-
-        callbacks = current_callbacks(self)
-        try:
-            self.n_iter_ = 0
-            for it in range(self.max_iter):
-                callbacks.begin_epoch()
-                tic = time.perf_counter()
-                if self.shuffle:
-                    # sklearn.utils.shuffle(sample_idx, random_state=...) draws
-                    # exactly this (a shuffled arange, then indexing), without
-                    # its ~0.1 ms of validation per epoch.
-                    perm = np.arange(n_samples)
-                    self._random_state.shuffle(perm)
-                    sample_idx = sample_idx[perm]
-                lr_steps, mu_steps = self._epoch_rates(batch_sizes, opt)
-                # Dropout draws its seed from random_state only when it is on,
-                # so scikit-learn's random stream is untouched otherwise.
-                seed = int(self._random_state.randint(2**63, dtype=np.uint64)) if dropout_on else 0
-                self._run_kernel_epoch(
-                    dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
-                    hidden, out, loss_code, config, reg, seed, lr_steps, mu_steps, n_threads,
-                )
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self._n_epochs += 1
-                self._n_updates += len(batch_sizes)
-                self.loss_curve_.append(self.loss_)
-                record = {
-                    "loss": self.loss_,
-                    "learning_rate": lr_steps[-1],
-                    "momentum": mu_steps[-1],
-                }
-                if val is not None:
-                    record["val_score"], record["val_loss"] = self._validation_metrics(val)
-                if train_labels is not None:
-                    record["score"] = self._history_score(X_train, train_labels, sw_train)
-                self._update_no_improvement_count(record.get("val_score"))
-                self._after_epoch_rate(opt)
-                if self._plateaus():
-                    self._update_plateaus(record)
-                record["time"] = time.perf_counter() - tic
-                for key, values in history.items():
-                    values.append(record.get(key, np.nan))
-                if self.verbose:
-                    print(self._epoch_line(record))
-
-                stop = False
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if self.early_stopping:
-                        msg = (
-                            "Validation score did not improve more than "
-                            "tol=%f for %d consecutive epochs."
-                            % (self.tol, self.n_iter_no_change)
-                        )
-                    else:
-                        msg = (
-                            "Training loss did not improve more than tol=%f"
-                            " for %d consecutive epochs."
-                            % (self.tol, self.n_iter_no_change)
-                        )
-                    stop = self._trigger_stopping(msg)
-                    if not stop:
-                        self._no_improvement_count = 0
-                # A callback (e.g. one judging a validation score) may end the fit.
-                stop = callbacks.end_epoch(self._callback_fitted_attributes) or stop
-                if stop or incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) "
-                        "reached and the optimization hasn't converged yet."
-                        % self.max_iter,
-                        ConvergenceWarning,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
-
-        if self.early_stopping:
-            self._params[...] = self._best_params
-
-    def _run_kernel_epoch(
-        self, dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
-        hidden, out, loss_code, config, reg, seed, lr_steps, mu_steps, n_threads,
-    ):
-        """One epoch in Cython; on divergence restore the epoch's start and raise."""
-        state = self._opt_state
-        arrays = ("state_1", "state_2", "state_3", "scalars")
-        backup = [self._params.copy()] + [state[k].copy() for k in arrays]
-        loss_sum, n_steps, flag = _mlp_fast.train_epoch(
-            dense, *csr, is_sparse, Y, sw,
-            np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
-            self._params, *(state[k] for k in arrays), config, self._layer_units,
-            hidden, out, loss_code, float(self.alpha), reg, seed, lr_steps, mu_steps,
-            n_threads,
-        )
-        if flag or not np.isfinite(self._params).all():
-            self._params[...] = backup[0]
-            for k, saved in zip(arrays, backup[1:]):
-                state[k][...] = saved
-            where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
-            raise _DivergenceError(
-                "Solver produced non-finite loss or parameter weights at epoch %d "
-                "(%s). The learning rate may be too large or the input data may "
-                "contain large values and need to be preprocessed; the model keeps "
-                "its last finite weights." % (self.n_iter_ + 1, where)
-            )
-        self.loss_ = loss_sum / Y.shape[0]
-
-    def _epoch_line(self, record):
-        """The ``verbose`` line of one epoch (scikit-learn's prefix, then more)."""
-        line = "Iteration %d, loss = %.8f" % (self.n_iter_, record["loss"])
-        line += ", learning_rate = %.6g, momentum = %.6g" % (
-            record["learning_rate"], record["momentum"])
-        for key in ("score", "val_loss", "val_score"):
-            if key in record:
-                line += ", %s = %.6f" % (key, record[key])
-        return line + ", time = %.3fs" % record["time"]
-
-    def _update_no_improvement_count(self, val_score):
-        """scikit-learn's stopping bookkeeping (validation score or training loss)."""
-        if self.early_stopping:
-            self.validation_scores_.append(val_score)
-            if val_score < (self.best_validation_score_ + self.tol):
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if val_score > self.best_validation_score_:
-                self.best_validation_score_ = val_score
-                self._best_params = self._params.copy()
-            return
-        if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-            self._no_improvement_count += 1
-        else:
-            self._no_improvement_count = 0
-        if self.loss_curve_[-1] < self.best_loss_:
-            self.best_loss_ = self.loss_curve_[-1]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
@@ -1932,24 +1317,18 @@ def make_epoch_runner(estimator, X, y):
     Xv, yv = est._validate_input(X, y, incremental=True, reset=False)
     if yv.ndim == 1:
         yv = yv.reshape(-1, 1)
-    dense, csr, is_sparse, Y, sw = est._kernel_inputs(Xv, yv, None)
-    n = Y.shape[0]
-    batch_size = est._resolved_batch_size(n)
+    plan = make_plan(est, incremental=True)
+    trainer = StochasticTrainer(est, plan)
+    kernel = _KernelSetup(est, plan, Xv, yv, None)
+    n = kernel.n_samples
+    batch_size = resolved_batch_size(est, n)
     n_steps = -(-n // batch_size)
     idx = np.random.RandomState(0).permutation(n).astype(np.intp)
-    opt = est._optimizer()
-    lr, mu = est._epoch_rates(np.full(n_steps, batch_size), opt)
-    hidden, out, loss_code = est._codes()
-    n_threads = _openmp_effective_n_threads()
-    config = est._kernel_config(opt)
-    reg = est._reg_array()
+    lr, mu = trainer.epoch_rates(np.full(n_steps, batch_size))
 
     def run():
         with blas_single_threaded():
-            est._run_kernel_epoch(
-            dense, csr, is_sparse, Y, sw, idx, batch_size,
-                hidden, out, loss_code, config, reg, 0, lr, mu, n_threads,
-            )
+            trainer.run_epoch(kernel, idx, batch_size, lr, mu, 0)
         return est.loss_
 
     return run

@@ -42,6 +42,9 @@ __all__ = [
 # Validated configs by (class, parameter values); see Optimizer._config.
 _CONFIG_CACHE = {}
 
+# Solver strings: each class declares its ``_alias`` and lands here.
+_SOLVERS = {}
+
 # Rule codes of _optim.pxd.
 _MODES = {"sgd": 1, "adam": 2, "adagrad": 3, "adadelta": 4, "rmsprop": 5, "nadam": 6, "adamax": 7}
 _CONVENTIONS = {"sklearn": 0, "keras": 0, "pytorch": 1}
@@ -52,16 +55,49 @@ _NON_NEGATIVE = [Interval(Real, 0, None, closed="left")]
 _OPTIONAL_RATE = [Interval(Real, 0, None, closed="neither"), None]
 
 
-class Optimizer(ParamObject):
-    """Base class of sklr's optimizers (configuration only, no state).
+class _Solver(ParamObject):
+    """A solver an estimator's ``solver`` can name by a string (its ``_alias``).
 
-    Subclasses set ``_rule``, declare ``_parameter_constraints`` and say which
-    state arrays they need (``_state_arrays``); the update itself is the
-    shared Cython kernel.
+    A subclass that sets ``_alias`` registers itself: the estimator turns
+    ``solver='<alias>'`` into ``cls._from_estimator(estimator)``.
+    """
+
+    _alias = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_alias" in cls.__dict__ and cls._alias is not None:
+            _SOLVERS[cls._alias] = cls
+
+    @classmethod
+    def _from_estimator(cls, estimator):
+        """The object a string ``solver`` means, given the estimator's knobs."""
+        return cls()
+
+
+def _solver_from_string(name, estimator):
+    """The optimizer object that ``solver=name`` means for ``estimator``."""
+    return _SOLVERS[name]._from_estimator(estimator)
+
+
+def _solver_strings():
+    """Every string ``solver`` accepts."""
+    return set(_SOLVERS)
+
+
+class Optimizer(_Solver):
+    """Base class of sklr's stochastic optimizers (configuration only, no state).
+
+    Subclasses set ``_rule`` and ``_alias`` (the solver string), declare
+    ``_parameter_constraints``, say which state arrays they need
+    (``_state_arrays``), what the per-update momentum value drives
+    (``_momentum_name``) and its largest allowed value (``_max_momentum``);
+    the update itself is the rule's inline function in ``_optim.pxd``.
     """
 
     _rule = None
-    _is_stochastic = True
+    _momentum_name = "momentum"
+    _max_momentum = 1.0
 
     def _fields(self):
         """Config fields for the kernel, by name (CONFIG_FIELDS of _mlp_fast)."""
@@ -225,6 +261,7 @@ class SGD(Optimizer):
     """
 
     _rule = "sgd"
+    _alias = "sgd"
     _parameter_constraints: dict = {
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterov": ["boolean"],
@@ -251,12 +288,21 @@ class SGD(Optimizer):
     def _momentum(self):
         return float(self.momentum)
 
+    @classmethod
+    def _from_estimator(cls, estimator):
+        # scikit-learn's 'sgd' reads momentum and nesterovs_momentum; a
+        # momentum schedule replaces the constant at every update.
+        momentum = estimator.momentum if isinstance(estimator.momentum, Real) else 0.0
+        return cls(momentum=momentum, nesterov=estimator.nesterovs_momentum)
+
 
 class _AdamFamily(Optimizer):
     """Shared configuration of Adam, NAdam and Adamax: ``beta_1`` (the
     per-update momentum), ``beta_2``, ``epsilon``, ``convention`` and two
     moment arrays."""
 
+    _momentum_name = "beta_1"
+    _max_momentum = float(np.nextafter(1.0, 0.0))  # beta_1 < 1
     _parameter_constraints: dict = {
         "beta_1": _UNIT_INTERVAL,
         "beta_2": _UNIT_INTERVAL,
@@ -277,6 +323,12 @@ class _AdamFamily(Optimizer):
 
     def _momentum(self):
         return float(self.beta_1)
+
+    @classmethod
+    def _from_estimator(cls, estimator):
+        # scikit-learn's top-level beta_1, beta_2 and epsilon.
+        return cls(beta_1=estimator.beta_1, beta_2=estimator.beta_2,
+                   epsilon=estimator.epsilon)
 
 
 class Adam(_AdamFamily):
@@ -323,6 +375,7 @@ class Adam(_AdamFamily):
     """
 
     _rule = "adam"
+    _alias = "adam"
     _parameter_constraints: dict = {**_AdamFamily._parameter_constraints, "amsgrad": ["boolean"]}
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False,
@@ -378,6 +431,16 @@ class AdamW(Adam):
                          convention=convention, learning_rate=learning_rate)
         self.weight_decay = weight_decay
 
+    _alias = "adamw"
+
+    @classmethod
+    def _from_estimator(cls, estimator):
+        # The estimator's weight_decay when set, else AdamW's own 0.01.
+        opt = super()._from_estimator(estimator)
+        if estimator.weight_decay > 0:
+            opt.weight_decay = estimator.weight_decay
+        return opt
+
 
 class NAdam(_AdamFamily):
     r"""Adam with Nesterov momentum (Dozat), with the momentum-decay schedule.
@@ -416,6 +479,7 @@ class NAdam(_AdamFamily):
     """
 
     _rule = "nadam"
+    _alias = "nadam"
     _parameter_constraints: dict = {
         **_AdamFamily._parameter_constraints,
         "momentum_decay": _NON_NEGATIVE,
@@ -462,6 +526,7 @@ class Adamax(_AdamFamily):
     """
 
     _rule = "adamax"
+    _alias = "adamax"
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, convention="pytorch",
                  learning_rate=None):
@@ -503,6 +568,7 @@ class Adagrad(Optimizer):
     """
 
     _rule = "adagrad"
+    _alias = "adagrad"
     _parameter_constraints: dict = {
         "epsilon": _POSITIVE,
         "initial_accumulator_value": _NON_NEGATIVE,
@@ -557,6 +623,7 @@ class Adadelta(Optimizer):
     """
 
     _rule = "adadelta"
+    _alias = "adadelta"
     _parameter_constraints: dict = {
         "rho": _UNIT_INTERVAL,
         "epsilon": _POSITIVE,
@@ -612,6 +679,7 @@ class RMSprop(Optimizer):
     """
 
     _rule = "rmsprop"
+    _alias = "rmsprop"
     _parameter_constraints: dict = {
         "rho": _UNIT_INTERVAL,
         "epsilon": _POSITIVE,
@@ -645,27 +713,18 @@ class RMSprop(Optimizer):
         return float(self.momentum)
 
 
-class LBFGS(Optimizer):
+class LBFGS(_Solver):
     """scikit-learn's 'lbfgs' solver as an object (L-BFGS-B through scipy).
 
     Full-batch quasi-Newton on the loss and gradient computed by sklr's
     kernels; the estimator's ``max_iter``, ``max_fun`` and ``tol`` control
-    it, and learning-rate and momentum parameters do not apply.
+    it. It is not an :class:`Optimizer`: it has no per-update rule, state or
+    learning rate, so learning-rate and momentum parameters do not apply
+    (the estimator warns when a schedule is given with it).
     """
 
-    _rule = None
-    _is_stochastic = False
+    _alias = "lbfgs"
     _parameter_constraints: dict = {}
 
     def __init__(self):
         pass
-
-    def _config(self):
-        raise TypeError("LBFGS is not a stochastic optimizer: it has no update rule.")
-
-    def init_state(self, params):
-        raise TypeError("LBFGS is not a stochastic optimizer: it has no step state.")
-
-    def step(self, *args, **kwargs):
-        raise TypeError("LBFGS is not a stochastic optimizer: use the estimator's fit.")
-

@@ -9,7 +9,8 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from sklr import MLPClassifier, MLPRegressor, _mlp_fast
-from sklr._multilayer_perceptron import _ACTIVATION_CODES, _LOSS_CODES, _layer_views
+from sklr._multilayer_perceptron import _layer_views
+from sklr._trainer import _ACTIVATION_CODES, _LOSS_CODES
 from sklr._openmp_helpers import _openmp_effective_n_threads, _openmp_enabled
 
 

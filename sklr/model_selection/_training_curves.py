@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
 
-from sklr._multilayer_perceptron import _DivergenceError
+from sklr.exceptions import DivergenceError
 from sklr.inspection._common import fitted_history
 
 __all__ = ["training_curves"]
@@ -21,7 +21,7 @@ def _fit_and_record(estimator, X, y, fit_params, keep_estimator):
     """
     try:
         estimator.fit(X, y, **fit_params)
-    except _DivergenceError as exc:
+    except DivergenceError as exc:
         if not hasattr(estimator, "history_"):
             raise
         warnings.warn(

@@ -1,0 +1,144 @@
+"""The per-epoch record of a fit (``history_``) and the fit-time state.
+
+:class:`History` is append-only with a cheap rollback (``truncate``), so
+``partial_fit`` pays O(1) per call for its record and its error snapshot,
+whatever the number of earlier calls. :class:`TrainingState` is every piece
+of state a fit changes besides the weights and the public fitted attributes:
+counters, optimizer arrays, feedback-schedule states, the history and the
+best weights, in ONE object, so snapshot, restore, resume and pickling copy a
+single thing.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+
+
+class History(Mapping):
+    """Per-epoch record: a read-only mapping of key to a float64 array.
+
+    Every key holds one value per recorded epoch (NaN where a key was not
+    recorded, e.g. a key that is new to a warm-start refit). Values are
+    views of growing buffers: reading is O(1), appending amortised O(1).
+    """
+
+    def __init__(self):
+        self._columns = {}
+        self._n = 0
+
+    def __getitem__(self, key):
+        view = self._columns[key][: self._n]
+        view.flags.writeable = False
+        return view
+
+    def __iter__(self):
+        return iter(self._columns)
+
+    def __len__(self):
+        return len(self._columns)
+
+    def __repr__(self):
+        return "History(%s)" % ", ".join(
+            f"{key}={np.array2string(self[key], threshold=6)}" for key in self
+        )
+
+    @property
+    def n_epochs(self):
+        """Number of recorded epochs."""
+        return self._n
+
+    def add_keys(self, keys):
+        """Make sure each key exists (NaN for the epochs already recorded)."""
+        for key in keys:
+            if key not in self._columns:
+                self._columns[key] = np.full(max(8, 2 * self._n), np.nan)
+
+    def append(self, record):
+        """Record one epoch: a dict of key to float (missing keys are NaN)."""
+        self.add_keys(record)
+        n = self._n
+        for key, column in self._columns.items():
+            if column.shape[0] <= n:
+                grown = np.full(2 * column.shape[0], np.nan)
+                grown[:n] = column[:n]
+                self._columns[key] = column = grown
+            column[n] = record.get(key, np.nan)
+        self._n = n + 1
+
+    def truncate(self, n_epochs, keys):
+        """Roll back to ``n_epochs`` epochs and the keys ``keys`` (a rollback)."""
+        for key in list(self._columns):
+            if key not in keys:
+                del self._columns[key]
+            else:
+                self._columns[key][n_epochs:] = np.nan
+        self._n = n_epochs
+
+    def __getstate__(self):
+        # Pickle only what was recorded.
+        return {"_columns": {k: v[: self._n].copy() for k, v in self._columns.items()},
+                "_n": self._n}
+
+    def __setstate__(self, state):
+        self._n = state["_n"]
+        self._columns = {}
+        for key, values in state["_columns"].items():
+            column = np.full(max(8, 2 * self._n), np.nan)
+            column[: self._n] = values
+            self._columns[key] = column
+
+
+class TrainingState:
+    """Everything a fit changes besides the weights and the public attributes.
+
+    Attributes
+    ----------
+    n_updates, n_epochs : int
+        Global counters the schedules are indexed by (with ``t_``, the rows
+        seen, kept on the estimator as scikit-learn does).
+    optimizer : dict or None
+        The optimizer's arrays (``state_1..3``, ``scalars``) and ``'lr'``,
+        the base rate of the optimizer's life (scikit-learn's
+        ``'invscaling'`` and ``'adaptive'`` rules change it).
+    feedback : list of dict or None
+        One state per feedback schedule of ``learning_rate``.
+    history : History
+        The per-epoch record (``history_`` is this object).
+    best_params : ndarray or None
+        Best-validation weights (early stopping).
+    no_improvement_count : int
+        scikit-learn's stopping counter.
+    """
+
+    def __init__(self):
+        self.n_updates = 0
+        self.n_epochs = 0
+        self.optimizer = None
+        self.feedback = None
+        self.history = History()
+        self.best_params = None
+        self.no_improvement_count = 0
+
+    def snapshot(self):
+        """A token that :meth:`restore` puts this state back from.
+
+        Costs O(parameters), not O(epochs): the history is append-only, so
+        its length and keys suffice.
+        """
+        arrays = None
+        if self.optimizer is not None:
+            arrays = {k: np.copy(v) for k, v in self.optimizer.items()}
+        return (dict(self.__dict__), arrays,
+                self.history.n_epochs, set(self.history))
+
+    def restore(self, token):
+        attributes, arrays, n_epochs, keys = token
+        self.__dict__.clear()
+        self.__dict__.update(attributes)
+        if arrays is not None:
+            for key, saved in arrays.items():
+                if isinstance(self.optimizer.get(key), np.ndarray):
+                    self.optimizer[key][...] = saved
+                else:
+                    self.optimizer[key] = saved.item() if np.ndim(saved) == 0 else saved
+        self.history.truncate(n_epochs, keys)

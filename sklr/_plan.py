@@ -1,0 +1,203 @@
+"""Normalise an estimator's parameters once per fit, into objects.
+
+:func:`make_plan` checks what ``_parameter_constraints`` cannot (nested
+schedule and optimizer objects, combinations of parameters) and turns the
+parameters into a :class:`Plan`: a string ``solver`` becomes its optimizer
+object (through the registry of aliases in :mod:`sklr.optimizers`), a string
+``learning_rate`` a schedule object, ``momentum`` a schedule or the
+optimizer's own constant. The trainers see objects only.
+"""
+
+import warnings
+
+import numpy as np
+
+from sklr import _mlp_fast
+from sklr.optimizers import LBFGS, SGD, AdamW, Optimizer, _solver_from_string
+from sklr.schedules import Adaptive, Constant, Schedule, _check_schedule
+
+
+def _hidden_layer_sizes(est):
+    sizes = est.hidden_layer_sizes
+    if not hasattr(sizes, "__iter__"):
+        sizes = [sizes]
+    sizes = list(sizes)
+    for size in sizes:
+        if (
+            isinstance(size, (bool, np.bool_))
+            or not isinstance(size, (int, np.integer))
+            and not (isinstance(size, (float, np.floating)) and float(size).is_integer())
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers (one number of units "
+                f"per hidden layer), got {est.hidden_layer_sizes!r}: {size!r} is not "
+                "an integer."
+            )
+    sizes = [int(size) for size in sizes]
+    if np.any(np.array(sizes) <= 0):
+        raise ValueError("hidden_layer_sizes must be > 0, got %s." % sizes)
+    return sizes
+
+
+class Plan:
+    """What a fit runs: the optimizer, the schedules and the derived flags.
+
+    Attributes
+    ----------
+    solver : Optimizer or LBFGS
+        The optimizer object (``solver`` itself, or the one its string means).
+    learning_rate : Schedule
+        Multipliers of the base rate (``'constant'`` is :class:`Constant`,
+        ``'adaptive'`` with SGD :class:`Adaptive`).
+    sklearn_rule : {None, 'invscaling'}
+        scikit-learn's SGD ``'invscaling'`` string, which resets the
+        optimizer's base rate at the end of every epoch (and so restarts with
+        each new optimizer, i.e. each ``fit`` of a string solver).
+    momentum : Schedule or None
+        A momentum schedule, or None for the optimizer's own constant.
+    hidden_layer_sizes : list of int
+    """
+
+    def __init__(self, est, hidden_layer_sizes):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        solver = est.solver
+        self.solver = solver if not isinstance(solver, str) else _solver_from_string(solver, est)
+        self.is_stochastic = isinstance(self.solver, Optimizer)
+        self.weight_decay = est.weight_decay
+        self.sklearn_rule = None
+        lr = est.learning_rate
+        if isinstance(lr, str):
+            is_sgd = isinstance(self.solver, SGD)
+            if lr == "adaptive" and is_sgd:
+                lr = Adaptive()
+            else:
+                if lr == "invscaling" and is_sgd:
+                    self.sklearn_rule = "invscaling"
+                    self.power_t = float(est.power_t)
+                lr = Constant()
+        self.learning_rate = lr
+        self.momentum = est.momentum if isinstance(est.momentum, Schedule) else None
+        feedback = lr._feedback_schedules()
+        self.is_adaptive = any(isinstance(f, Adaptive) for f in feedback)
+        self.plateaus = [f for f in feedback if hasattr(f, "update")]
+
+    @property
+    def optimizer(self):
+        return self.solver
+
+    @property
+    def momentum_name(self):
+        """What the momentum value drives: 'momentum' or 'beta_1'."""
+        return self.solver._momentum_name
+
+    # -- the optimizer ---------------------------------------------------------
+
+    def kernel_config(self):
+        """The optimizer's config; ``weight_decay`` applies unless the optimizer has its own."""
+        config = self.solver._config()
+        if self.weight_decay > 0 and not isinstance(self.solver, AdamW):
+            config[_mlp_fast.CONFIG_FIELDS.index("weight_decay")] = self.weight_decay
+        return config
+
+    def new_optimizer_state(self, params, learning_rate_init):
+        """Fresh optimizer arrays and base rate (scikit-learn builds one per fit)."""
+        state = self.solver.init_state(params)
+        state["lr"] = self.solver._learning_rate(learning_rate_init)
+        return state
+
+    # -- schedules -------------------------------------------------------------
+
+    def momentum_values(self, positions):
+        """Momentum (or beta_1) of each update at ``positions``."""
+        if self.momentum is None:
+            return np.full(len(positions), self.solver._momentum())
+        mu = self.momentum._evaluate(positions)
+        upper = self.solver._max_momentum
+        if not np.all((mu >= 0) & (mu <= upper)):
+            raise ValueError(
+                f"The momentum schedule gave values outside [0, {upper:.17g}] "
+                f"({self.momentum_name} of {type(self.solver).__name__}): min {mu.min()}, "
+                f"max {mu.max()}."
+            )
+        return mu
+
+    def feedback_scale(self, state):
+        states = state.feedback or []
+        return float(np.prod([st["scale"] for st in states])) if states else 1.0
+
+    def after_epoch(self, est, state, record):
+        """Feedback after an epoch: scikit-learn's 'invscaling', then each plateau."""
+        if self.sklearn_rule == "invscaling":
+            state.optimizer["lr"] = float(est.learning_rate_init_) / (est.t_ + 1) ** self.power_t
+        if self.plateaus:
+            if len(state.feedback or []) != len(self.plateaus):
+                state.feedback = [p.init_state() for p in self.plateaus]
+            state.feedback = [
+                p._update(st, record[p.monitor]) for p, st in zip(self.plateaus, state.feedback)
+            ]
+
+
+def make_plan(est, incremental, has_validation=False):
+    """Validate what ``_parameter_constraints`` cannot and normalise into a Plan."""
+    hidden_layer_sizes = _hidden_layer_sizes(est)
+    if isinstance(est.learning_rate, Schedule):
+        _check_schedule(est.learning_rate, "learning_rate")
+    if isinstance(est.momentum, Schedule):
+        _check_schedule(est.momentum, "momentum")
+        if est.momentum._feedback_schedules():
+            raise ValueError(
+                "momentum cannot be a feedback schedule (Adaptive, ReduceOnPlateau); "
+                "use them as learning_rate."
+            )
+    if isinstance(est.solver, (Optimizer, LBFGS)):
+        est.solver._validate_params()
+    plan = Plan(est, hidden_layer_sizes)
+    for plateau in plan.plateaus:
+        if plateau.monitor != "loss" and not (est.early_stopping or has_validation):
+            raise ValueError(
+                f"{type(plateau).__name__}(monitor={plateau.monitor!r}) needs "
+                "validation data: pass fit(X, y, X_val=..., y_val=...), set "
+                "early_stopping=True (which holds out validation_fraction of "
+                "the data) or use monitor='loss'."
+            )
+    rates = np.atleast_1d(np.asarray(est.dropout, dtype=np.float64))
+    if rates.ndim != 1 or rates.size not in (1, len(hidden_layer_sizes)):
+        raise ValueError(
+            "dropout must be a float or one rate per hidden layer "
+            f"({len(hidden_layer_sizes)}), got {est.dropout!r}."
+        )
+    if np.any(~np.isfinite(rates)) or np.any(rates < 0) or np.any(rates >= 1):
+        raise ValueError(f"dropout rates must be in [0, 1), got {est.dropout!r}.")
+    if not plan.is_stochastic:
+        unsupported = [
+            name for name, value, default in [
+                ("weight_decay", est.weight_decay, 0.0),
+                ("max_norm", est.max_norm, None),
+                ("input_dropout", est.input_dropout, 0.0),
+                ("dropout", float(np.max(rates)), 0.0),
+                ("layer_lr_decay", est.layer_lr_decay, 1.0),
+            ] if value != default
+        ]
+        if unsupported:
+            raise ValueError(
+                f"{', '.join(unsupported)} need a stochastic solver; solver='lbfgs' "
+                "supports alpha and l1 only."
+            )
+        ignored = [name for name in ("learning_rate", "momentum")
+                   if isinstance(getattr(est, name), Schedule)]
+        if ignored:
+            warnings.warn(
+                f"{' and '.join(ignored)}: a schedule is ignored by solver='lbfgs', "
+                "which has no learning rate or momentum. Use a stochastic solver for "
+                "schedules to take effect.",
+                UserWarning,
+            )
+    if est.early_stopping and incremental:
+        raise ValueError("partial_fit does not support early_stopping=True")
+    if est.early_stopping and est.validation_fraction == 0 and not has_validation:
+        raise ValueError(
+            "early_stopping=True needs a validation set: validation_fraction "
+            "must be > 0, got 0."
+        )
+    return plan
+

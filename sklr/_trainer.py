@@ -1,0 +1,479 @@
+"""The training loops: one stochastic trainer and one L-BFGS trainer.
+
+The estimator validates its parameters and data, normalises them into a
+:class:`~sklr._plan.Plan` (objects only: an optimizer, a learning-rate
+schedule, a momentum schedule or None) and hands both to a trainer here. A
+trainer owns the epoch loop, the per-epoch record, stopping, callbacks and
+the feedback schedules; all fit-time state lives in one
+:class:`~sklr._history.TrainingState` (``estimator._state``). Python enters
+the Cython kernel once per epoch.
+"""
+
+import time
+import warnings
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, gen_batches
+
+from sklr import _mlp_fast
+from sklr._callbacks import current_callbacks
+from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
+from sklr._lr_finder import _DEFAULTS, _range_test
+from sklr._openmp_helpers import _openmp_effective_n_threads
+from sklr.exceptions import DivergenceError
+from sklr.schedules import StepPositions
+
+# Codes shared with _mlp_fast.pyx.
+_ACTIVATION_CODES = {
+    "identity": 0,
+    "logistic": 1,
+    "tanh": 2,
+    "relu": 3,
+    "softmax": 4,
+    "exp": 5,
+}
+_LOSS_CODES = {"squared_error": 0, "poisson": 1, "log_loss": 2, "binary_log_loss": 3}
+
+_HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
+_VALIDATION_KEYS = ("val_loss", "val_score")
+
+
+def resolved_batch_size(est, n_samples):
+    """scikit-learn's batch size: 'auto' is min(200, n), others are clipped."""
+    if est.batch_size == "auto":
+        return min(200, n_samples)
+    if est.batch_size > n_samples:
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than "
+            "sample size. It is going to be clipped"
+        )
+    return int(np.clip(est.batch_size, 1, n_samples))
+
+
+class _KernelSetup:
+    """The kernel's view of one fit: arrays in its layout and the network codes."""
+
+    def __init__(self, est, plan, X, y, sample_weight):
+        dtype = est._params.dtype
+        if sp.issparse(X):
+            X = sp.csr_matrix(X, dtype=dtype)
+            self.dense = np.empty((0, 0), dtype=dtype)
+            self.csr = (
+                np.ascontiguousarray(X.data, dtype=dtype),
+                np.ascontiguousarray(X.indices, dtype=np.intp),
+                np.ascontiguousarray(X.indptr, dtype=np.intp),
+            )
+            self.is_sparse = True
+        else:
+            self.dense = np.ascontiguousarray(X, dtype=dtype)
+            self.csr = (
+                np.empty(0, dtype=dtype),
+                np.empty(0, dtype=np.intp),
+                np.zeros(1, dtype=np.intp),
+            )
+            self.is_sparse = False
+        self.Y = np.ascontiguousarray(y, dtype=dtype)
+        self.sw = (
+            np.empty(0, dtype=dtype)
+            if sample_weight is None
+            else np.ascontiguousarray(sample_weight, dtype=dtype)
+        )
+        loss_name = est.loss
+        if loss_name == "log_loss" and est.out_activation_ == "logistic":
+            loss_name = "binary_log_loss"
+        self.codes = (
+            _ACTIVATION_CODES[est.activation],
+            _ACTIVATION_CODES[est.out_activation_],
+            _LOSS_CODES[loss_name],
+        )
+        self.units = est._layer_units
+        self.alpha = float(est.alpha)
+        n_hidden = est.n_layers_ - 2
+        rates = np.broadcast_to(np.asarray(est.dropout, dtype=np.float64), (n_hidden,))
+        self.reg = _mlp_fast.reg_array(
+            est.n_layers_, l1=est.l1, max_norm=est.max_norm,
+            layer_lr_decay=est.layer_lr_decay,
+            dropout=np.concatenate([[est.input_dropout], rates]),
+        )
+        self.dropout_on = est.input_dropout > 0 or bool(np.any(np.asarray(est.dropout) > 0))
+        self.config = plan.kernel_config() if plan.is_stochastic else None
+        self.n_threads = _openmp_effective_n_threads()
+
+    @property
+    def n_samples(self):
+        return self.Y.shape[0]
+
+    def train_epoch(self, params, opt_state, sample_idx, batch_size, lr, mu, seed):
+        """One epoch in Cython: (loss_sum, n_steps, flag)."""
+        hidden, out, loss = self.codes
+        return _mlp_fast.train_epoch(
+            self.dense, *self.csr, self.is_sparse, self.Y, self.sw,
+            np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size, params,
+            *(opt_state[k] for k in ("state_1", "state_2", "state_3", "scalars")),
+            self.config, self.units, hidden, out, loss, self.alpha, self.reg, seed, lr, mu,
+            self.n_threads,
+        )
+
+    def loss_grad(self, params, grad):
+        """Full-batch regularised loss; the gradient is written to ``grad``."""
+        hidden, out, loss = self.codes
+        return _mlp_fast.loss_grad(
+            self.dense, *self.csr, self.is_sparse, self.Y, self.sw, params, grad,
+            self.units, hidden, out, loss, self.alpha, self.reg, self.n_threads,
+        )
+
+
+def _divergence_error(detail):
+    return DivergenceError(
+        "Solver produced non-finite parameter weights. The input data may contain "
+        "large values and need to be preprocessed. " + detail
+    )
+
+
+class StochasticTrainer:
+    """The minibatch loop (every optimizer but L-BFGS).
+
+    Parameters
+    ----------
+    est : BaseMultilayerPerceptron
+        The estimator: its parameters, its weights (``_params``) and public
+        fitted attributes, which the loop updates after every epoch.
+    plan : Plan
+        The normalised optimizer and schedules.
+    """
+
+    def __init__(self, est, plan):
+        self.est = est
+        self.plan = plan
+        self.state = est._state
+
+    # -- schedules ---------------------------------------------------------
+
+    def epoch_rates(self, batch_sizes):
+        """Learning rate and momentum (or beta_1) of each update of the epoch.
+
+        Schedules are indexed by the global update, epoch and sample counters,
+        so partial_fit and warm_start continue them where they stopped.
+        """
+        est, plan, state = self.est, self.plan, self.state
+        positions = StepPositions._for_epoch(
+            state.n_updates, state.n_epochs, est.t_, batch_sizes
+        )
+        lr = state.optimizer["lr"] * plan.feedback_scale(state) * (
+            plan.learning_rate._evaluate(positions))
+        if not np.all(np.isfinite(lr)) or np.any(lr < 0):
+            raise ValueError("The learning-rate schedule gave negative or non-finite rates.")
+        mu = plan.momentum_values(positions)
+        return (np.ascontiguousarray(lr, dtype=np.float64),
+                np.ascontiguousarray(mu, dtype=np.float64))
+
+    # -- the loop ----------------------------------------------------------
+
+    def fit(self, X, y, sample_weight, incremental, val=None):
+        est, plan, state = self.est, self.plan, self.state
+        if est.early_stopping and val is None:
+            X_train, y_train, sw_train, val = est._split_validation(X, y, sample_weight)
+        else:
+            X_train, y_train, sw_train = X, y, sample_weight
+
+        if est.learning_rate_init != "auto":
+            est.learning_rate_init_ = float(est.learning_rate_init)
+        elif getattr(est, "lr_finder_", None) is None:
+            self.find_learning_rate(X_train, y_train, sw_train)
+        # String solvers start a new optimizer at each fit, as scikit-learn
+        # does; an optimizer object keeps its state across warm_start refits.
+        if state.optimizer is None or (not incremental and isinstance(est.solver, str)):
+            state.optimizer = plan.new_optimizer_state(est._params, est.learning_rate_init_)
+        train_labels = est._decode_targets(y_train) if est.record_train_score else None
+
+        kernel = _KernelSetup(est, plan, X_train, y_train, sw_train)
+        n_samples = X_train.shape[0]
+        sample_idx = np.arange(n_samples, dtype=int)
+        batch_size = resolved_batch_size(est, n_samples)
+        batch_sizes = np.array(
+            [s.stop - s.start for s in gen_batches(n_samples, batch_size)], dtype=np.intp
+        )
+        keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
+        keys += ("score",) if est.record_train_score else ()
+        state.history.add_keys(keys)
+
+        callbacks = current_callbacks(est)
+        try:
+            est.n_iter_ = 0
+            for _ in range(est.max_iter):
+                callbacks.begin_epoch()
+                tic = time.perf_counter()
+                if est.shuffle:
+                    # sklearn.utils.shuffle(sample_idx, random_state=...) draws
+                    # exactly this (a shuffled arange, then indexing), without
+                    # its ~0.1 ms of validation per epoch.
+                    perm = np.arange(n_samples)
+                    est._random_state.shuffle(perm)
+                    sample_idx = sample_idx[perm]
+                lr_steps, mu_steps = self.epoch_rates(batch_sizes)
+                # Dropout draws its seed from random_state only when it is on,
+                # so scikit-learn's random stream is untouched otherwise.
+                seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
+                        if kernel.dropout_on else 0)
+                self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed)
+                est.n_iter_ += 1
+                est.t_ += n_samples
+                state.n_epochs += 1
+                state.n_updates += len(batch_sizes)
+                est.loss_curve_.append(est.loss_)
+                record = {
+                    "loss": est.loss_,
+                    "learning_rate": lr_steps[-1],
+                    "momentum": mu_steps[-1],
+                }
+                if val is not None:
+                    record["val_score"], record["val_loss"] = est._validation_metrics(val)
+                if train_labels is not None:
+                    record["score"] = est._history_score(X_train, train_labels, sw_train)
+                self.update_no_improvement_count(record.get("val_score"))
+                plan.after_epoch(est, state, record)
+                record["time"] = time.perf_counter() - tic
+                state.history.append(record)
+                if est.verbose:
+                    print(self.epoch_line(record))
+
+                stop = False
+                if state.no_improvement_count > est.n_iter_no_change:
+                    stop = self.trigger_stopping()
+                    if not stop:
+                        state.no_improvement_count = 0
+                # A callback (e.g. one judging a validation score) may end the fit.
+                stop = callbacks.end_epoch(est._callback_fitted_attributes) or stop
+                if stop or incremental:
+                    break
+                if est.n_iter_ == est.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) "
+                        "reached and the optimization hasn't converged yet."
+                        % est.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if est.early_stopping:
+            est._params[...] = state.best_params
+
+    def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed):
+        """One epoch in Cython; on divergence restore the epoch's start and raise."""
+        est = self.est
+        opt_state = self.state.optimizer
+        arrays = ("state_1", "state_2", "state_3", "scalars")
+        backup = [est._params.copy()] + [opt_state[k].copy() for k in arrays]
+        loss_sum, n_steps, flag = kernel.train_epoch(
+            est._params, opt_state, sample_idx, batch_size, lr_steps, mu_steps, seed,
+        )
+        if flag or not np.isfinite(est._params).all():
+            est._params[...] = backup[0]
+            for k, saved in zip(arrays, backup[1:]):
+                opt_state[k][...] = saved
+            where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
+            raise _divergence_error(
+                "sklr: the loss or the weights became non-finite at epoch %d (%s); the "
+                "learning rate may be too large. The model keeps its last finite "
+                "weights." % (est.n_iter_ + 1, where)
+            )
+        est.loss_ = loss_sum / kernel.n_samples
+
+    def epoch_line(self, record):
+        """The ``verbose`` line of one epoch (scikit-learn's prefix, then more)."""
+        line = "Iteration %d, loss = %.8f" % (self.est.n_iter_, record["loss"])
+        line += ", learning_rate = %.6g, %s = %.6g" % (
+            record["learning_rate"], self.plan.momentum_name, record["momentum"])
+        for key in ("score", "val_loss", "val_score"):
+            if key in record:
+                line += ", %s = %.6f" % (key, record[key])
+        return line + ", time = %.3fs" % record["time"]
+
+    # -- stopping ------------------------------------------------------------
+
+    def update_no_improvement_count(self, val_score):
+        """scikit-learn's stopping bookkeeping (validation score or training loss)."""
+        est, state = self.est, self.state
+        if est.early_stopping:
+            est.validation_scores_.append(val_score)
+            if val_score < (est.best_validation_score_ + est.tol):
+                state.no_improvement_count += 1
+            else:
+                state.no_improvement_count = 0
+            if val_score > est.best_validation_score_:
+                est.best_validation_score_ = val_score
+                state.best_params = est._params.copy()
+            return
+        if est.loss_curve_[-1] > est.best_loss_ - est.tol:
+            state.no_improvement_count += 1
+        else:
+            state.no_improvement_count = 0
+        if est.loss_curve_[-1] < est.best_loss_:
+            est.best_loss_ = est.loss_curve_[-1]
+
+    def trigger_stopping(self):
+        """Stop, or (scikit-learn's 'adaptive' rule) divide the rate by 5 and go on."""
+        est, state = self.est, self.state
+        if est.early_stopping:
+            msg = ("Validation score did not improve more than tol=%f for %d "
+                   "consecutive epochs." % (est.tol, est.n_iter_no_change))
+        else:
+            msg = ("Training loss did not improve more than tol=%f for %d "
+                   "consecutive epochs." % (est.tol, est.n_iter_no_change))
+        if not self.plan.is_adaptive:
+            if est.verbose:
+                print(msg + " Stopping.")
+            return True
+        if state.optimizer["lr"] <= 1e-6:
+            if est.verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        state.optimizer["lr"] /= 5.0
+        if est.verbose:
+            print(msg + " Setting learning rate to %f" % state.optimizer["lr"])
+        return False
+
+    # -- the learning-rate range test ---------------------------------------
+
+    def find_learning_rate(self, X, y, sample_weight):
+        """learning_rate_init='auto': run the range test, keep its suggestion."""
+        est = self.est
+        result = self.range_test(X, y, sample_weight)
+        if not np.isfinite(result.suggestion):
+            raise ValueError(
+                "learning_rate_init='auto': the learning-rate range test found no "
+                "suggestion (the loss did not decrease over its rates); pass a float "
+                "or run sklr.find_learning_rate and inspect its plot."
+            )
+        est.lr_finder_ = result
+        est.learning_rate_init_ = float(result.suggestion)
+        if est.verbose:
+            print("learning_rate_init='auto': the range test suggests %.6g" % result.suggestion)
+
+    def range_test(self, X, y, sample_weight, **settings):
+        """The learning-rate range test from the current weights (not modified).
+
+        Draws one seed from the estimator's random state for its minibatch
+        order, so ``find_learning_rate`` and ``fit`` with 'auto' run the same
+        test. Must run with BLAS single-threaded.
+        """
+        settings = {**_DEFAULTS, **settings}
+        seed = int(self.est._random_state.randint(np.iinfo(np.int32).max))
+        step = self.minibatch_stepper(X, y, sample_weight, seed, settings["num"])
+        return _range_test(step, **settings)
+
+    def minibatch_stepper(self, X, y, sample_weight, random_state, num):
+        """One minibatch update at a time on a private copy of the weights.
+
+        Returns ``step(learning_rate)``, which trains a copy of the current
+        weights with a fresh optimizer state on the next minibatch
+        (reshuffled every pass over the data, as ``fit`` does) through the
+        same kernel as ``fit`` and returns that minibatch's loss before the
+        update (NaN once non-finite). The estimator is not modified.
+        """
+        est, plan = self.est, self.plan
+        params = est._params.copy()
+        opt_state = plan.optimizer.init_state(params)
+        kernel = _KernelSetup(est, plan, X, y, sample_weight)
+        n_samples = kernel.n_samples
+        batches = list(gen_batches(n_samples, resolved_batch_size(est, n_samples)))
+        n_epochs = -(-num // len(batches))
+        positions = StepPositions.grid(n_epochs, len(batches), batches[0].stop)
+        momenta = plan.momentum_values(positions)[:num]
+        rng = check_random_state(random_state)
+        queue = []
+        done = [0]
+
+        def step(learning_rate):
+            if not queue:
+                perm = rng.permutation(n_samples).astype(np.intp)
+                queue.extend(perm[b] for b in batches)
+            idx = queue.pop(0)
+            k = done[0]
+            done[0] += 1
+            seed = int(rng.randint(2**63, dtype=np.uint64)) if kernel.dropout_on else 0
+            loss_sum, _, flag = kernel.train_epoch(
+                params, opt_state, idx, idx.shape[0],
+                np.array([learning_rate], dtype=np.float64),
+                np.array([momenta[min(k, num - 1)]], dtype=np.float64), seed,
+            )
+            if flag or not np.isfinite(loss_sum):
+                return np.nan
+            return loss_sum / idx.shape[0]
+
+        return step
+
+
+class LBFGSTrainer:
+    """Full-batch L-BFGS-B through scipy, with the kernel's loss and gradient."""
+
+    def __init__(self, est, plan):
+        self.est = est
+        self.plan = plan
+        self.state = est._state
+
+    def fit(self, X, y, sample_weight, val=None):
+        est = self.est
+        kernel = _KernelSetup(est, self.plan, X, y, sample_weight)
+        params = est._params
+        grad = np.empty_like(params)
+
+        def fun(x):
+            params[...] = x
+            value = kernel.loss_grad(params, grad)
+            return value, grad.astype(np.float64)
+
+        iprint = 1 if (est.verbose is True or est.verbose >= 1) else -1
+        records = []
+        t0 = [time.perf_counter()]
+        train_labels = est._decode_targets(y) if est.record_train_score else None
+        callbacks = current_callbacks(est)
+
+        def callback(intermediate_result):
+            now = time.perf_counter()
+            record = {"loss": float(intermediate_result.fun)}
+            if val is not None or train_labels is not None:
+                params[...] = intermediate_result.x
+            if val is not None:
+                record["val_score"], record["val_loss"] = est._validation_metrics(val)
+            if train_labels is not None:
+                record["score"] = est._history_score(X, train_labels, sample_weight)
+            record["time"] = now - t0[0]
+            records.append(record)
+            callbacks.lbfgs_step(lambda: est._callback_fitted_attributes(
+                intermediate_result.x, loss=float(intermediate_result.fun),
+                n_iter=len(records)))
+            t0[0] = time.perf_counter()
+
+        callbacks.begin_epoch("iteration")  # scipy reports iterations at their end
+
+        opt_res = scipy.optimize.minimize(
+            fun,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={
+                "maxfun": est.max_fun,
+                "maxiter": est.max_iter,
+                "gtol": est.tol,
+                **_get_additional_lbfgs_options_dict("iprint", iprint),
+            },
+        )
+        if callbacks.lbfgs_stopped:  # a callback ended it: no ConvergenceWarning
+            est.n_iter_ = min(opt_res.nit, est.max_iter)
+        else:
+            est.n_iter_ = _check_optimize_result("lbfgs", opt_res, est.max_iter)
+        est.loss_ = opt_res.fun
+        params[...] = opt_res.x
+        # warm_start refits append, as the stochastic solvers do; L-BFGS has
+        # no learning rate or momentum (NaN).
+        history = self.state.history
+        keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
+        history.add_keys(keys + (("score",) if train_labels is not None else ()))
+        for record in records:
+            history.append(record)
