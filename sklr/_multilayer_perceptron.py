@@ -44,8 +44,37 @@ from sklr._plan import make_plan
 from sklr._threads import blas_single_threaded
 from sklr._trainer import LBFGSTrainer, StochasticTrainer, _KernelSetup, resolved_batch_size
 from sklr.exceptions import DivergenceError
-from sklr.optimizers import LBFGS, Optimizer, _solver_strings
+from sklr.optimizers import _SOLVERS, LBFGS, Optimizer, _solver_strings
 from sklr.schedules import Schedule
+
+
+def _solver_hint(current, sub):
+    example = _SOLVERS[current].__name__ if current in _SOLVERS else "Adam"
+    return (
+        f"solver={current!r} is a string, so 'solver__{sub}' cannot be set: pass an "
+        f"optimizer object, e.g. solver=sklr.optimizers.{example}(), whose "
+        f"hyperparameters are then searchable as solver__<name> (or put objects in the "
+        f"grid: {{'solver': [sklr.optimizers.{example}(...), ...]}})."
+    )
+
+
+def _schedule_hint(name, example):
+    def hint(current, sub):
+        return (
+            f"{name}={current!r} is not a schedule object, so '{name}__{sub}' cannot be "
+            f"set: pass a schedule, e.g. {name}=sklr.schedules.{example}, whose "
+            f"parameters are then searchable as {name}__<name>."
+        )
+    return hint
+
+
+# Parameters that may hold parameter objects, and what to say when a nested
+# key is set on a plain value.
+_OBJECT_PARAMS = {
+    "solver": _solver_hint,
+    "learning_rate": _schedule_hint("learning_rate", "StepDecay()"),
+    "momentum": _schedule_hint("momentum", "MomentumRamp()"),
+}
 
 
 def _layer_views(flat, layer_units):
@@ -300,6 +329,23 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator (scikit-learn's ``set_params``).
+
+        Nested keys reach the parameter objects: ``solver__beta_2`` needs an
+        optimizer object as ``solver``, ``learning_rate__gamma`` a schedule
+        object as ``learning_rate``, ``momentum__stable`` a momentum schedule.
+        A nested key on a string or float raises a ``ValueError`` saying
+        which object to pass instead.
+        """
+        for key in params:
+            name, nested, sub = key.partition("__")
+            if nested and name in _OBJECT_PARAMS:
+                current = params.get(name, getattr(self, name, None))
+                if not hasattr(current, "set_params"):
+                    raise ValueError(_OBJECT_PARAMS[name](current, sub))
+        return super().set_params(**params)
 
     def _range_test(self, plan, X, y, sample_weight, **settings):
         """The learning-rate range test from the current weights (not modified)."""

@@ -205,38 +205,11 @@ class StochasticTrainer:
             est.n_iter_ = 0
             for _ in range(est.max_iter):
                 callbacks.begin_epoch()
-                tic = time.perf_counter()
-                if est.shuffle:
-                    # sklearn.utils.shuffle(sample_idx, random_state=...) draws
-                    # exactly this (a shuffled arange, then indexing), without
-                    # its ~0.1 ms of validation per epoch.
-                    perm = np.arange(n_samples)
-                    est._random_state.shuffle(perm)
-                    sample_idx = sample_idx[perm]
-                lr_steps, mu_steps = self.epoch_rates(batch_sizes)
-                # Dropout draws its seed from random_state only when it is on,
-                # so scikit-learn's random stream is untouched otherwise.
-                seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
-                        if kernel.dropout_on else 0)
-                self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed)
-                est.n_iter_ += 1
-                est.t_ += n_samples
-                state.n_epochs += 1
-                state.n_updates += len(batch_sizes)
-                est.loss_curve_.append(est.loss_)
-                record = {
-                    "loss": est.loss_,
-                    "learning_rate": lr_steps[-1],
-                    "momentum": mu_steps[-1],
-                }
-                if val is not None:
-                    record["val_score"], record["val_loss"] = est._validation_metrics(val)
-                if train_labels is not None:
-                    record["score"] = est._history_score(X_train, train_labels, sw_train)
-                self.update_no_improvement_count(record.get("val_score"))
-                plan.after_epoch(est, state, record)
-                record["time"] = time.perf_counter() - tic
-                state.history.append(record)
+                record = self.run_transaction(
+                    kernel, sample_idx, batch_sizes, batch_size, val, train_labels,
+                    (X_train, sw_train),
+                )
+                sample_idx = record.pop("_sample_idx")
                 if est.verbose:
                     print(self.epoch_line(record))
 
@@ -262,19 +235,68 @@ class StochasticTrainer:
         if est.early_stopping:
             est._params[...] = state.best_params
 
+    def run_transaction(self, kernel, sample_idx, batch_sizes, batch_size, val,
+                        train_labels, train_data):
+        """One epoch as a transaction: all of it, or (interrupt, divergence) none.
+
+        On KeyboardInterrupt or divergence the estimator (weights, optimizer,
+        counters, record, random state) is put back as it was before the
+        epoch, so the model is always consistent, then the error propagates.
+        Returns the epoch's record (with the epoch's row order).
+        """
+        est, plan, state = self.est, self.plan, self.state
+        n_samples = kernel.n_samples
+        start = est._snapshot()
+        rng_state = est._random_state.get_state()
+        try:
+            tic = time.perf_counter()
+            if est.shuffle:
+                # sklearn.utils.shuffle(sample_idx, random_state=...) draws
+                # exactly this (a shuffled arange, then indexing), without
+                # its ~0.1 ms of validation per epoch.
+                perm = np.arange(n_samples)
+                est._random_state.shuffle(perm)
+                sample_idx = sample_idx[perm]
+            lr_steps, mu_steps = self.epoch_rates(batch_sizes)
+            # Dropout draws its seed from random_state only when it is on,
+            # so scikit-learn's random stream is untouched otherwise.
+            seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
+                    if kernel.dropout_on else 0)
+            self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed)
+            est.n_iter_ += 1
+            est.t_ += n_samples
+            state.n_epochs += 1
+            state.n_updates += len(batch_sizes)
+            est.loss_curve_.append(est.loss_)
+            record = {
+                "loss": est.loss_,
+                "learning_rate": lr_steps[-1],
+                "momentum": mu_steps[-1],
+            }
+            if val is not None:
+                record["val_score"], record["val_loss"] = est._validation_metrics(val)
+            if train_labels is not None:
+                record["score"] = est._history_score(train_data[0], train_labels,
+                                                     train_data[1])
+            self.update_no_improvement_count(record.get("val_score"))
+            plan.after_epoch(est, state, record)
+            record["time"] = time.perf_counter() - tic
+            state.history.append(record)
+        except (KeyboardInterrupt, DivergenceError):
+            est._restore(start)
+            est._random_state.set_state(rng_state)
+            raise
+        record["_sample_idx"] = sample_idx
+        return record
+
     def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed):
-        """One epoch in Cython; on divergence restore the epoch's start and raise."""
+        """One epoch in Cython; raises DivergenceError on a non-finite loss or weights."""
         est = self.est
-        opt_state = self.state.optimizer
-        arrays = ("state_1", "state_2", "state_3", "scalars")
-        backup = [est._params.copy()] + [opt_state[k].copy() for k in arrays]
         loss_sum, n_steps, flag = kernel.train_epoch(
-            est._params, opt_state, sample_idx, batch_size, lr_steps, mu_steps, seed,
+            est._params, self.state.optimizer, sample_idx, batch_size, lr_steps, mu_steps,
+            seed,
         )
         if flag or not np.isfinite(est._params).all():
-            est._params[...] = backup[0]
-            for k, saved in zip(arrays, backup[1:]):
-                opt_state[k][...] = saved
             where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
             raise _divergence_error(
                 "sklr: the loss or the weights became non-finite at epoch %d (%s); the "
