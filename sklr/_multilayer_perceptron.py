@@ -1,10 +1,12 @@
-"""Multilayer perceptrons trained by the Cython kernels of ``_mlp_fast``.
+"""The estimators: ``MLPClassifier`` and ``MLPRegressor``.
 
-The estimators are drop-ins for scikit-learn's ``MLPClassifier`` and
-``MLPRegressor``: same parameters, fitted attributes and trajectory (same
-initialisation, validation split, shuffling, batch order and update order).
-Python validates, draws the epoch's permutation, evaluates the schedules into
-per-step arrays and crosses into Cython once per epoch.
+Drop-ins for scikit-learn's: same parameters, fitted attributes and
+trajectory (same initialisation, validation split, shuffling, batch order and
+update order). This module holds the parameters, the validation of data and
+parameters, and the public API; ``_plan`` normalises the parameters into
+objects, ``_trainer`` runs the epochs (``_history.TrainingState`` is all the
+fit-time state), ``_network`` holds the weights and the forward pass, and the
+Cython kernel trains one epoch per call.
 """
 
 import warnings
@@ -15,7 +17,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import (
     check_array,
@@ -23,15 +24,12 @@ from sklearn.utils import (
     check_random_state,
     column_or_1d,
 )
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._callbacks import _CallbackSupport, fit_callbacks
 from sklr._compat import (
-    ACTIVATIONS,
-    LOSS_FUNCTIONS,
     Interval,
     Options,
     StrOptions,
@@ -40,6 +38,7 @@ from sklr._compat import (
     _fit_context,
 )
 from sklr._history import TrainingState
+from sklr._network import _layer_views, _NetworkMixin  # noqa: F401 - _layer_views for tests
 from sklr._plan import make_plan
 from sklr._threads import blas_single_threaded
 from sklr._trainer import LBFGSTrainer, StochasticTrainer, _KernelSetup, resolved_batch_size
@@ -77,22 +76,7 @@ _OBJECT_PARAMS = {
 }
 
 
-def _layer_views(flat, layer_units):
-    """Coefficient and intercept views into a flat buffer in sklearn's pack order."""
-    coefs, intercepts = [], []
-    start = 0
-    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-        end = start + fan_in * fan_out
-        coefs.append(flat[start:end].reshape(fan_in, fan_out))
-        start = end
-    for fan_out in layer_units[1:]:
-        end = start + fan_out
-        intercepts.append(flat[start:end])
-        start = end
-    return coefs, intercepts
-
-
-class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
+class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, ABC):
     """Base class for MLP classification and regression.
 
     Warning: This class should not be used directly. Use derived classes
@@ -208,108 +192,6 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         self.layer_lr_decay = layer_lr_decay
         self.record_train_score = record_train_score
 
-    # ------------------------------------------------------------------
-    # Parameters: the flat buffer and its views
-    # ------------------------------------------------------------------
-
-    def _set_flat_params(self, flat):
-        """Make ``flat`` the parameter buffer; coefs_/intercepts_ become views."""
-        self._params = flat
-        self.coefs_, self.intercepts_ = _layer_views(flat, self._layer_units)
-
-    def _flat_params(self):
-        """The flat buffer, re-packed if coefs_/intercepts_ were reassigned."""
-        flat = getattr(self, "_params", None)
-        views = list(self.coefs_) + list(self.intercepts_)
-        if flat is None or not all(
-            isinstance(v, np.ndarray) and v.base is flat for v in views
-        ):
-            dtype = self.coefs_[0].dtype
-            flat = np.concatenate([np.ravel(v) for v in views]).astype(dtype, copy=False)
-            self._set_flat_params(flat)
-        return self._params
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        if "_params" in state:
-            # coefs_/intercepts_ are rebuilt as views on unpickling.
-            state = dict(state)
-            state.pop("coefs_", None)
-            state.pop("intercepts_", None)
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "_params" in state:
-            self._set_flat_params(self._params)
-
-    # ------------------------------------------------------------------
-    # Forward pass for prediction (NumPy, as scikit-learn)
-    # ------------------------------------------------------------------
-
-    def _forward_pass_fast(self, X, check_input=True):
-        if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        activation = X
-        hidden_activation = ACTIVATIONS[self.activation]
-        for i in range(self.n_layers_ - 1):
-            activation = safe_sparse_dot(activation, self.coefs_[i])
-            activation += self.intercepts_[i]
-            if i != self.n_layers_ - 2:
-                hidden_activation(activation)
-        ACTIVATIONS[self.out_activation_](activation)
-        return activation
-
-    def _objective(self, X, y, sample_weight, y_pred=None):
-        """The training objective (data loss + L2 term) on (X, y), as a float.
-
-        ``y_pred``: the network's output on X when already computed.
-        """
-        if y_pred is None:
-            y_pred = self._forward_pass_fast(X, check_input=False)
-        loss_name = self.loss
-        if loss_name == "log_loss" and self.out_activation_ == "logistic":
-            loss_name = "binary_log_loss"
-        if y.ndim == 1:
-            y = y.reshape(-1, 1)
-        loss = LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)
-        sq = sum(np.dot(c.ravel(), c.ravel()) for c in self.coefs_)
-        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        penalty = (0.5 * self.alpha) * sq
-        if self.l1 > 0:
-            penalty += self.l1 * sum(np.abs(c).sum() for c in self.coefs_)
-        return float(loss + penalty / sw_sum)
-
-    # ------------------------------------------------------------------
-    # Initialisation
-    # ------------------------------------------------------------------
-
-    def _initialize(self, y, layer_units, dtype, plan):
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = y.shape[1]
-        self.n_layers_ = len(layer_units)
-        self._layer_units = np.asarray(layer_units, dtype=np.intp)
-        self.out_activation_ = self._out_activation()
-
-        # Glorot uniform, drawn layer after layer exactly as scikit-learn.
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        coefs, intercepts = [], []
-        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            coefs.append(self._random_state.uniform(-bound, bound, (fan_in, fan_out)))
-            intercepts.append(self._random_state.uniform(-bound, bound, fan_out))
-        flat = np.concatenate([c.ravel() for c in coefs + intercepts]).astype(dtype)
-        self._set_flat_params(flat)
-        self._new_state(plan)
-
-    def _out_activation(self):
-        if not is_classifier(self):
-            return "exp" if self.loss == "poisson" else "identity"
-        if self._label_binarizer.y_type_ == "multiclass":
-            return "softmax"
-        return "logistic"
-
     def _new_state(self, plan):
         """Fresh fit-time state and the attributes scikit-learn resets with it."""
         self._state = TrainingState()
@@ -355,22 +237,6 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         """Epoch tasks a fit may open: max_iter (L-BFGS: one more, never run)."""
         return self.max_iter + (1 if self.solver == "lbfgs" or isinstance(self.solver, LBFGS)
                                 else 0)
-
-    def _callback_fitted_attributes(self, flat=None, loss=None, n_iter=None):
-        """Fitted attributes of the model as if fit stopped now (for callbacks).
-
-        ``flat``: the weights (L-BFGS's iterate); default the current ones, or
-        the best ones with early_stopping, which fit would end with.
-        """
-        if flat is None:
-            flat = self._state.best_params if self.early_stopping else self._params
-        flat = np.array(flat, dtype=self._params.dtype)
-        coefs, intercepts = _layer_views(flat, self._layer_units)
-        attrs = {"_params": flat, "coefs_": coefs, "intercepts_": intercepts,
-                 "n_iter_": self.n_iter_ if n_iter is None else n_iter}
-        if loss is not None:
-            attrs["loss_"] = loss
-        return attrs
 
     def _fit(self, X, y, sample_weight=None, incremental=False, saved=None, validation=None):
         """Fit; on error put the estimator back as it was (``saved``, or now).
@@ -526,46 +392,6 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
                 sample_weight_val, X_val, dtype=dtype, ensure_non_negative=True
             )
         return X_val, Y_val, y_labels, sample_weight_val
-
-    def _validation_metrics(self, val):
-        """(score, loss) of the current weights on the validation set.
-
-        One forward pass for both, and the score computed as ``score`` does
-        but without re-validating arrays that were validated once per fit
-        (scikit-learn's metric checks cost more than the pass itself on
-        small data).
-        """
-        X_val, y_val, y_val_labels, sw_val = val
-        out = self._forward_pass_fast(X_val, check_input=False)
-        return (
-            self._score_output(out, y_val_labels, sw_val),
-            self._objective(X_val, y_val, sw_val, y_pred=out),
-        )
-
-    def _history_score(self, X, y_labels, sample_weight):
-        """``score`` on validated arrays (the per-epoch training score)."""
-        out = self._forward_pass_fast(X, check_input=False)
-        return self._score_output(out, y_labels, sample_weight)
-
-    def _split_validation(self, X, y, sample_weight):
-        """scikit-learn's early-stopping split, same random draws."""
-        should_stratify = is_classifier(self) and self.n_outputs_ == 1
-        stratify = y if should_stratify else None
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        parts = train_test_split(
-            *arrays,
-            random_state=self._random_state,
-            test_size=self.validation_fraction,
-            stratify=stratify,
-        )
-        X_train, X_val, y_train, y_val = parts[:4]
-        sw_train, sw_val = (parts[4], parts[5]) if sample_weight is not None else (None, None)
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        return X_train, y_train, sw_train, (X_val, y_val, self._decode_targets(y_val), sw_val)
 
     def _decode_targets(self, Y):
         """Targets as ``score`` takes them, from the kernels' layout."""

@@ -15,7 +15,9 @@ import warnings
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 
 from sklr import _mlp_fast
@@ -51,6 +53,47 @@ def resolved_batch_size(est, n_samples):
             "sample size. It is going to be clipped"
         )
     return int(np.clip(est.batch_size, 1, n_samples))
+
+
+def validation_metrics(est, val):
+    """(score, loss) of the current weights on the validation set.
+
+    One forward pass for both, and the score computed as ``score`` does
+    but without re-validating arrays that were validated once per fit
+    (scikit-learn's metric checks cost more than the pass itself on
+    small data).
+    """
+    X_val, y_val, y_val_labels, sw_val = val
+    out = est._forward_pass_fast(X_val, check_input=False)
+    return (
+        est._score_output(out, y_val_labels, sw_val),
+        est._objective(X_val, y_val, sw_val, y_pred=out),
+    )
+
+def history_score(est, X, y_labels, sample_weight):
+    """``score`` on validated arrays (the per-epoch training score)."""
+    out = est._forward_pass_fast(X, check_input=False)
+    return est._score_output(out, y_labels, sample_weight)
+
+def split_validation(est, X, y, sample_weight):
+    """scikit-learn's early-stopping split, same random draws."""
+    should_stratify = is_classifier(est) and est.n_outputs_ == 1
+    stratify = y if should_stratify else None
+    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+    parts = train_test_split(
+        *arrays,
+        random_state=est._random_state,
+        test_size=est.validation_fraction,
+        stratify=stratify,
+    )
+    X_train, X_val, y_train, y_val = parts[:4]
+    sw_train, sw_val = (parts[4], parts[5]) if sample_weight is not None else (None, None)
+    if X_val.shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )
+    return X_train, y_train, sw_train, (X_val, y_val, est._decode_targets(y_val), sw_val)
 
 
 class _KernelSetup:
@@ -175,7 +218,7 @@ class StochasticTrainer:
     def fit(self, X, y, sample_weight, incremental, val=None):
         est, plan, state = self.est, self.plan, self.state
         if est.early_stopping and val is None:
-            X_train, y_train, sw_train, val = est._split_validation(X, y, sample_weight)
+            X_train, y_train, sw_train, val = split_validation(est, X, y, sample_weight)
         else:
             X_train, y_train, sw_train = X, y, sample_weight
 
@@ -274,9 +317,9 @@ class StochasticTrainer:
                 "momentum": mu_steps[-1],
             }
             if val is not None:
-                record["val_score"], record["val_loss"] = est._validation_metrics(val)
+                record["val_score"], record["val_loss"] = validation_metrics(est, val)
             if train_labels is not None:
-                record["score"] = est._history_score(train_data[0], train_labels,
+                record["score"] = history_score(est, train_data[0], train_labels,
                                                      train_data[1])
             self.update_no_improvement_count(record.get("val_score"))
             plan.after_epoch(est, state, record)
@@ -461,9 +504,9 @@ class LBFGSTrainer:
             if val is not None or train_labels is not None:
                 params[...] = intermediate_result.x
             if val is not None:
-                record["val_score"], record["val_loss"] = est._validation_metrics(val)
+                record["val_score"], record["val_loss"] = validation_metrics(est, val)
             if train_labels is not None:
-                record["score"] = est._history_score(X, train_labels, sample_weight)
+                record["score"] = history_score(est, X, train_labels, sample_weight)
             record["time"] = now - t0[0]
             records.append(record)
             callbacks.lbfgs_step(lambda: est._callback_fitted_attributes(

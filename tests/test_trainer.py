@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
-from sklr import MLPClassifier, MLPRegressor, optimizers, schedules
+from sklr import MLPClassifier, MLPRegressor, schedules
 from sklr._history import History
 from sklr.optimizers import LBFGS, SGD, Adam, AdamW, Optimizer
 
@@ -213,3 +213,67 @@ def test_regressor_uses_the_same_trainer(digits):
     X, y = digits
     est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
     assert est.history_.n_epochs == 3 == len(est.loss_curve_)
+
+
+def test_concurrent_fits_restore_the_blas_thread_count(digits):
+    """Fits in several Python threads share one BLAS limit and restore it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    X, y = digits
+
+    def blas_threads():
+        return sorted(m["num_threads"] for m in threadpool_info() if m["user_api"] == "blas")
+
+    def fit(seed):
+        return MLPClassifier(hidden_layer_sizes=(32,), max_iter=30, random_state=seed).fit(X, y)
+
+    before = blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("BLAS runs one thread here: a lost thread cannot be observed")
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(fit, range(8)))
+        assert blas_threads() == before
+        # and a plain fit in the main thread afterwards restores it too
+        fit(0)
+        assert blas_threads() == before
+
+
+def test_blas_limit_nests_across_threads_in_any_order():
+    """A enters, B enters, A leaves, B leaves: the original setting comes back."""
+    import threading
+
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sklr._threads import blas_single_threaded
+
+    def blas_threads():
+        return sorted(m["num_threads"] for m in threadpool_info() if m["user_api"] == "blas")
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+        inside = []
+
+        def a():
+            with blas_single_threaded():
+                a_in.set()
+                b_in.wait(5)
+            a_out.set()
+
+        def b():
+            a_in.wait(5)
+            with blas_single_threaded():
+                b_in.set()
+                a_out.wait(5)
+                inside.append(blas_threads())
+
+        threads = [threading.Thread(target=a), threading.Thread(target=b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert inside == [[1] * len(before)]  # still limited while B trains
+        assert blas_threads() == before

@@ -183,3 +183,32 @@ class PeakMemFit:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.estimator.fit(self.X, self.y)
+
+
+class PartialFitCall:
+    """One ``partial_fit`` call after many earlier ones, beside scikit-learn.
+
+    A call must cost O(1) in the number of earlier calls (sklr keeps an
+    append-only record and an O(parameters) rollback snapshot): compare the
+    ``prior_calls`` values, and sklr against scikit-learn at each.
+    """
+
+    params = (LIBRARIES, [10, 10000])
+    param_names = ["library", "prior_calls"]
+    timeout = 300
+
+    def setup(self, library, prior_calls):
+        if library == "sklr":
+            _require_sklr()
+        X, y = get_data("digits", "float64")
+        self.X, self.y = X[:32], y[:32]
+        self.clf = make_classifier(library, "sgd", batch_size=32, max_iter=1)
+        classes = np.unique(y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.clf.partial_fit(self.X, self.y, classes=classes)
+            for _ in range(prior_calls - 1):
+                self.clf.partial_fit(self.X, self.y)
+
+    def time_partial_fit_call(self, library, prior_calls):
+        self.clf.partial_fit(self.X, self.y)
