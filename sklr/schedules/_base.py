@@ -278,38 +278,58 @@ class Schedule(ParamObject):
         """
         return [self] if self.is_feedback else []
 
+    def _own_time_units(self):
+        """Units of time that this schedule reads itself.
+
+        Not those of the schedules nested in it: :meth:`_time_units` adds
+        them through :func:`_walk_schedules`. A schedule that reads a fixed
+        unit without a ``unit`` parameter overrides this
+        (:class:`InvScaling` counts rows seen: ``{'sample'}``).
+
+        Returns
+        -------
+        units : set of str
+            ``{unit}`` for a schedule with a ``unit`` parameter, else empty.
+        """
+        params = self.get_params(deep=False)
+        return {params["unit"]} if "unit" in params else set()
+
     def _time_units(self):
         """Units of time that this schedule and the schedules inside it read.
 
         Returns
         -------
         units : set of str
-            The ``unit`` parameter, when there is one, together with the
-            units of every nested schedule.
+            The union of :meth:`_own_time_units` over
+            :func:`_walk_schedules`.
         """
-        params = self.get_params(deep=False)
-        units = {params["unit"]} if "unit" in params else set()
-        for value in params.values():
-            for sub in _nested_schedules(value):
-                units |= sub._time_units()
+        units = set()
+        for schedule in _walk_schedules(self):
+            units |= schedule._own_time_units()
         return units
 
 
-def _nested_schedules(value):
-    """Yield the schedules held in a parameter value (directly or in lists)."""
-    if isinstance(value, Schedule):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _nested_schedules(item)
-
-
 def _walk_schedules(schedule):
-    """Yield ``schedule`` and every schedule nested in it, depth first."""
+    """Yield ``schedule`` and every schedule nested in it, depth first.
+
+    The one walker over a schedule tree: every check of what a composite
+    holds (units of time, feedback schedules inside) goes through it. It
+    looks into each parameter value that is a schedule or a list or tuple
+    holding schedules at any depth, such as the ``(schedule, length)``
+    pairs of :class:`Sequence`.
+    """
     yield schedule
     for value in schedule.get_params(deep=False).values():
-        for sub in _nested_schedules(value):
-            yield from _walk_schedules(sub)
+        yield from _walk_value(value)
+
+
+def _walk_value(value):
+    """:func:`_walk_schedules` over each schedule held in a parameter value."""
+    if isinstance(value, Schedule):
+        yield from _walk_schedules(value)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _walk_value(item)
 
 
 def _breakpoints(owner, name, value, *, strict):

@@ -85,7 +85,7 @@ class InvScaling(Schedule):
     def _values(self, positions):
         return (1.0 + positions.epoch_start_sample) ** (-float(self.power_t))
 
-    def _time_units(self):
+    def _own_time_units(self):
         return {"sample"}
 
 

@@ -241,8 +241,9 @@ class PerEpoch(Schedule):
     Parameters
     ----------
     schedule : Schedule
-        The inner schedule; it (and every schedule inside it) must use
-        ``unit='epoch'``. Its parameters are searchable as
+        The inner schedule; it (and every schedule inside it) must read
+        time in epochs only: ``unit='epoch'``, and no :class:`InvScaling`
+        (which counts rows seen). Its parameters are searchable as
         ``schedule__<name>``.
 
     Examples
@@ -262,7 +263,7 @@ class PerEpoch(Schedule):
     def _validate_params(self):
         super()._validate_params()
         self.schedule._validate_params()
-        units = _units_inside(self.schedule)
+        units = self.schedule._time_units()
         if units - {"epoch"}:
             raise ValueError(
                 "PerEpoch needs schedules with unit='epoch' only, got "
@@ -277,19 +278,3 @@ class PerEpoch(Schedule):
     def _values(self, positions):
         floored = StepPositions._with_epoch(positions, np.floor(positions.epoch))
         return self.schedule._evaluate(floored)
-
-
-def _units_inside(schedule):
-    """The units used by a schedule and every schedule nested in it."""
-    units = set()
-    params = schedule.get_params(deep=False)
-    if "unit" in params:
-        units.add(params["unit"])
-    for value in params.values():
-        items = value if isinstance(value, (list, tuple)) else [value]
-        for item in items:
-            if isinstance(item, tuple):
-                item = item[0]
-            if isinstance(item, Schedule):
-                units |= _units_inside(item)
-    return units
