@@ -469,6 +469,7 @@ def test_public_names():
         "Cyclic",
         "CyclicMomentum",
         "ExponentialDecay",
+        "FeedbackSchedule",
         "InvScaling",
         "InverseTimeDecay",
         "Lambda",

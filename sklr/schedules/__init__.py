@@ -27,7 +27,8 @@ imported from here, ``sklr.schedules``):
 - compositions (``_compose.py``): :class:`Sequence` (segments in local
   time), :class:`Product` and :class:`PerEpoch`;
 - feedback schedules (``_feedback.py``), which the estimator updates
-  between epochs from the loss or the validation score:
+  between epochs from the loss or the validation score through the
+  protocol of their base class :class:`FeedbackSchedule`:
   :class:`Adaptive` and :class:`ReduceOnPlateau`;
 - momentum schedules (``_momentum.py``), whose values are absolute momenta
   rather than multipliers: :class:`MomentumRamp` and :class:`CyclicMomentum`.
@@ -56,7 +57,7 @@ from ._closed_form import (
     StepDecay,
 )
 from ._compose import PerEpoch, Product, Sequence
-from ._feedback import Adaptive, ReduceOnPlateau
+from ._feedback import Adaptive, FeedbackSchedule, ReduceOnPlateau
 from ._momentum import CyclicMomentum, MomentumRamp
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "Cyclic",
     "CyclicMomentum",
     "ExponentialDecay",
+    "FeedbackSchedule",
     "InvScaling",
     "InverseTimeDecay",
     "Lambda",
