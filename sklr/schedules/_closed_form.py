@@ -20,6 +20,7 @@ import numpy as np
 from .._compat import Interval, StrOptions
 from ._base import _UNITS, Schedule, _breakpoints, _position
 
+
 class Constant(Schedule):
     r"""Constant learning rate, scikit-learn's ``learning_rate='constant'``.
 

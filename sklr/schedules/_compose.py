@@ -15,6 +15,7 @@ import numpy as np
 from .._compat import InvalidParameterError, StrOptions
 from ._base import _UNITS, Schedule, StepPositions, _position, _walk_schedules
 
+
 class Sequence(Schedule):
     r"""Schedules one after another, each in its own local time.
 

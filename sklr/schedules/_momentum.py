@@ -13,6 +13,7 @@ from .._compat import Interval, StrOptions
 from ._base import _UNITS, Schedule, _position
 from ._closed_form import Cyclic, OneCycle
 
+
 class MomentumRamp(Schedule):
     r"""Momentum ramped linearly from ``start`` to ``stable``, H2O-style.
 
