@@ -2,6 +2,7 @@
 
 import dataclasses
 import doctest
+import importlib
 import math
 import pickle
 
@@ -468,6 +469,7 @@ def test_public_names():
         "Cyclic",
         "CyclicMomentum",
         "ExponentialDecay",
+        "FeedbackSchedule",
         "InvScaling",
         "InverseTimeDecay",
         "Lambda",
@@ -491,9 +493,30 @@ def test_public_names():
 
 
 def test_doctests():
-    result = doctest.testmod(sklr.schedules, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
+    # The public classes carry __module__ = 'sklr.schedules', so testmod of
+    # the package runs their examples; the private modules hold the rest.
+    modules = [sklr.schedules] + [
+        importlib.import_module(f"sklr.schedules.{name}")
+        for name in ("_base", "_closed_form", "_compose", "_feedback", "_momentum")
+    ]
+    attempted = 0
+    for module in modules:
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted > 0
+
+
+def test_public_classes_live_at_the_public_path():
+    # Pickles and messages name sklr.schedules.<Name>, whatever private
+    # module defines the class.
+    for name in sklr.schedules.__all__:
+        obj = getattr(sklr.schedules, name)
+        assert obj.__module__ == "sklr.schedules", name
+    s = Product(StepDecay(gamma=0.5), Sequence([(LinearWarmup(2), 2), Constant()]))
+    payload = pickle.dumps(s)
+    assert b"sklr.schedules._" not in payload
+    assert pickle.loads(payload) == s
 
 
 # --------------------------------------------------------------------------
@@ -1563,3 +1586,102 @@ def test_per_epoch_rejects_other_units_and_feedback():
     with pytest.raises(ValueError, match="feedback"):
         PerEpoch(ReduceOnPlateau(monitor="loss")).preview(2)
     assert PerEpoch(_Cos(period=3, unit="epoch")).get_params()["schedule__period"] == 3
+
+
+# ---------------------------------------------------------------------------
+# The one walker over nested schedules, and the unit checks built on it
+# ---------------------------------------------------------------------------
+
+from sklr.schedules._base import _walk_schedules  # noqa: E402
+
+
+def test_walker_visits_every_nested_schedule_depth_first():
+    cos, warm, inv, const, step = (
+        _Cos(period=4, unit="epoch"), _Warm(warmup=2), InvScaling(), Constant(), StepDecay()
+    )
+    cyc = Cyclic(step_size=2)
+    inner = Product(inv, const)
+    seq = _Seq([(warm, 2), (inner, 3), step], unit="epoch")
+    per = PerEpoch(cos)
+    tree = Product(per, Product(seq, CyclicMomentum(cyc)))
+    seen = list(_walk_schedules(tree))
+    expected = [tree, per, cos, tree.s2, seq, warm, inner, inv, const, step, tree.s2.s2, cyc]
+    assert [id(s) for s in seen] == [id(s) for s in expected]
+    assert list(_walk_schedules(const)) == [const]
+
+
+@pytest.mark.parametrize(
+    "schedule, units",
+    [
+        (Constant(), set()),
+        (InvScaling(), {"sample"}),
+        (Lambda(np.sqrt, unit="step"), {"step"}),
+        (Product(StepDecay(), InvScaling()), {"epoch", "sample"}),
+        (Product(Constant(), Product(Constant(), InvScaling())), {"sample"}),
+        (_Seq([(InvScaling(), 5), Constant()], unit="sample"), {"sample"}),
+        (_Seq([(_Warm(2), 2), _Cos(unit="epoch")], unit="epoch"), {"epoch"}),
+        (PerEpoch(_Cos(unit="epoch")), {"epoch"}),
+        (CyclicMomentum(Cyclic(unit="step")), {"step"}),
+    ],
+)
+def test_time_units_of_nested_schedules(schedule, units):
+    assert schedule._time_units() == units
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        InvScaling(),
+        Product(_Cos(period=3, unit="epoch"), InvScaling()),
+        Product(Constant(), Product(Constant(), InvScaling())),
+        PerEpoch(Product(_Cos(period=3, unit="epoch"), InvScaling())),
+    ],
+)
+def test_per_epoch_rejects_invscaling_which_counts_samples(inner):
+    # InvScaling has no 'unit' parameter but reads rows seen: PerEpoch used
+    # to look for 'unit' parameters only and let it through.
+    with pytest.raises(ValueError, match=r"unit='epoch' only, got \[.*'sample'\]"):
+        PerEpoch(inner).preview(2)
+    with pytest.raises(ValueError, match="sample"):
+        _check_schedule(PerEpoch(inner))
+
+
+def test_estimator_rejects_per_epoch_of_invscaling():
+    from sklr import MLPRegressor
+
+    X, y = np.arange(12.0).reshape(6, 2), np.arange(6.0)
+    est = MLPRegressor(hidden_layer_sizes=(3,), solver="sgd", max_iter=2,
+                       learning_rate=PerEpoch(InvScaling()))
+    with pytest.raises(ValueError, match="sample"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        InvScaling(),
+        Constant(),
+        _Cos(period=3, unit="epoch"),
+        _Cos(period=3, unit="step"),
+        Lambda(np.sqrt),
+        Product(StepDecay(), InvScaling()),
+        Product(StepDecay(), _Warm(2)),
+        _Seq([(_Warm(2), 2), _Cos(unit="epoch")], unit="epoch"),
+        _Seq([(_Warm(2, unit="step"), 2), _Cos()], unit="step"),
+        CyclicMomentum(Cyclic(unit="epoch")),
+        CyclicMomentum(OneCycle(unit="sample")),
+    ],
+)
+def test_per_epoch_and_sequence_agree_on_units(schedule):
+    """PerEpoch and an epoch Sequence accept exactly the epoch-only trees."""
+    epoch_only = schedule._time_units() <= {"epoch"}
+
+    def accepted(make):
+        try:
+            _check_schedule(make())
+        except ValueError:
+            return False
+        return True
+
+    assert accepted(lambda: PerEpoch(schedule)) == epoch_only
+    assert accepted(lambda: _Seq([(schedule, 1), Constant()], unit="epoch")) == epoch_only
