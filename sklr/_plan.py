@@ -14,7 +14,7 @@ import numpy as np
 
 from sklr import _mlp_fast
 from sklr.optimizers import LBFGS, SGD, AdamW, Optimizer, _solver_from_string
-from sklr.schedules import Adaptive, Constant, Schedule, _check_schedule
+from sklr.schedules import Adaptive, Constant, FeedbackSchedule, Schedule, _check_schedule
 
 
 def _hidden_layer_sizes(est):
@@ -77,9 +77,11 @@ class Plan:
                 lr = Constant()
         self.learning_rate = lr
         self.momentum = est.momentum if isinstance(est.momentum, Schedule) else None
-        feedback = lr._feedback_schedules()
-        self.is_adaptive = any(isinstance(f, Adaptive) for f in feedback)
-        self.plateaus = [f for f in feedback if hasattr(f, "update")]
+        # The feedback schedules (FeedbackSchedule protocol), fed after every
+        # epoch; an Adaptive is scikit-learn's rule, consulted when the
+        # stopping criterion fires.
+        self.feedback = [f for f in lr._feedback_schedules() if isinstance(f, FeedbackSchedule)]
+        self.adaptive = [i for i, f in enumerate(self.feedback) if isinstance(f, Adaptive)]
 
     @property
     def optimizer(self):
@@ -99,11 +101,19 @@ class Plan:
             config[_mlp_fast.CONFIG_FIELDS.index("weight_decay")] = self.weight_decay
         return config
 
-    def new_optimizer_state(self, params, learning_rate_init):
-        """Fresh optimizer arrays and base rate (scikit-learn builds one per fit)."""
-        state = self.solver.init_state(params)
-        state["lr"] = self.solver._learning_rate(learning_rate_init)
-        return state
+    def new_optimizer(self, state, params, learning_rate_init):
+        """Fresh optimizer arrays and base rate (scikit-learn builds one per fit).
+
+        scikit-learn's 'adaptive' rule divides the optimizer's own rate, so an
+        :class:`Adaptive`'s reductions start again with a new optimizer;
+        other feedback schedules (plateaus) keep their state.
+        """
+        opt_state = self.solver.init_state(params)
+        opt_state["lr"] = self.solver._learning_rate(learning_rate_init)
+        state.optimizer = opt_state
+        if state.feedback is not None and len(state.feedback) == len(self.feedback):
+            for i in self.adaptive:
+                state.feedback[i] = self.feedback[i]._init_state()
 
     # -- schedules -------------------------------------------------------------
 
@@ -121,20 +131,37 @@ class Plan:
             )
         return mu
 
+    def _feedback_states(self, state):
+        if state.feedback is None or len(state.feedback) != len(self.feedback):
+            state.feedback = [f._init_state() for f in self.feedback]
+        return state.feedback
+
     def feedback_scale(self, state):
-        states = state.feedback or []
-        return float(np.prod([st["scale"] for st in states])) if states else 1.0
+        """The product of the feedback schedules' scales."""
+        if not self.feedback:
+            return 1.0
+        states = self._feedback_states(state)
+        return float(np.prod([f.scale(st) for f, st in zip(self.feedback, states)]))
 
     def after_epoch(self, est, state, record):
-        """Feedback after an epoch: scikit-learn's 'invscaling', then each plateau."""
+        """Feedback after an epoch: scikit-learn's 'invscaling', then each schedule."""
         if self.sklearn_rule == "invscaling":
             state.optimizer["lr"] = float(est.learning_rate_init_) / (est.t_ + 1) ** self.power_t
-        if self.plateaus:
-            if len(state.feedback or []) != len(self.plateaus):
-                state.feedback = [p.init_state() for p in self.plateaus]
-            state.feedback = [
-                p._update(st, record[p.monitor]) for p, st in zip(self.plateaus, state.feedback)
-            ]
+        if self.feedback:
+            states = self._feedback_states(state)
+            state.feedback = [f._update(st, record) for f, st in zip(self.feedback, states)]
+
+    def on_stall(self, state):
+        """scikit-learn's stopping criterion fired: (stop, the new rate or None)."""
+        if not self.adaptive:
+            return True, None
+        states = self._feedback_states(state)
+        i = self.adaptive[0]
+        new, stop = self.feedback[i].on_stall(states[i], base_rate=state.optimizer["lr"])
+        if stop:
+            return True, None
+        states[i] = new
+        return False, state.optimizer["lr"] * self.feedback_scale(state)
 
 
 def make_plan(est, incremental, has_validation=False):
@@ -152,10 +179,11 @@ def make_plan(est, incremental, has_validation=False):
     if isinstance(est.solver, (Optimizer, LBFGS)):
         est.solver._validate_params()
     plan = Plan(est, hidden_layer_sizes)
-    for plateau in plan.plateaus:
-        if plateau.monitor != "loss" and not (est.early_stopping or has_validation):
+    for plateau in plan.feedback:
+        monitor = getattr(plateau, "monitor", "loss")
+        if monitor != "loss" and not (est.early_stopping or has_validation):
             raise ValueError(
-                f"{type(plateau).__name__}(monitor={plateau.monitor!r}) needs "
+                f"{type(plateau).__name__}(monitor={monitor!r}) needs "
                 "validation data: pass fit(X, y, X_val=..., y_val=...), set "
                 "early_stopping=True (which holds out validation_fraction of "
                 "the data) or use monitor='loss'."

@@ -229,7 +229,7 @@ class StochasticTrainer:
         # String solvers start a new optimizer at each fit, as scikit-learn
         # does; an optimizer object keeps its state across warm_start refits.
         if state.optimizer is None or (not incremental and isinstance(est.solver, str)):
-            state.optimizer = plan.new_optimizer_state(est._params, est.learning_rate_init_)
+            plan.new_optimizer(state, est._params, est.learning_rate_init_)
         train_labels = est._decode_targets(y_train) if est.record_train_score else None
 
         kernel = _KernelSetup(est, plan, X_train, y_train, sw_train)
@@ -389,18 +389,15 @@ class StochasticTrainer:
         else:
             msg = ("Training loss did not improve more than tol=%f for %d "
                    "consecutive epochs." % (est.tol, est.n_iter_no_change))
-        if not self.plan.is_adaptive:
-            if est.verbose:
-                print(msg + " Stopping.")
-            return True
-        if state.optimizer["lr"] <= 1e-6:
-            if est.verbose:
-                print(msg + " Learning rate too small. Stopping.")
-            return True
-        state.optimizer["lr"] /= 5.0
+        stop, rate = self.plan.on_stall(state)
         if est.verbose:
-            print(msg + " Setting learning rate to %f" % state.optimizer["lr"])
-        return False
+            if not stop:
+                print(msg + " Setting learning rate to %f" % rate)
+            elif self.plan.adaptive:
+                print(msg + " Learning rate too small. Stopping.")
+            else:
+                print(msg + " Stopping.")
+        return stop
 
     # -- the learning-rate range test ---------------------------------------
 

@@ -105,8 +105,7 @@ def test_adaptive_update_ignores_the_record():
     for record in ({"loss": 5.0}, {"loss": 1.0, "val_score": 0.9}, {}):
         new = s.update(state, record)
         assert new == state and new is not state
-    # The estimator's current loop calls _update with the 'loss' value.
-    assert s._update(state, 3.0) == state and s.monitor == "loss"
+    assert s._update(state, {"loss": 3.0}) == state
 
 
 def test_adaptive_on_stall_hand_sequence():

@@ -38,14 +38,14 @@ The private ``_init_state`` and ``_update(state, monitored)`` are the same
 functions without validating the parameters again, for a caller that
 validated the schedule once per fit.
 
-Until the estimator is ported to this protocol it drives it as it always
-has: it picks the feedback schedules that have ``update``, feeds each
-``_update(state, record[schedule.monitor])`` (so :class:`Adaptive` carries
-``monitor = 'loss'`` and ignores the value) and applies scikit-learn's
-'adaptive' rule to its own rate. Ported, it calls :meth:`Adaptive.on_stall`
-instead; note that ``learning_rate_init * scale`` may then differ from
-scikit-learn's rate (divided by 5 again and again) in the last bit, while
-``on_stall`` decides when to stop on scikit-learn's rate exactly.
+The trainer (``sklr/_trainer.py``, through ``sklr/_plan.py``) feeds every
+feedback schedule the epoch's record with ``_update`` after each epoch and
+multiplies the rate by the product of their scales; when scikit-learn's
+stopping criterion fires and the learning rate holds an :class:`Adaptive`,
+it calls :meth:`Adaptive.on_stall` instead of stopping. ``learning_rate_init
+* scale`` may differ from scikit-learn's rate (divided by 5 again and again)
+in the last bit, while ``on_stall`` decides when to stop on scikit-learn's
+rate exactly.
 """
 
 import math
@@ -188,12 +188,6 @@ class Adaptive(FeedbackSchedule):
     """
 
     _parameter_constraints: dict = {}
-
-    # Only for the estimator's feedback loop until it calls on_stall: that
-    # loop feeds every feedback schedule the value of its ``monitor`` through
-    # _update, which Adaptive ignores (its scale stays 1 there, and the
-    # estimator divides its own rate by 5). 'loss' is always recorded.
-    monitor = "loss"
 
     def __init__(self):
         pass
