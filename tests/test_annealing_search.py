@@ -16,6 +16,22 @@ from sklearn.model_selection import KFold, RandomizedSearchCV
 from sklr import MLPClassifier, optimizers, schedules
 from sklr._compat import InvalidParameterError
 from sklr.model_selection import AnnealingSearchCV
+from sklr.model_selection._annealing_cooling import (
+    _acceptance_probability,
+    _metropolis,
+    _next_log_gain,
+    _round_temperatures,
+    _StepLength,
+)
+from sklr.model_selection._annealing_space import (
+    _Categorical,
+    _Continuous,
+    _fold,
+    _Integer,
+    _n_starting_points,
+    _SearchSpace,
+)
+from sklr.model_selection._annealing_state import _Walk
 
 X_TINY = np.arange(24, dtype=np.float64).reshape(12, 2)
 Y_TINY = np.tile([0, 1], 6)
@@ -679,3 +695,216 @@ def test_rvs_only_objects_are_rejected():
     search = _search(space={"C": OnlyRvs()}, n_iter=3)
     with pytest.raises(TypeError, match="only provide rvs"):
         search.fit(X_TINY, Y_TINY)
+
+
+# Unit tests of the pieces of the search, against hand-computed values.
+
+
+class FixedDraws:
+    """A stand-in for a RandomState that returns given draws."""
+
+    def __init__(self, uniform=(), normal=(), integers=()):
+        self.uniform, self.normal = list(uniform), list(normal)
+        self.integers = list(integers)
+
+    def random_sample(self, size=None):
+        if size is None:
+            return self.uniform.pop(0)
+        return np.array([self.uniform.pop(0) for _ in range(size)])
+
+    def standard_normal(self):
+        return self.normal.pop(0)
+
+    def randint(self, n):
+        return self.integers.pop(0)
+
+
+@pytest.mark.parametrize(
+    "T0, cooling, n_rounds, expected",
+    [
+        # T0 * 0.1^((k-1)/(K-1)): T0, T0/sqrt(10), T0/10 at k = 1, 3, 5.
+        (0.01, "exponential", 5, [0.01, 0.01 * 10**-0.25, 0.01 / math.sqrt(10),
+                                  0.01 * 10**-0.75, 0.001]),
+        (3.0, "exponential", 1, [3.0]),
+        # T0 (1 - 0.9 (k-1)/(K-1)) with K = 4: 2, 1.4, 0.8, 0.2.
+        (2.0, "linear", 4, [2.0, 1.4, 0.8, 0.2]),
+        (2.0, "linear", 1, [2.0]),
+        # T0 / (1 + ln k): 1, 1/1.6931..., 1/2.0986...
+        (1.0, "log", 3, [1.0, 1 / (1 + math.log(2)), 1 / (1 + math.log(3))]),
+        (0.5, "log", 2, [0.5, 0.5 / 1.6931471805599454]),
+        # T0 c^(k-1).
+        (4.0, 0.5, 4, [4.0, 2.0, 1.0, 0.5]),
+        (1.0, "exponential", 0, []),
+    ],
+)
+def test_round_temperatures(T0, cooling, n_rounds, expected):
+    assert_allclose(_round_temperatures(T0, cooling, n_rounds), expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "current, score, temperature, expected",
+    [
+        (1.0, 1.5, 0.25, 1.0),  # better: always accepted
+        (1.0, 1.0, 0.25, 1.0),  # a tie too
+        (1.0, 0.5, 0.25, math.exp(-2)),  # Delta = 0.5, T = 0.25
+        (0.0, -3.0, 1.5, math.exp(-2)),
+        (0.75, 0.5, 0.125, math.exp(-2)),
+        (-2.0, -3.0, 4.0, math.exp(-0.25)),
+        (1.0, float("nan"), 0.25, 0.0),  # a failed candidate never
+        (float("nan"), 0.5, 0.25, 1.0),  # anything beats a failed point
+        (float("nan"), float("nan"), 0.25, 0.0),
+    ],
+)
+def test_acceptance_probability(current, score, temperature, expected):
+    assert _acceptance_probability(current, score, temperature) == pytest.approx(
+        expected, rel=1e-15, abs=0
+    )
+
+
+def test_metropolis_compares_one_draw_per_candidate():
+    # p = [1, e^-2 = 0.1353..., e^-2, 0] for Delta = [-0.5, 0.5, 0.5, nan].
+    rng = FixedDraws(uniform=[0.999, 0.2, 0.13, 0.0])
+    probabilities, accepted = _metropolis(
+        1.0, np.array([1.5, 0.5, 0.5, np.nan]), 0.25, rng
+    )
+    assert_allclose(probabilities, [1.0, math.exp(-2), math.exp(-2), 0.0])
+    assert_array_equal(accepted, [True, False, True, False])
+
+
+@pytest.mark.parametrize(
+    "log_gain, n_success, n_proposals, expected",
+    [
+        (0.0, 1, 1, 1 / 3),  # one success: g *= e^(1/3)
+        (0.0, 0, 1, -1 / 12),  # one failure: g *= e^(-1/12)
+        (0.0, 1, 5, 0.0),  # exactly a fifth succeed: g is steady
+        (0.5, 2, 10, 0.5),
+        (0.0, 3, 4, 3 / 3 - 1 / 12),
+        (0.0, 0, 6, -0.5),
+        (2.0, 5, 5, math.log(10)),  # 2 + 5/3, clipped at ln 10
+        (-2.2, 0, 3, -math.log(10)),  # -2.2 - 1/4, clipped at -ln 10
+    ],
+)
+def test_one_fifth_success_rule(log_gain, n_success, n_proposals, expected):
+    assert _next_log_gain(log_gain, n_success, n_proposals) == pytest.approx(
+        expected, rel=1e-14, abs=1e-15
+    )
+
+
+def test_step_length():
+    steps = _StepLength(0.5, adapt=True)
+    assert steps.sigma(1.0) == 0.5
+    assert steps.sigma(0.2) == pytest.approx(0.1)
+    steps.update([1.0])  # one success: g = e^(1/3) = 1.39561...
+    assert steps.sigma(0.2) == pytest.approx(0.1 * 1.3956124250860895, rel=1e-14)
+    assert steps.sigma(0.9) == 0.5  # 0.45 g > s: capped at step_scale
+    # Only p == 1 counts as a success: 1 success, 4 failures, g is steady.
+    steps.update([1.0, 0.999, 0.0, 0.5, 0.1])
+    assert steps.log_gain == pytest.approx(1 / 3, rel=1e-14)
+    steps.update([0.0, 0.0])  # two failures: ln g = 1/3 - 2/12 = 1/6
+    assert steps.sigma(0.2) == pytest.approx(0.1 * math.exp(1 / 6), rel=1e-14)
+    fixed = _StepLength(0.5, adapt=False)
+    fixed.update([1.0, 1.0, 1.0])
+    assert fixed.sigma(0.2) == pytest.approx(0.1)
+
+
+def test_walk_bookkeeping():
+    states = [{"C": 1}, {"C": 2}, {"C": 3}]
+    walk = _Walk(states, np.array([0.2, np.nan, 0.7]))
+    assert (walk.state, walk.score, walk.row, walk.n_done) == ({"C": 3}, 0.7, 2, 3)
+    # Accepted: rows 3 and 5; the walk moves to the better one, row 5.
+    proposals = [{"C": 4}, {"C": 5}, {"C": 6}]
+    walk.add_round(
+        1, 0.5, 0.25, proposals, np.array([0.1, 0.9, 0.3]), [0.45, 1.0, 0.67],
+        np.array([True, False, True]),
+    )
+    assert (walk.state, walk.score, walk.row, walk.n_done) == ({"C": 6}, 0.3, 5, 6)
+    # Nothing accepted: the walk stays.
+    walk.add_round(
+        2, 0.25, 0.125, [{"C": 7}], np.array([0.0]), [0.3], np.array([False])
+    )
+    assert (walk.state, walk.row, walk.n_done) == ({"C": 6}, 5, 7)
+    cols = walk.columns()
+    assert_array_equal(cols["iter"], [0, 0, 0, 1, 1, 1, 2])
+    assert_array_equal(cols["parent_index"], [-1, -1, -1, 2, 2, 2, 5])
+    assert_array_equal(cols["temperature"], [np.nan] * 3 + [0.5] * 3 + [0.25])
+    assert_array_equal(cols["step_scale"], [np.nan] * 3 + [0.25] * 3 + [0.125])
+    assert_array_equal(cols["current_score"], [np.nan] * 3 + [0.7] * 3 + [0.3])
+    assert_array_equal(
+        cols["acceptance_probability"], [1, 1, 1, 0.45, 1.0, 0.67, 0.3]
+    )
+    assert_array_equal(cols["accepted"], [1, 1, 1, 1, 0, 1, 0])
+    assert cols["accepted"].dtype == bool and cols["iter"].dtype == np.intp
+    # Only failed starting points: the walk starts at the first.
+    walk = _Walk(states, np.array([np.nan, np.nan, np.nan]))
+    assert walk.row == 0 and math.isnan(walk.score)
+
+
+@pytest.mark.parametrize(
+    "value, low, high, expected",
+    [
+        (0.3, 0.0, 1.0, 0.3),
+        (1.25, 0.0, 1.0, 0.75),  # mirrored at 1
+        (-0.25, 0.0, 1.0, 0.25),  # mirrored at 0
+        (2.5, 0.0, 1.0, 0.5),  # folded twice
+        (12, 0, 10, 8),
+        (-1.0, 0.0, math.inf, 1.0),
+        (5.0, -math.inf, 3.0, 1.0),
+        (7.0, 2.0, 2.0, 2.0),
+    ],
+)
+def test_fold(value, low, high, expected):
+    assert _fold(value, low, high) == pytest.approx(expected, abs=1e-15)
+
+
+def test_moves_of_each_kind_of_dimension():
+    # Continuous: a step of sigma z in quantile space, i.e. in log10 C of
+    # sigma z log10(1e0 / 1e-4) for loguniform: -2 + 0.25 * 1 * 4 = -1.
+    dim = _Continuous("C", loguniform(1e-4, 1.0))
+    assert dim.move(1e-2, 0.25, FixedDraws(normal=[1.0])) == pytest.approx(0.1)
+    dim = _Continuous("u", uniform(0.0, 1.0))
+    assert dim.move(0.3, 0.2, FixedDraws(normal=[0.5])) == pytest.approx(0.4)
+    assert dim.move(0.9, 0.2, FixedDraws(normal=[1.0])) == pytest.approx(0.9)
+    # Integer on [0, 10]: +-(1 + floor(sigma * 10 * |z|)) = +-3, folded.
+    dim = _Integer.from_dist("n", randint(0, 11))
+    assert dim.move(6, 0.4, FixedDraws(uniform=[0.3], normal=[-0.5])) == 9
+    assert dim.move(9, 0.4, FixedDraws(uniform=[0.3], normal=[-0.5])) == 8
+    assert dim.move(6, 0.4, FixedDraws(uniform=[0.7], normal=[-0.5])) == 3
+    assert dim.move(6, 0.0, FixedDraws(uniform=[0.7], normal=[2.0])) == 5
+    # Categorical: another element, uniformly (randint(n - 1) skips k).
+    dim = _Categorical("kind", ["a", "b", "c", "d"])
+    assert [dim.move(1, 0.1, FixedDraws(integers=[i])) for i in range(3)] == [0, 2, 3]
+
+
+def test_search_space_proposals_and_starting_points():
+    space = _SearchSpace({"b": ["x", "y", "z"], "a": uniform(0.0, 1.0)})
+    assert [dim.name for dim in space.dims] == ["a", "b"]
+    # Each coordinate moves with probability max(ratio, 1/d) = 0.5: the
+    # draws 0.7, 0.2 move "b" only, to randint(2) = 1 -> position 2.
+    rng = FixedDraws(uniform=[0.7, 0.2], integers=[1])
+    state = {"a": 0.5, "b": 0}
+    assert space.propose(state, 0.1, 0.3, rng) == {"a": 0.5, "b": 2}
+    # Neither moves: one chosen by randint(d) = 0 does.
+    rng = FixedDraws(uniform=[0.9, 0.9], integers=[0], normal=[1.0])
+    assert space.propose(state, 0.1, 0.3, rng) == {"a": pytest.approx(0.8), "b": 0}
+    assert space.params({"a": 0.25, "b": 1}) == {"a": 0.25, "b": "y"}
+    # Latin hypercube: each fifth of each prior holds one starting point.
+    points = space.starting_points(3, np.random.RandomState(0), {"b": "z"})
+    assert points[0]["b"] == 2
+    points = space.starting_points(5, np.random.RandomState(0))
+    assert sorted(int(p["a"] * 5) for p in points) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "n_initial_points, n_iter, n_dims, expected",
+    [
+        ("auto", 10, 3, 4),  # max(ceil(10 / 4), 3 + 1)
+        ("auto", 40, 1, 10),  # max(10, 2)
+        ("auto", 3, 5, 3),  # capped at n_iter
+        (0.25, 7, 2, 2),  # ceil(1.75)
+        (1.0, 9, 2, 9),
+        (10, 4, 1, 4),
+        (1, 10, 3, 1),
+    ],
+)
+def test_n_starting_points(n_initial_points, n_iter, n_dims, expected):
+    assert _n_starting_points(n_initial_points, n_iter, n_dims) == expected

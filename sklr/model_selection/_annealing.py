@@ -4,251 +4,37 @@
 whose ``_run_search`` walks a Markov chain through the parameter space: each
 round proposes neighbours of the current point, cross-validates them in one
 batch (so joblib parallelises proposals x folds), and moves by the Metropolis
-rule at a temperature that falls round after round. The per-dimension move
-rules live in small private classes, one per kind of search dimension.
+rule at a temperature that falls round after round. The pieces live beside
+this module:
+
+- ``_annealing_space``: the search dimensions (one small class per kind of
+  entry of ``param_distributions``), the Latin-hypercube starting points and
+  the proposals;
+- ``_annealing_cooling``: the temperature schedules, the step length and its
+  1/5th success rule, and the Metropolis acceptance rule;
+- ``_annealing_state``: the walk's current point and the annealing columns of
+  ``cv_results_``.
+
+This module holds the estimator and its link to ``evaluate_candidates``.
 """
 
-import math
 import numbers
 import warnings
 
 import numpy as np
-from scipy import stats
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state
 
 from sklr._compat import BaseSearchCV, Interval, RealNotInt, StrOptions
+from sklr.model_selection._annealing_cooling import (
+    _metropolis,
+    _round_temperatures,
+    _StepLength,
+)
+from sklr.model_selection._annealing_space import _n_starting_points, _SearchSpace
+from sklr.model_selection._annealing_state import _Walk
 
 __all__ = ["AnnealingSearchCV"]
-
-# Ratio T_last / T0 reached at the last round by the 'exponential' and
-# 'linear' cooling schedules.
-_FINAL_RATIO = 0.1
-
-# Step-length control (adapt_step=True): each proposal at least as good as
-# the current point multiplies the step factor g by exp(_GROW), each worse one
-# by exp(-_GROW / 4), so that g is steady when 1/5 of the proposals succeed
-# (Rechenberg's 1/5th success rule); g stays within [1 / _GAIN_BOUND,
-# _GAIN_BOUND].
-_GROW = 1.0 / 3.0
-_TARGET_SUCCESS = 0.2
-_GAIN_BOUND = 10.0
-
-# Quantiles kept away from 0 and 1 so that the inverse CDF of an unbounded
-# distribution stays finite.
-_QUANTILE_EPS = 1e-9
-
-
-def _fold(value, low, high):
-    """Reflect ``value`` into ``[low, high]`` (either bound may be infinite).
-
-    With two finite bounds the real line is folded onto the interval (so a
-    step of any length lands inside it); with one finite bound the value is
-    mirrored at that bound.
-    """
-    low_finite, high_finite = math.isfinite(low), math.isfinite(high)
-    if low_finite and high_finite:
-        width = high - low
-        if width <= 0:
-            return low
-        y = (value - low) % (2 * width)
-        if y > width:
-            y = 2 * width - y
-        return low + y
-    if low_finite and value < low:
-        return 2 * low - value
-    if high_finite and value > high:
-        return 2 * high - value
-    return value
-
-
-def _same_value(a, b):
-    """Whether ``a`` and ``b`` are the same listed value (identity or ``==``)."""
-    if a is b:
-        return True
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):  # arrays and other ambiguous comparisons
-        return False
-
-
-# A search dimension keeps its own coordinate for the current point (the
-# value for a distribution, the position for a list) and provides:
-# at_quantile(u) -> the coordinate at quantile u in (0, 1) of the prior (the
-# inverse CDF; a uniform u gives a random coordinate); move(coordinate,
-# sigma, rng) -> a neighbour at step length sigma (a fraction of the range);
-# check(value) -> the coordinate of a user-given value (raises if outside the
-# space); and value(coordinate) -> the parameter value handed to the
-# estimator.
-
-
-class _Continuous:
-    """A frozen continuous scipy distribution, moved in quantile space.
-
-    The point ``x`` is mapped to ``u = F(x)``, shifted by a Gaussian step,
-    folded back into ``[0, 1]`` and mapped back by ``F^{-1}``. For
-    ``loguniform(a, b)`` this is a step in ``log x`` of standard deviation
-    ``sigma * log(b / a)``; for ``uniform(loc, scale)`` a step in ``x`` of
-    standard deviation ``sigma * scale``.
-    """
-
-    def __init__(self, name, dist):
-        self.name = name
-        self.dist = dist
-
-    def at_quantile(self, u):
-        u = min(max(u, _QUANTILE_EPS), 1.0 - _QUANTILE_EPS)
-        return float(self.dist.ppf(u))
-
-    def move(self, x, sigma, rng):
-        u = float(self.dist.cdf(x)) + sigma * rng.standard_normal()
-        u = min(max(_fold(u, 0.0, 1.0), _QUANTILE_EPS), 1.0 - _QUANTILE_EPS)
-        return float(self.dist.ppf(u))
-
-    def check(self, x):
-        low, high = self.dist.support()
-        if not isinstance(x, numbers.Real) or not low <= x <= high:
-            raise ValueError(
-                f"initial_params[{self.name!r}]={x!r} is outside the support "
-                f"[{low}, {high}] of its distribution."
-            )
-        return float(x)
-
-    def value(self, x):
-        return x
-
-
-class _Integer:
-    """Integers on ``[low, high]``: a frozen discrete scipy distribution, or
-    the positions of an ordered list of numbers. Moves by ``+-k``, ``k >= 1``.
-    """
-
-    def __init__(self, name, low, high, width):
-        self.name = name
-        self.low = low
-        self.high = high
-        self.width = width  # the range that a step of sigma = 1 spans
-
-    @classmethod
-    def from_dist(cls, name, dist):
-        low, high = (float(b) for b in dist.support())
-        if math.isfinite(low) and math.isfinite(high):
-            width = high - low
-        else:
-            width = max(float(dist.ppf(0.99) - dist.ppf(0.01)), 1.0)
-        obj = cls(name, low, high, width)
-        obj.dist = dist
-        return obj
-
-    def at_quantile(self, u):
-        u = min(max(u, _QUANTILE_EPS), 1.0 - _QUANTILE_EPS)
-        return int(self.dist.ppf(u))
-
-    def move(self, k, sigma, rng):
-        sign = 1 if rng.random_sample() < 0.5 else -1
-        step = 1 + math.floor(sigma * self.width * abs(rng.standard_normal()))
-        return int(_fold(k + sign * step, self.low, self.high))
-
-    def check(self, x):
-        if (
-            isinstance(x, bool)
-            or not isinstance(x, numbers.Integral)
-            or not self.low <= x <= self.high
-        ):
-            raise ValueError(
-                f"initial_params[{self.name!r}]={x!r} must be an integer in "
-                f"[{self.low}, {self.high}]."
-            )
-        return int(x)
-
-    def value(self, k):
-        return k
-
-
-class _Ordered(_Integer):
-    """A strictly monotonic list of numbers: moves to a nearby position."""
-
-    def __init__(self, name, values):
-        n = len(values)
-        super().__init__(name, 0.0, float(n - 1), float(n - 1))
-        self.values = values
-
-    def at_quantile(self, u):
-        return min(int(u * len(self.values)), len(self.values) - 1)
-
-    def check(self, x):
-        return _index_of(self.name, self.values, x)
-
-    def value(self, k):
-        return self.values[k]
-
-
-class _Categorical:
-    """An unordered list: a move resamples a different element uniformly."""
-
-    def __init__(self, name, values):
-        self.name = name
-        self.values = values
-
-    def at_quantile(self, u):
-        return min(int(u * len(self.values)), len(self.values) - 1)
-
-    def move(self, k, sigma, rng):
-        n = len(self.values)
-        if n == 1:
-            return k
-        other = int(rng.randint(n - 1))
-        return other if other < k else other + 1
-
-    def check(self, x):
-        return _index_of(self.name, self.values, x)
-
-    def value(self, k):
-        return self.values[k]
-
-
-def _index_of(name, values, x):
-    for i, v in enumerate(values):
-        if _same_value(v, x):
-            return i
-    raise ValueError(
-        f"initial_params[{name!r}]={x!r} is not one of the listed values {values!r}."
-    )
-
-
-def _is_ordered_numbers(values):
-    if len(values) < 2 or not all(
-        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
-        for v in values
-    ):
-        return False
-    diffs = np.diff(np.asarray(values, dtype=np.float64))
-    return bool(np.all(diffs > 0) or np.all(diffs < 0))
-
-
-def _make_dimension(name, spec):
-    """Turn one entry of ``param_distributions`` into a search dimension."""
-    if isinstance(spec, (list, tuple)) or (
-        isinstance(spec, np.ndarray) and spec.ndim == 1
-    ):
-        values = list(spec)
-        if not values:
-            raise ValueError(f"param_distributions[{name!r}] is an empty list.")
-        if _is_ordered_numbers(values):
-            return _Ordered(name, values)
-        return _Categorical(name, values)
-    dist = getattr(spec, "dist", None)
-    if isinstance(dist, stats.rv_continuous) and hasattr(spec, "ppf"):
-        return _Continuous(name, spec)
-    if isinstance(dist, stats.rv_discrete) and hasattr(spec, "ppf"):
-        return _Integer.from_dist(name, spec)
-    raise TypeError(
-        f"param_distributions[{name!r}] must be a list of values or a frozen "
-        "univariate scipy.stats distribution (such as loguniform(1e-4, 1e-1) "
-        f"or randint(1, 10)); got {spec!r} of type {type(spec).__name__}. "
-        "Annealing moves need the distribution's cdf and ppf, so objects that "
-        "only provide rvs are not supported."
-    )
 
 
 class _FrozenSplits:
@@ -279,97 +65,64 @@ def _all_fits_failed(exc):
     return message.startswith("All the") and "fits failed" in message
 
 
-class _AnnealingLog:
-    """The per-candidate annealing columns added to ``cv_results_``."""
+class _RoundEvaluator:
+    """Cross-validates the candidates of one round in one batch.
 
-    def __init__(self):
-        self.iter, self.parent_index, self.temperature = [], [], []
-        self.current_score, self.acceptance_probability, self.accepted = [], [], []
-        self.step_scale = []
-
-    def add_start(self, n):
-        self.iter += [0] * n
-        self.parent_index += [-1] * n
-        self.temperature += [np.nan] * n
-        self.step_scale += [np.nan] * n
-        self.current_score += [np.nan] * n
-        self.acceptance_probability += [1.0] * n
-        self.accepted += [True] * n
-
-    def add_round(
-        self, k, parent, temperature, sigma, current, probabilities, accepted
-    ):
-        n = len(probabilities)
-        self.iter += [k] * n
-        self.parent_index += [parent] * n
-        self.temperature += [temperature] * n
-        self.step_scale += [sigma] * n
-        self.current_score += [current] * n
-        self.acceptance_probability += list(probabilities)
-        self.accepted += [bool(a) for a in accepted]
-
-    def columns(self):
-        return {
-            "iter": np.asarray(self.iter, dtype=np.intp),
-            "parent_index": np.asarray(self.parent_index, dtype=np.intp),
-            "temperature": np.asarray(self.temperature, dtype=np.float64),
-            "step_scale": np.asarray(self.step_scale, dtype=np.float64),
-            "current_score": np.asarray(self.current_score, dtype=np.float64),
-            "acceptance_probability": np.asarray(
-                self.acceptance_probability, dtype=np.float64
-            ),
-            "accepted": np.asarray(self.accepted, dtype=bool),
-        }
-
-
-def _acceptance_probability(current, score, temperature):
-    """Metropolis probability of moving from ``current`` to ``score``."""
-    if math.isnan(score):
-        return 0.0
-    if math.isnan(current):
-        return 1.0
-    delta = current - score
-    if delta <= 0:
-        return 1.0
-    return float(np.exp(-delta / temperature))
-
-
-def _latin_hypercube(dims, n, rng):
-    """Coordinates of ``n`` points, one per quantile stratum of each dimension.
-
-    Each dimension's prior is cut into ``n`` slices of equal probability,
-    ``[i / n, (i + 1) / n)``; every slice holds exactly one point, at a
-    uniform quantile inside it, and the slices are paired across dimensions
-    by independent random permutations (Latin hypercube sampling). Each point
-    is still distributed as the prior, but the design cannot leave a region
-    of one parameter (say, the top fifth of the learning rates) unvisited.
+    Calling it with the states of a round returns their mean scores on the
+    metric the search anneals on, or None when scikit-learn refused the
+    batch because every fit failed (the round then proposes again).
+    ``n_dropped`` counts the candidates dropped so.
     """
-    columns = {}
-    for dim in dims:
-        u = (rng.permutation(n) + rng.random_sample(n)) / n
-        columns[dim.name] = [dim.at_quantile(float(v)) for v in u]
-    return [{dim.name: columns[dim.name][i] for dim in dims} for i in range(n)]
 
+    def __init__(self, search, evaluate_candidates, space, cv, search_ctx):
+        self.search = search
+        self.evaluate_candidates = evaluate_candidates
+        self.space = space
+        self.cv = cv
+        self.search_ctx = search_ctx
+        self.n_dropped = 0
 
-def _next_log_gain(log_gain, n_success, n_proposals):
-    """The step factor's logarithm after a round (1/5th success rule)."""
-    n_fail = n_proposals - n_success
-    log_gain += _GROW * (n_success - n_fail * _TARGET_SUCCESS / (1 - _TARGET_SUCCESS))
-    bound = math.log(_GAIN_BOUND)
-    return min(max(log_gain, -bound), bound)
-
-
-def _round_temperatures(initial_temperature, cooling, n_rounds):
-    """Temperatures ``T_1 .. T_K`` of the ``K`` proposal rounds."""
-    k = np.arange(1, n_rounds + 1, dtype=np.float64)
-    T0 = float(initial_temperature)
-    if cooling == "exponential":
-        return T0 * _FINAL_RATIO ** ((k - 1) / max(n_rounds - 1, 1))
-    if cooling == "linear":
-        return T0 * (1.0 - (1.0 - _FINAL_RATIO) * (k - 1) / max(n_rounds - 1, 1))
-    if cooling == "log":
-        return T0 / (1.0 + np.log(k))
-    return T0 * float(cooling) ** (k - 1)
+    def __call__(self, states, round_index):
+        """Mean scores of ``states``, or None if every fit failed."""
+        search = self.search
+        candidates = [self.space.params(state) for state in states]
+        ctx = None
+        if self.search_ctx is not None:
+            ctx = self.search_ctx.subcontext(
+                task_name="annealing-round",
+                max_subtasks=len(states) * search.n_splits_,
+                sequential_subtasks=False,
+            ).call_on_fit_task_begin(estimator=search)
+        try:
+            results = self.evaluate_candidates(candidates, self.cv, callback_ctx=ctx)
+        except ValueError as exc:
+            # scikit-learn raises when every fit of one call fails, which
+            # with small batches is one bad candidate, not a broken model.
+            # Such a batch cannot enter cv_results_: count it as rejected,
+            # warn, and propose again (at most n_iter such candidates).
+            if not _all_fits_failed(exc):
+                raise
+            self.n_dropped += len(candidates)
+            if self.n_dropped > int(search.n_iter):
+                raise ValueError(
+                    f"Every fit failed for {self.n_dropped} candidates of "
+                    "AnnealingSearchCV (more than n_iter); giving up. "
+                    f"Last error:{exc}"
+                ) from exc
+            warnings.warn(
+                f"Every fit failed for all {len(candidates)} candidate(s) "
+                f"of round {round_index}: {candidates!r}. scikit-learn "
+                "cannot record such a batch, so it is left out of "
+                "cv_results_ and the round proposes again. Details:"
+                f"{exc}",
+                FitFailedWarning,
+            )
+            return None
+        finally:
+            if ctx is not None:
+                ctx.call_on_fit_task_end(estimator=search)
+        key = search._score_key(results)
+        return np.asarray(results[key], dtype=np.float64)[-len(states) :]
 
 
 class AnnealingSearchCV(BaseSearchCV):
@@ -829,57 +582,6 @@ class AnnealingSearchCV(BaseSearchCV):
             del self._annealing_columns
         return self
 
-    def _dimensions(self):
-        if not self.param_distributions:
-            raise ValueError("param_distributions must not be empty.")
-        dims = []
-        for name in sorted(self.param_distributions):
-            if not isinstance(name, str):
-                raise TypeError(
-                    f"param_distributions keys must be strings, got {name!r}."
-                )
-            dims.append(_make_dimension(name, self.param_distributions[name]))
-        return dims
-
-    def _n_starting_points(self, n_dims):
-        n_iter = int(self.n_iter)
-        if self.n_initial_points == "auto":
-            n_start = max(math.ceil(0.25 * n_iter), n_dims + 1)
-        elif isinstance(self.n_initial_points, numbers.Integral):
-            n_start = int(self.n_initial_points)
-        else:
-            n_start = math.ceil(float(self.n_initial_points) * n_iter)
-        return min(max(n_start, 1), n_iter)
-
-    def _starting_states(self, dims, n_start, rng, use_initial=True):
-        """The coordinates of the ``n_start`` starting points."""
-        initial = self.initial_params or {}
-        unknown = sorted(set(initial) - {d.name for d in dims})
-        if unknown:
-            raise ValueError(
-                f"initial_params names {unknown}, which are not in "
-                "param_distributions."
-            )
-        states = _latin_hypercube(dims, n_start, rng)
-        if use_initial:
-            for dim in dims:
-                if dim.name in initial:
-                    states[0][dim.name] = dim.check(initial[dim.name])
-        return states
-
-    @staticmethod
-    def _propose(dims, state, ratio, sigma, rng):
-        """One neighbour of ``state`` (see the Notes of the class)."""
-        d = len(dims)
-        mask = rng.random_sample(d) < max(ratio, 1.0 / d)
-        if not mask.any():
-            mask[rng.randint(d)] = True
-        proposal = dict(state)
-        for dim, moved in zip(dims, mask):
-            if moved:
-                proposal[dim.name] = dim.move(state[dim.name], sigma, rng)
-        return proposal
-
     def _score_key(self, results):
         if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
             return f"mean_test_{self.refit}"
@@ -891,138 +593,73 @@ class AnnealingSearchCV(BaseSearchCV):
             f"refit={self.refit!r}."
         )
 
+
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         """Anneal: evaluate rounds of proposals and walk by Metropolis."""
         if isinstance(self.scoring, (list, tuple, dict)) and not isinstance(
             self.refit, str
         ):
             self._score_key({})  # raises before any fit
-        dims = self._dimensions()
+        space = _SearchSpace(self.param_distributions)
         rng = check_random_state(self.random_state)
         n_iter, batch = int(self.n_iter), int(self.batch_size)
-        n_start = self._n_starting_points(len(dims))
+        n_start = _n_starting_points(self.n_initial_points, n_iter, len(space.dims))
         n_rounds = -(-(n_iter - n_start) // batch)
         T0 = float(self.initial_temperature)
         temperatures = _round_temperatures(T0, self.cooling, n_rounds)
-        cv = _FrozenSplits(self._checked_cv_orig)
-        log = _AnnealingLog()
-        n_dropped = 0
+        steps = _StepLength(self.step_scale, self.adapt_step)
 
         search_ctx = None
         if callback_ctx is not None:
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
-
-        def evaluate(states, round_index):
-            """Mean scores of ``states``, or None if every fit failed."""
-            nonlocal n_dropped
-            candidates = [
-                {dim.name: dim.value(state[dim.name]) for dim in dims}
-                for state in states
-            ]
-            ctx = None
-            if search_ctx is not None:
-                ctx = search_ctx.subcontext(
-                    task_name="annealing-round",
-                    max_subtasks=len(states) * self.n_splits_,
-                    sequential_subtasks=False,
-                ).call_on_fit_task_begin(estimator=self)
-            try:
-                results = evaluate_candidates(candidates, cv, callback_ctx=ctx)
-            except ValueError as exc:
-                # scikit-learn raises when every fit of one call fails, which
-                # with small batches is one bad candidate, not a broken model.
-                # Such a batch cannot enter cv_results_: count it as rejected,
-                # warn, and propose again (at most n_iter such candidates).
-                if not _all_fits_failed(exc):
-                    raise
-                n_dropped += len(candidates)
-                if n_dropped > n_iter:
-                    raise ValueError(
-                        f"Every fit failed for {n_dropped} candidates of "
-                        "AnnealingSearchCV (more than n_iter); giving up. "
-                        f"Last error:{exc}"
-                    ) from exc
-                warnings.warn(
-                    f"Every fit failed for all {len(candidates)} candidate(s) "
-                    f"of round {round_index}: {candidates!r}. scikit-learn "
-                    "cannot record such a batch, so it is left out of "
-                    "cv_results_ and the round proposes again. Details:"
-                    f"{exc}",
-                    FitFailedWarning,
-                )
-                return None
-            finally:
-                if ctx is not None:
-                    ctx.call_on_fit_task_end(estimator=self)
-            key = self._score_key(results)
-            return np.asarray(results[key], dtype=np.float64)[-len(states) :]
+        evaluate = _RoundEvaluator(
+            self,
+            evaluate_candidates,
+            space,
+            _FrozenSplits(self._checked_cv_orig),
+            search_ctx,
+        )
 
         # Round 0: the starting points, accepted unconditionally; the walk
         # starts at the best of them.
         scores = None
         while scores is None:
             # initial_params are used unless their round failed entirely.
-            states = self._starting_states(
-                dims, n_start, rng, use_initial=not n_dropped
+            states = space.starting_points(
+                n_start, rng, self.initial_params, use_initial=not evaluate.n_dropped
             )
             scores = evaluate(states, 0)
-        log.add_start(len(states))
-        if np.all(np.isnan(scores)):
-            best = 0
-        else:
-            best = int(np.nanargmax(scores))
-        current_state, current_score = states[best], float(scores[best])
-        current_row = best
+        walk = _Walk(states, scores)
         if self.verbose > 0:
             print(
                 f"[AnnealingSearchCV] round 0: {n_start} starting point(s), "
-                f"best score {current_score:.6g}"
+                f"best score {walk.score:.6g}"
             )
 
-        n_done = n_start
-        s = float(self.step_scale)
-        log_gain = 0.0  # log of the step factor g_k (see Notes)
         for k in range(1, n_rounds + 1):
             T = float(temperatures[k - 1])
             ratio = T / T0
-            sigma = min(s * ratio * math.exp(log_gain), s)
-            size = min(batch, n_iter - n_done)
+            sigma = steps.sigma(ratio)
+            size = min(batch, n_iter - walk.n_done)
             scores = None
             while scores is None:
                 proposals = [
-                    self._propose(dims, current_state, ratio, sigma, rng)
-                    for _ in range(size)
+                    space.propose(walk.state, ratio, sigma, rng) for _ in range(size)
                 ]
                 scores = evaluate(proposals, k)
-            draws = rng.random_sample(size)
-            probabilities = [
-                _acceptance_probability(current_score, float(score), T)
-                for score in scores
-            ]
-            accepted = draws < np.asarray(probabilities)
-            log.add_round(
-                k, current_row, T, sigma, current_score, probabilities, accepted
-            )
-            if self.adapt_step:
-                # A success is a proposal at least as good as the current
-                # point: one the Metropolis rule accepts with probability 1.
-                n_success = sum(p == 1.0 for p in probabilities)
-                log_gain = _next_log_gain(log_gain, n_success, size)
-            if accepted.any():
-                j = int(np.flatnonzero(accepted)[np.argmax(scores[accepted])])
-                current_state, current_score = proposals[j], float(scores[j])
-                current_row = n_done + j
+            probabilities, accepted = _metropolis(walk.score, scores, T, rng)
+            steps.update(probabilities)
+            walk.add_round(k, T, sigma, proposals, scores, probabilities, accepted)
             if self.verbose > 0:
                 print(
                     f"[AnnealingSearchCV] round {k}/{n_rounds}: T={T:.4g}, "
                     f"step={sigma:.3g}, {int(accepted.sum())}/{size} accepted, "
                     "current score "
-                    f"{current_score:.6g}"
+                    f"{walk.score:.6g}"
                 )
-            n_done += size
 
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
-        self._annealing_columns = log.columns()
+        self._annealing_columns = walk.columns()
