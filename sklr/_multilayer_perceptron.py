@@ -212,6 +212,24 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
 
+    @property
+    def _no_improvement_count(self):
+        """scikit-learn's stopping counter (its tests read and set it).
+
+        It lives in the training state; set by hand before there is one, it
+        waits for the next fit to adopt it.
+        """
+        if "_state" in self.__dict__:
+            return self._state.no_improvement_count
+        return self.__dict__.get("_no_improvement_count_set", 0)
+
+    @_no_improvement_count.setter
+    def _no_improvement_count(self, value):
+        if "_state" in self.__dict__:
+            self._state.no_improvement_count = value
+        else:
+            self.__dict__["_no_improvement_count_set"] = value
+
     def set_params(self, **params):
         """Set the parameters of this estimator (scikit-learn's ``set_params``).
 
@@ -273,7 +291,9 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
     def _snapshot(self):
         """What puts the estimator back as it was: O(parameters), not O(epochs)."""
         attributes = dict(self.__dict__)
-        params = self._params.copy() if "_params" in attributes else None
+        # A stale buffer (coefs_/intercepts_ reassigned) is not saved: restoring
+        # the dict restores the assigned arrays themselves.
+        params = self._params.copy() if self._params_in_sync() else None
         state = self._state.snapshot() if "_state" in attributes else None
         lengths = {key: len(attributes[key]) for key in ("loss_curve_", "validation_scores_")
                    if isinstance(attributes.get(key), list)}
@@ -303,6 +323,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        if not first_pass:
+            self._complete_fitted_state(plan)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         n_samples, n_features = X.shape
         if sample_weight is not None:
@@ -312,7 +334,6 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         if not first_pass:
-            self._adopt_public_weights(plan, y)
             expected = [n_features] + hidden_layer_sizes + [self.n_outputs_]
             if y.shape[1] != self.n_outputs_ or list(self._layer_units) != expected:
                 raise ValueError(
@@ -336,31 +357,79 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self._flat_params()
         return X, y, sample_weight, val, plan
 
-    def _adopt_public_weights(self, plan, y):
-        """Continue from fitted attributes set by hand (scikit-learn allows it).
+    def _complete_fitted_state(self, plan):
+        """Derive the private state a continued fit needs from the public attributes.
 
-        Derives the private state a fit leaves (layer units, the flat buffer,
-        the training state) from ``coefs_``/``intercepts_`` and the public
-        attributes, when it is missing.
+        Drop-in: scikit-learn continues training (partial_fit, warm_start)
+        from hand-set ``coefs_``/``intercepts_`` and fitted attributes; its
+        own tests do. Re-packs the flat buffer (and ``_layer_units``) from
+        coefs_/intercepts_ when stale, then fills in only what is missing,
+        as ``_initialize`` would have set it or as the public attributes
+        imply (counters from ``loss_curve_``/``t_``, the record from
+        ``loss_curve_``/``validation_scores_``, a fresh optimizer state).
         """
-        if "_layer_units" not in self.__dict__:
-            units = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
-            self._layer_units = np.asarray(units, dtype=np.intp)
-            self.n_layers_ = len(units)
-            self.n_outputs_ = units[-1]
-            if not hasattr(self, "out_activation_"):
-                self.out_activation_ = self._out_activation()
-        if "_state" not in self.__dict__:
-            self._flat_params()
-            saved = {k: getattr(self, k) for k in ("loss_curve_", "best_loss_",
-                     "validation_scores_", "best_validation_score_") if hasattr(self, k)}
-            self._new_state(plan)
-            self.__dict__.update(saved)
-            for name in ("n_iter_", "t_"):
-                if not hasattr(self, name):
-                    setattr(self, name, 0)
-            if plan.is_stochastic and not isinstance(getattr(self, "loss_curve_", None), list):
-                self.loss_curve_ = []
+        self._flat_params()
+        units = self._layer_units
+        d = self.__dict__
+        self.n_layers_ = len(units)
+        d.setdefault("n_outputs_", int(units[-1]))
+        if is_classifier(self) and "_label_binarizer" not in d and "classes_" in d:
+            if d.get("out_activation_") == "logistic" and units[-1] > 1:
+                targets = np.eye(int(units[-1]), dtype=int)  # multilabel indicator
+            else:
+                targets = self.classes_
+            self._label_binarizer = LabelBinarizer().fit(targets)
+        if "out_activation_" not in d:
+            self.out_activation_ = self._out_activation()
+        d.setdefault("n_iter_", 0)
+        d.setdefault("t_", 0)
+        d.setdefault("lr_finder_", None)
+        if "learning_rate_init_" not in d:
+            self.learning_rate_init_ = (
+                None if self.learning_rate_init == "auto" else float(self.learning_rate_init)
+            )
+        if plan.is_stochastic:
+            d.setdefault("loss_curve_", [])
+            if self.early_stopping:
+                d.setdefault("validation_scores_", [])
+                if "best_validation_score_" not in d:
+                    scores = [v for v in self.validation_scores_ or [] if np.isfinite(v)]
+                    self.best_validation_score_ = max(scores, default=-np.inf)
+                d.setdefault("best_loss_", None)
+            else:
+                if "best_loss_" not in d:
+                    losses = [v for v in self.loss_curve_ if np.isfinite(v)]
+                    self.best_loss_ = min(losses, default=np.inf)
+                d.setdefault("validation_scores_", None)
+                d.setdefault("best_validation_score_", None)
+        state = d.get("_state")
+        if state is None:
+            state = self._state = TrainingState()
+            state.no_improvement_count = d.pop("_no_improvement_count_set", 0)
+            losses = list(d.get("loss_curve_") or [])
+            state.n_epochs = len(losses)
+            # Updates per epoch from the samples per epoch (exact when every
+            # epoch saw the same number of samples).
+            per_epoch = self.t_ // state.n_epochs if state.n_epochs else 0
+            batch = 200 if self.batch_size == "auto" else self.batch_size
+            steps = -(-per_epoch // max(1, min(batch, per_epoch))) if per_epoch else 0
+            state.n_updates = steps * state.n_epochs
+            scores = d.get("validation_scores_")
+            with_scores = scores is not None and len(scores) == len(losses)
+            for i, loss in enumerate(losses):
+                state.history.append(
+                    {"loss": loss, "val_score": scores[i]} if with_scores else {"loss": loss})
+            self.history_ = state.history
+        params = self._params
+        best = state.best_params
+        if best is None or best.shape != params.shape or best.dtype != params.dtype:
+            state.best_params = params.copy()
+        if state.optimizer and any(
+            state.optimizer[k].dtype != params.dtype
+            or state.optimizer[k].size not in (0, params.size)
+            for k in ("state_1", "state_2", "state_3")
+        ):
+            state.optimizer = None  # made for other weights: start a fresh one
 
     def _validate_validation_data(self, X_val, y_val, sample_weight_val, dtype):
         """``fit``'s X_val/y_val/sample_weight_val in the training layout.

@@ -169,11 +169,13 @@ class _KernelSetup:
         )
 
 
-def _divergence_error(detail):
-    return DivergenceError(
+def _divergence_error(detail, where=None):
+    exc = DivergenceError(
         "Solver produced non-finite parameter weights. The input data may contain "
         "large values and need to be preprocessed. " + detail
     )
+    exc.where = where
+    return exc
 
 
 class StochasticTrainer:
@@ -244,15 +246,27 @@ class StochasticTrainer:
         state.history.add_keys(keys)
 
         callbacks = current_callbacks(est)
+        # Best validation score of this call and its weights (X_val without
+        # early_stopping), restored if training diverges.
+        best_val = (-np.inf, est._params.copy()) if val is not None else None
         try:
             est.n_iter_ = 0
             for _ in range(est.max_iter):
                 callbacks.begin_epoch()
-                record = self.run_transaction(
-                    kernel, sample_idx, batch_sizes, batch_size, val, train_labels,
-                    (X_train, sw_train),
-                )
+                try:
+                    record = self.run_transaction(
+                        kernel, sample_idx, batch_sizes, batch_size, val, train_labels,
+                        (X_train, sw_train),
+                    )
+                except DivergenceError as exc:
+                    if val is None:
+                        raise
+                    self.stop_diverged(kernel, batch_sizes, best_val, exc)
+                    break
                 sample_idx = record.pop("_sample_idx")
+                if val is not None and not est.early_stopping and (
+                        record["val_score"] > best_val[0]):
+                    best_val = (record["val_score"], est._params.copy())
                 if est.verbose:
                     print(self.epoch_line(record))
 
@@ -344,7 +358,7 @@ class StochasticTrainer:
             raise _divergence_error(
                 "sklr: the loss or the weights became non-finite at epoch %d (%s); the "
                 "learning rate may be too large. The model keeps its last finite "
-                "weights." % (est.n_iter_ + 1, where)
+                "weights." % (est.n_iter_ + 1, where), where=where,
             )
         est.loss_ = loss_sum / kernel.n_samples
 
@@ -359,6 +373,45 @@ class StochasticTrainer:
         return line + ", time = %.3fs" % record["time"]
 
     # -- stopping ------------------------------------------------------------
+
+    def stop_diverged(self, kernel, batch_sizes, best_val, exc):
+        """Divergence with validation data: end the fit on the best-validation weights.
+
+        scikit-learn's early stopping ends on its best-validation weights, a
+        usable model, even when the loss becomes non-finite. sklr stops at
+        the first non-finite epoch (rolled back by the transaction), records
+        it as scikit-learn would (NaN loss and validation score, counters
+        advanced), restores the weights of the best validation score
+        (early stopping's, else the best of this call) and warns.
+        """
+        est, state = self.est, self.state
+        lr_steps, mu_steps = self.epoch_rates(batch_sizes)
+        est.n_iter_ += 1
+        est.t_ += kernel.n_samples
+        state.n_epochs += 1
+        state.n_updates += len(batch_sizes)
+        est.loss_ = np.nan
+        est.loss_curve_.append(np.nan)
+        self.update_no_improvement_count(np.nan)
+        state.history.append({"learning_rate": lr_steps[-1], "momentum": mu_steps[-1]})
+        if est.early_stopping:
+            score, params = est.best_validation_score_, state.best_params
+        else:
+            score, params = best_val
+        est._params[...] = params
+        restored = (
+            "the weights with the best validation score (%g) were restored" % score
+            if np.isfinite(score) else
+            "no epoch had a validation score yet: the weights from before this "
+            "fit's first epoch were restored"
+        )
+        warnings.warn(
+            "Training diverged at epoch %d (%s): the loss or weights became "
+            "non-finite. Training stopped and %s. The learning rate may be too large "
+            "or the input data may contain large values and need to be preprocessed."
+            % (est.n_iter_, getattr(exc, "where", None) or "its end", restored),
+            ConvergenceWarning,
+        )
 
     def update_no_improvement_count(self, val_score):
         """scikit-learn's stopping bookkeeping (validation score or training loss)."""
