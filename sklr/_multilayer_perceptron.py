@@ -81,8 +81,23 @@ _HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
 _VALIDATION_KEYS = ("val_loss", "val_score")
 
 
+# scikit-learn's own message, first, so that code matching it keeps working.
+_NON_FINITE_MESSAGE = (
+    "Solver produced non-finite parameter weights. The input data may"
+    " contain large values and need to be preprocessed."
+)
+
+
 class _DivergenceError(ValueError):
-    """Raised when an epoch produced a non-finite loss or weights."""
+    """Raised when an epoch produced a non-finite loss or weights.
+
+    ``epoch`` (1-based, within the fit) and ``where`` (in the epoch) when known.
+    """
+
+    def __init__(self, message, epoch=None, where=None):
+        super().__init__(message)
+        self.epoch = epoch
+        self.where = where
 
 
 def _layer_views(flat, layer_units):
@@ -525,10 +540,7 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
                 self._fit_lbfgs(X, y, sample_weight, val)
 
         if not np.isfinite(self._params).all():
-            raise _DivergenceError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
+            raise _DivergenceError(_NON_FINITE_MESSAGE)
         self._publish_history()
         return self
 
@@ -1104,10 +1116,10 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
                 state[k][...] = saved
             where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
             raise _DivergenceError(
-                "Solver produced non-finite loss or parameter weights at epoch %d "
-                "(%s). The learning rate may be too large or the input data may "
-                "contain large values and need to be preprocessed; the model keeps "
-                "its last finite weights." % (self.n_iter_ + 1, where)
+                _NON_FINITE_MESSAGE + " The loss or weights became non-finite at "
+                "epoch %d (%s); the learning rate may also be too large. The model "
+                "keeps its last finite weights." % (self.n_iter_ + 1, where),
+                epoch=self.n_iter_ + 1, where=where,
             )
         self.loss_ = loss_sum / Y.shape[0]
 
