@@ -240,25 +240,77 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         self._params = flat
         self.coefs_, self.intercepts_ = _layer_views(flat, self._layer_units)
 
+    # Drop-in: coefs_/intercepts_ are the truth. They may be reassigned (or
+    # set by hand on an unfitted estimator, as scikit-learn's own tests do);
+    # the flat buffer is then stale and is re-packed from them (and
+    # _layer_units re-derived) before any use. In-place edits of the views
+    # write to the buffer and need nothing.
+
+    def _params_in_sync(self):
+        """Whether coefs_/intercepts_ are exactly the views ``_set_flat_params`` made.
+
+        Same buffer is not enough (a reordered or strided view of it is not
+        in sync): shape, strides and start address must match.
+        """
+        flat = self.__dict__.get("_params")
+        units = self.__dict__.get("_layer_units")
+        coefs = self.__dict__.get("coefs_")
+        intercepts = self.__dict__.get("intercepts_")
+        if flat is None or units is None or coefs is None or intercepts is None:
+            return False
+        expected_coefs, expected_intercepts = _layer_views(flat, units)
+        if len(coefs) != len(expected_coefs) or len(intercepts) != len(expected_intercepts):
+            return False
+        pairs = zip(list(coefs) + list(intercepts), expected_coefs + expected_intercepts)
+        return all(
+            isinstance(v, np.ndarray) and v.base is flat and v.dtype == e.dtype
+            and v.shape == e.shape and v.strides == e.strides
+            and v.ctypes.data == e.ctypes.data
+            for v, e in pairs
+        )
+
     def _flat_params(self):
-        """The flat buffer, re-packed if coefs_/intercepts_ were reassigned."""
-        flat = getattr(self, "_params", None)
-        views = list(self.coefs_) + list(self.intercepts_)
-        if flat is None or not all(
-            isinstance(v, np.ndarray) and v.base is flat for v in views
-        ):
-            dtype = self.coefs_[0].dtype
-            flat = np.concatenate([np.ravel(v) for v in views]).astype(dtype, copy=False)
+        """The flat buffer, re-packed if coefs_/intercepts_ were reassigned or set by hand."""
+        if not self._params_in_sync():
+            coefs = [np.asarray(c) for c in self.coefs_]
+            intercepts = [np.asarray(b) for b in self.intercepts_]
+            well_formed = (
+                coefs and len(intercepts) == len(coefs)
+                and all(c.ndim == 2 for c in coefs) and all(b.ndim == 1 for b in intercepts)
+            )
+            units = [coefs[0].shape[0]] + [c.shape[1] for c in coefs] if well_formed else []
+            if not well_formed or (
+                [c.shape[0] for c in coefs[1:]] != units[1:-1]
+                or [b.shape[0] for b in intercepts] != units[1:]
+            ):
+                raise ValueError(
+                    "coefs_ and intercepts_ do not form a network: expected one 2-D "
+                    "coefs_[i] of shape (n_units[i], n_units[i + 1]) and one 1-D "
+                    "intercepts_[i] of shape (n_units[i + 1],) per layer, got shapes "
+                    f"{[c.shape for c in coefs]} and {[b.shape for b in intercepts]}."
+                )
+            # The model's dtype if it has one, else the weights' (float32 or 64).
+            old = self.__dict__.get("_params")
+            dtype = old.dtype if old is not None else np.result_type(*coefs, *intercepts)
+            if dtype not in (np.float32, np.float64):
+                dtype = np.float64
+            self._layer_units = np.asarray(units, dtype=np.intp)
+            flat = np.concatenate([v.ravel() for v in coefs + intercepts]).astype(dtype)
             self._set_flat_params(flat)
         return self._params
 
     def __getstate__(self):
         state = super().__getstate__()
         if "_params" in state:
-            # coefs_/intercepts_ are rebuilt as views on unpickling.
             state = dict(state)
-            state.pop("coefs_", None)
-            state.pop("intercepts_", None)
+            if self._params_in_sync():
+                # coefs_/intercepts_ are rebuilt as views on unpickling.
+                state.pop("coefs_", None)
+                state.pop("intercepts_", None)
+            else:
+                # Reassigned coefs_/intercepts_ are the weights; the buffer is
+                # stale (re-packed from them at the next fit).
+                state.pop("_params")
         return state
 
     def __setstate__(self, state):
@@ -501,7 +553,9 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         """Everything needed to put the estimator back as it was."""
         state = dict(self.__dict__)
         arrays = {}
-        if "_params" in state:
+        # A stale buffer (coefs_/intercepts_ reassigned) is not saved: restoring
+        # the dict restores the assigned arrays themselves.
+        if "_params" in state and self._params_in_sync():
             arrays["_params"] = self._params.copy()
         if state.get("_opt_state"):
             arrays["_opt_state"] = {k: np.copy(v) for k, v in self._opt_state.items()}

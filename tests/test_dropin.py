@@ -87,3 +87,111 @@ def test_divergence_message_starts_with_sklearns():
     assert "at epoch" in message and "learning rate" in message
 
 
+# ---------------------------------------------------------------------------
+# 4. Reassigned weights survive copies and later fits
+# ---------------------------------------------------------------------------
+
+def _pickled(est):
+    return pickle.loads(pickle.dumps(est))
+
+
+def _joblibbed(est, tmp_path):
+    joblib.dump(est, tmp_path / "est.joblib")
+    return joblib.load(tmp_path / "est.joblib")
+
+
+COPIES = {
+    "pickle": lambda est, tmp_path: _pickled(est),
+    "deepcopy": lambda est, tmp_path: copy.deepcopy(est),
+    "copy": lambda est, tmp_path: copy.copy(est),
+    "joblib": _joblibbed,
+}
+
+
+def _fitted(**params):
+    X, y = _data("classifier")
+    params = {"hidden_layer_sizes": (4, 4), "max_iter": 3, "random_state": 0, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPClassifier(**params).fit(X, y), X, y
+
+
+ASSIGNMENTS = {
+    "new lists": lambda est: (
+        setattr(est, "coefs_", [c * 2 + 1 for c in est.coefs_]),
+        setattr(est, "intercepts_", [b - 1 for b in est.intercepts_]),
+    ),
+    "one element": lambda est: est.coefs_.__setitem__(0, np.zeros_like(est.coefs_[0])),
+    # Views of the buffer, but not the ones the model made.
+    "transposed view": lambda est: est.coefs_.__setitem__(1, est.coefs_[1].T),
+    "reversed view": lambda est: est.coefs_.__setitem__(1, est.coefs_[1][::-1]),
+    "in place": lambda est: est.coefs_[0].__setitem__(slice(None), 0.0),
+}
+
+
+@pytest.mark.parametrize("assign", ASSIGNMENTS)
+@pytest.mark.parametrize("copy_name", COPIES)
+def test_assigned_weights_survive_copies(assign, copy_name, tmp_path):
+    est, X, _ = _fitted()
+    ASSIGNMENTS[assign](est)
+    expected = [np.array(w) for w in est.coefs_ + est.intercepts_]
+    proba = est.predict_proba(X)
+    copied = COPIES[copy_name](est, tmp_path)
+    for w, e in zip(copied.coefs_ + copied.intercepts_, expected):
+        assert_array_equal(w, e)
+    assert_array_equal(copied.predict_proba(X), proba)
+    # The original is untouched by the copy.
+    for w, e in zip(est.coefs_ + est.intercepts_, expected):
+        assert_array_equal(w, e)
+
+
+@pytest.mark.parametrize("assign", ASSIGNMENTS)
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start", "pickle then partial_fit"])
+def test_assigned_weights_are_where_training_continues(assign, how):
+    # With plain SGD (no momentum) the next epoch depends on the weights only:
+    # it must be scikit-learn's epoch from the assigned weights.
+    params = dict(solver="sgd", momentum=0.0, learning_rate_init=0.05, batch_size=16,
+                  max_iter=1, warm_start=how == "warm_start")
+    est, X, y = _fitted(**params)
+    ASSIGNMENTS[assign](est)
+    coefs = [np.array(c) for c in est.coefs_]
+    intercepts = [np.array(b) for b in est.intercepts_]
+    ref = _hand_set_sklearn(sknn.MLPClassifier(**params, random_state=0,
+                                               hidden_layer_sizes=(4, 4)),
+                            coefs, intercepts, "logistic")
+    if how == "pickle then partial_fit":
+        est = _pickled(est)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if how == "warm_start":
+            est.fit(X, y)
+            ref.fit(X, y)
+        else:
+            est.partial_fit(X, y)
+            ref.partial_fit(X, y, classes=[0, 1])
+    _assert_same_weights(est, ref)
+
+
+def test_a_failed_partial_fit_keeps_assigned_weights():
+    est, X, y = _fitted(solver="sgd")
+    ASSIGNMENTS["new lists"](est)
+    expected = [np.array(w) for w in est.coefs_ + est.intercepts_]
+    with pytest.raises(ValueError):
+        est.partial_fit(X[:, :3], y)  # wrong number of features
+    for w, e in zip(est.coefs_ + est.intercepts_, expected):
+        assert_array_equal(w, e)
+    assert_array_equal(_pickled(est).coefs_[0], expected[0])
+
+
+def test_in_place_edits_write_through_to_the_buffer():
+    est, X, _ = _fitted()
+    buffer = est._params
+    est.coefs_[0][:] = 0
+    est.intercepts_[0][:] = 0
+    assert est._params is buffer
+    assert all(v.base is buffer for v in est.coefs_ + est.intercepts_)
+    assert (buffer[: est.coefs_[0].size] == 0).all()
+    copied = _pickled(est)
+    assert (copied.coefs_[0] == 0).all() and (copied.intercepts_[0] == 0).all()
+    assert_allclose(copied.predict_proba(X), est.predict_proba(X))
+
