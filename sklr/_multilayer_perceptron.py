@@ -609,6 +609,8 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        if not first_pass:
+            self._complete_fitted_state()
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         n_samples, n_features = X.shape
         if sample_weight is not None:
@@ -640,6 +642,87 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
             self._initialize(y, layer_units, X.dtype)
         self._flat_params()
         return X, y, sample_weight, val
+
+    def _complete_fitted_state(self):
+        """Derive the private state a continued fit needs from the public attributes.
+
+        Drop-in: scikit-learn continues training (partial_fit, warm_start)
+        from hand-set ``coefs_``/``intercepts_`` and fitted attributes; its
+        own tests do. Re-packs the flat buffer (and ``_layer_units``) from
+        coefs_/intercepts_ when stale, then fills in only what is missing,
+        as ``_initialize`` would have set it or as the public attributes
+        imply (counters from ``loss_curve_``/``t_``, history from
+        ``loss_curve_``/``validation_scores_``, a fresh optimizer state).
+        """
+        self._flat_params()
+        units = self._layer_units
+        d = self.__dict__
+        self.n_layers_ = len(units)
+        d.setdefault("n_outputs_", int(units[-1]))
+        if is_classifier(self) and "_label_binarizer" not in d and "classes_" in d:
+            if self.__dict__.get("out_activation_") == "logistic" and units[-1] > 1:
+                targets = np.eye(int(units[-1]), dtype=int)  # multilabel indicator
+            else:
+                targets = self.classes_
+            self._label_binarizer = LabelBinarizer().fit(targets)
+        if "out_activation_" not in d:
+            if not is_classifier(self):
+                self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+            elif self._label_binarizer.y_type_ == "multiclass":
+                self.out_activation_ = "softmax"
+            else:
+                self.out_activation_ = "logistic"
+        d.setdefault("n_iter_", 0)
+        d.setdefault("t_", 0)
+        best = d.get("_best_params")
+        if best is None or best.shape != self._params.shape or best.dtype != self._params.dtype:
+            self._best_params = self._params.copy()
+        opt_state = d.get("_opt_state")
+        if opt_state and any(
+            opt_state[k].dtype != self._params.dtype
+            or opt_state[k].size not in (0, self._params.size)
+            for k in ("state_1", "state_2", "state_3")
+        ):
+            opt_state = None  # made for other weights: start a fresh one
+        self._opt_state = opt_state
+        d.setdefault("_plateau_states", None)
+        d.setdefault("lr_finder_", None)
+        if "learning_rate_init_" not in d:
+            self.learning_rate_init_ = (
+                None if self.learning_rate_init == "auto" else float(self.learning_rate_init)
+            )
+        if self._optimizer()._is_stochastic:
+            d.setdefault("loss_curve_", [])
+            d.setdefault("_no_improvement_count", 0)
+            if self.early_stopping:
+                d.setdefault("validation_scores_", [])
+                if "best_validation_score_" not in d:
+                    scores = [v for v in self.validation_scores_ or [] if np.isfinite(v)]
+                    self.best_validation_score_ = max(scores, default=-np.inf)
+                d.setdefault("best_loss_", None)
+            else:
+                if "best_loss_" not in d:
+                    losses = [v for v in self.loss_curve_ if np.isfinite(v)]
+                    self.best_loss_ = min(losses, default=np.inf)
+                d.setdefault("validation_scores_", None)
+                d.setdefault("best_validation_score_", None)
+        losses = list(d.get("loss_curve_") or [])
+        if "_n_epochs" not in d:
+            self._n_epochs = len(losses)
+        if "_n_updates" not in d:
+            # Updates per epoch from the samples per epoch (exact when every
+            # epoch saw the same number of samples).
+            per_epoch = self.t_ // self._n_epochs if self._n_epochs else 0
+            batch = 200 if self.batch_size == "auto" else self.batch_size
+            steps = -(-per_epoch // max(1, min(batch, per_epoch))) if per_epoch else 0
+            self._n_updates = steps * self._n_epochs
+        if "_history" not in d:
+            nan = [np.nan] * len(losses)
+            self._history = {"loss": losses, "learning_rate": nan, "momentum": list(nan),
+                             "time": list(nan)}
+            scores = d.get("validation_scores_")
+            if scores is not None and len(scores) == len(losses):
+                self._history.update(val_score=list(scores), val_loss=list(nan))
 
     def _range_test(self, X, y, sample_weight, **settings):
         """The learning-rate range test from the current weights (not modified).

@@ -65,6 +65,93 @@ def _assert_same_weights(est, ref, rtol=1e-10):
 
 
 # ---------------------------------------------------------------------------
+# 1. Continuing from hand-set weights
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_partial_fit_from_hand_set_weights_matches_sklearn(kind, solver):
+    X, y = _data(kind)
+    coefs, intercepts = _weights([4, 5, 1])
+    params = dict(solver=solver, hidden_layer_sizes=(5,), learning_rate_init=0.05,
+                  batch_size=16, random_state=0, momentum=0.9)
+    if kind == "classifier":
+        Est, SkEst, out, fit_kw = MLPClassifier, sknn.MLPClassifier, "logistic", {
+            "classes": [0, 1]}
+    else:
+        Est, SkEst, out, fit_kw = MLPRegressor, sknn.MLPRegressor, "identity", {}
+    ref = _hand_set_sklearn(SkEst(**params), coefs, intercepts, out)
+    # sklr needs only the weights.
+    est = Est(**params)
+    est.coefs_ = [c.copy() for c in coefs]
+    est.intercepts_ = [b.copy() for b in intercepts]
+    for _ in range(3):
+        ref.partial_fit(X, y, **fit_kw)
+        est.partial_fit(X, y, **fit_kw)
+    _assert_same_weights(est, ref)
+    assert_allclose(est.loss_curve_, ref.loss_curve_, rtol=1e-10)
+    assert est.t_ == ref.t_ == 3 * len(X)
+    assert est.n_layers_ == 3 and est.n_outputs_ == 1 and est.out_activation_ == out
+    assert_allclose(est.history_["loss"], est.loss_curve_)
+
+
+def test_warm_start_fit_from_hand_set_weights_matches_sklearn():
+    X, y = _data("regressor")
+    coefs, intercepts = _weights([4, 3, 3, 1], seed=1)
+    params = dict(solver="adam", hidden_layer_sizes=(3, 3), learning_rate_init=0.01,
+                  random_state=0, warm_start=True, max_iter=5)
+    ref = _hand_set_sklearn(sknn.MLPRegressor(**params), coefs, intercepts, "identity")
+    est = MLPRegressor(**params)
+    est.coefs_ = [c.copy() for c in coefs]
+    est.intercepts_ = [b.copy() for b in intercepts]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref.fit(X, y)
+        est.fit(X, y)
+    _assert_same_weights(est, ref)
+    assert_allclose(est.loss_curve_, ref.loss_curve_, rtol=1e-10)
+
+
+def test_hand_set_weights_with_fitted_attributes_continue_their_counters():
+    # A model's public attributes (here a fitted scikit-learn model's, as when
+    # porting it) carry over: t_ continues, loss_curve_ and history_ extend it.
+    X, y = _data("classifier")
+    params = dict(solver="sgd", hidden_layer_sizes=(5,), learning_rate="invscaling",
+                  learning_rate_init=0.1, random_state=0)
+    ref = sknn.MLPClassifier(**params, max_iter=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref.fit(X, y)
+    est = MLPClassifier(**params)
+    for name in ("coefs_", "intercepts_", "n_layers_", "n_outputs_", "out_activation_",
+                 "t_", "best_loss_", "loss_curve_", "_no_improvement_count",
+                 "classes_", "n_features_in_"):
+        value = getattr(ref, name)
+        setattr(est, name, copy.deepcopy(value))
+    # Optimizer state (momentum velocities) is private: both start a fresh one.
+    del ref._optimizer
+    ref.partial_fit(X, y)
+    est.partial_fit(X, y)
+    _assert_same_weights(est, ref)
+    assert est.t_ == ref.t_ == 5 * len(X)
+    assert_allclose(est.loss_curve_, ref.loss_curve_, rtol=1e-10)
+    assert len(est.history_["loss"]) == 5
+    assert_allclose(est.history_["loss"], est.loss_curve_)
+
+
+def test_hand_set_weights_of_another_network_are_refused():
+    X, y = _data("classifier")
+    est = MLPClassifier(hidden_layer_sizes=(5,), solver="sgd")
+    coefs, intercepts = _weights([4, 6, 1])
+    est.coefs_, est.intercepts_ = coefs, intercepts
+    with pytest.raises(ValueError, match="layer sizes"):
+        est.partial_fit(X, y, classes=[0, 1])
+    est.coefs_ = [coefs[0], coefs[1][:5]]  # does not chain
+    with pytest.raises(ValueError, match="do not form a network"):
+        est.partial_fit(X, y, classes=[0, 1])
+
+
+# ---------------------------------------------------------------------------
 # 2. The divergence message
 # ---------------------------------------------------------------------------
 
@@ -195,3 +282,18 @@ def test_in_place_edits_write_through_to_the_buffer():
     assert (copied.coefs_[0] == 0).all() and (copied.intercepts_[0] == 0).all()
     assert_allclose(copied.predict_proba(X), est.predict_proba(X))
 
+
+@pytest.mark.parametrize("pickled", [False, True])
+def test_float64_weights_assigned_to_a_float32_model(pickled):
+    X, y = _data("classifier")
+    X32 = X.astype(np.float32)
+    est = MLPClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(
+        X32, y, classes=[0, 1])
+    assert est.coefs_[0].dtype == np.float32
+    est.coefs_ = [c.astype(np.float64) * 0.5 for c in est.coefs_]
+    if pickled:
+        est = _pickled(est)
+    est.partial_fit(X32, y)
+    assert all(w.dtype == est._params.dtype for w in est.coefs_ + est.intercepts_)
+    assert all(np.isfinite(w).all() for w in est.coefs_ + est.intercepts_)
+    assert est.predict(X32).shape == y.shape
