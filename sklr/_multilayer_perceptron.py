@@ -1154,6 +1154,9 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
             history.setdefault(key, [np.nan] * n_recorded)
 
         callbacks = current_callbacks(self)
+        # Best validation score of this call and its weights (X_val without
+        # early_stopping): restored if training diverges.
+        best_val = [-np.inf, self._params.copy()] if val is not None else None
         try:
             self.n_iter_ = 0
             for it in range(self.max_iter):
@@ -1170,10 +1173,18 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
                 # Dropout draws its seed from random_state only when it is on,
                 # so scikit-learn's random stream is untouched otherwise.
                 seed = int(self._random_state.randint(2**63, dtype=np.uint64)) if dropout_on else 0
-                self._run_kernel_epoch(
-                    dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
-                    hidden, out, loss_code, config, reg, seed, lr_steps, mu_steps, n_threads,
-                )
+                try:
+                    self._run_kernel_epoch(
+                        dense, csr, is_sparse, Y, sw, sample_idx, batch_size,
+                        hidden, out, loss_code, config, reg, seed, lr_steps, mu_steps,
+                        n_threads,
+                    )
+                except _DivergenceError as exc:
+                    if val is None:
+                        raise
+                    self._stop_diverged(exc, n_samples, len(batch_sizes), lr_steps, mu_steps,
+                                        tic, best_val)
+                    break
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self._n_epochs += 1
@@ -1189,6 +1200,10 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
                 if train_labels is not None:
                     record["score"] = self._history_score(X_train, train_labels, sw_train)
                 self._update_no_improvement_count(record.get("val_score"))
+                if val is not None and not self.early_stopping and (
+                    record["val_score"] > best_val[0]
+                ):  # for _stop_diverged (early_stopping keeps _best_params)
+                    best_val[:] = [record["val_score"], self._params.copy()]
                 self._after_epoch_rate(opt)
                 if self._plateaus():
                     self._update_plateaus(record)
@@ -1231,6 +1246,46 @@ class BaseMultilayerPerceptron(_CallbackSupport, BaseEstimator, ABC):
 
         if self.early_stopping:
             self._params[...] = self._best_params
+
+    def _stop_diverged(self, exc, n_samples, n_steps, lr_steps, mu_steps, tic, best_val):
+        """Divergence with validation data: end the fit on the best-validation weights.
+
+        scikit-learn's early stopping scores non-finite epochs as NaN and ends
+        on its best-validation weights, a usable model. sklr stops at the
+        first such epoch: records it (NaN loss, loss_curve_ and
+        validation_scores_ entries, as scikit-learn), restores the weights of
+        the best validation score (``_best_params`` with early_stopping, else
+        the best of this call, ``best_val``) and warns.
+        """
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self._n_epochs += 1
+        self._n_updates += n_steps
+        self.loss_ = np.nan
+        self.loss_curve_.append(np.nan)
+        self._update_no_improvement_count(np.nan)
+        record = {"learning_rate": lr_steps[-1], "momentum": mu_steps[-1],
+                  "time": time.perf_counter() - tic}
+        for key, values in self._history.items():
+            values.append(record.get(key, np.nan))
+        if self.early_stopping:
+            score, params = self.best_validation_score_, self._best_params
+        else:
+            score, params = best_val
+        self._params[...] = params
+        restored = (
+            "the weights with the best validation score (%g) were restored" % score
+            if np.isfinite(score) else
+            "no epoch had a validation score yet: the weights from before this "
+            "fit's first epoch were restored"
+        )
+        warnings.warn(
+            "Training diverged at epoch %d (%s): the loss or weights became "
+            "non-finite. Training stopped and %s. The learning rate may be too "
+            "large or the input data may contain large values and need to be "
+            "preprocessed." % (exc.epoch, exc.where, restored),
+            ConvergenceWarning,
+        )
 
     def _run_kernel_epoch(
         self, dense, csr, is_sparse, Y, sw, sample_idx, batch_size,

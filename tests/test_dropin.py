@@ -175,6 +175,88 @@ def test_divergence_message_starts_with_sklearns():
 
 
 # ---------------------------------------------------------------------------
+# 3. Divergence with validation data
+# ---------------------------------------------------------------------------
+
+# scikit-learn's test_mlp_diverging_loss setting.
+IRIS_DIVERGING = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
+                      learning_rate_init=1, max_iter=20, random_state=0)
+
+
+def test_early_stopping_divergence_keeps_sklearns_best_weights():
+    X, y = load_iris(return_X_y=True)
+    params = dict(IRIS_DIVERGING, early_stopping=True)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        ref = sknn.MLPRegressor(**params).fit(X, y)
+    with np.errstate(all="ignore"), pytest.warns(ConvergenceWarning) as record:
+        est = MLPRegressor(**params).fit(X, y)
+    [message] = [str(w.message) for w in record if "diverged" in str(w.message)]
+    assert f"diverged at epoch {est.n_iter_} " in message
+    assert "best validation score" in message and "restored" in message
+    k = est.n_iter_
+    assert k < params["max_iter"]
+    # The epochs before the divergence are scikit-learn's; so are the weights.
+    assert np.isnan(est.validation_scores_[-1]) and isinstance(est.validation_scores_[-1], float)
+    assert np.isnan(ref.validation_scores_[k - 1])
+    assert_allclose(est.validation_scores_[:-1], ref.validation_scores_[:k - 1], rtol=1e-8)
+    assert est.best_validation_score_ == pytest.approx(ref.best_validation_score_, rel=1e-8)
+    _assert_same_weights(est, ref, rtol=1e-8)
+    assert all(np.isfinite(w).all() for w in est.coefs_ + est.intercepts_)
+    assert_allclose(est.predict(X), ref.predict(X), rtol=1e-8)
+    # Consistent record of the n_iter_ epochs, the last one NaN.
+    assert len(est.loss_curve_) == len(est.validation_scores_) == k
+    assert np.isnan(est.loss_) and np.isnan(est.loss_curve_[-1])
+    assert est.t_ == k * 135  # 150 samples, 15 held out
+    assert len(est.history_["loss"]) == k and np.isnan(est.history_["val_score"][-1])
+
+
+def test_x_val_divergence_restores_best_validation_weights():
+    X, y = load_iris(return_X_y=True)
+    X_val, y_val = X[::3], y[::3]
+    with np.errstate(all="ignore"), pytest.warns(ConvergenceWarning, match=r"diverged at"):
+        est = MLPRegressor(**IRIS_DIVERGING).fit(X, y, X_val=X_val, y_val=y_val)
+    k = est.n_iter_
+    assert k < IRIS_DIVERGING["max_iter"]
+    scores = est.history_["val_score"]
+    assert len(scores) == k and np.isnan(scores[-1])
+    best = int(np.nanargmax(scores[:-1]))
+    # The same fit stopped after the best epoch has the restored weights.
+    ref = MLPRegressor(**{**IRIS_DIVERGING, "max_iter": best + 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref.fit(X, y, X_val=X_val, y_val=y_val)
+    _assert_same_weights(est, ref, rtol=0)
+    assert est.score(X_val, y_val) == pytest.approx(scores[best], rel=1e-12)
+    assert est.t_ == k * len(X)
+
+
+def test_divergence_in_the_first_epoch_with_validation_keeps_the_start_weights():
+    # A warm-start refit whose first epoch diverges ends where it started.
+    X, y = _data("classifier")
+    est = MLPClassifier(**{**DIVERGING, "learning_rate_init": 1e-3, "max_iter": 1},
+                        warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    start = [w.copy() for w in est.coefs_ + est.intercepts_]
+    est.set_params(learning_rate_init=1e6, max_iter=5)
+    X_huge = X * 1e50
+    with np.errstate(all="ignore"), pytest.warns(ConvergenceWarning, match="epoch 1 ") as w:
+        est.fit(X_huge, y, X_val=X_huge, y_val=y)
+    assert "no epoch had a validation score yet" in str(w[-1].message)
+    for a, b in zip(est.coefs_ + est.intercepts_, start):
+        assert_array_equal(a, b)
+    assert est.n_iter_ == 1 and np.isnan(est.loss_curve_[-1])
+
+
+def test_divergence_without_validation_still_raises():
+    X, y = _data("classifier")
+    with pytest.raises(ValueError, match="non-finite"):
+        MLPClassifier(**DIVERGING).fit(X * 1e3, y)
+
+
+# ---------------------------------------------------------------------------
 # 4. Reassigned weights survive copies and later fits
 # ---------------------------------------------------------------------------
 
