@@ -24,11 +24,13 @@ noisy; at 0.01 it takes a few dozen epochs and then holds steady; at 1e-3
 and 1e-4 it is still learning after 200 epochs; below that the rate is so
 small that the network learns nothing at all.
 
-A rate can also be so large that the weights overflow. sklr then raises a
-``ValueError`` as soon as an epoch produces non-finite values (the
-estimator keeps its last finite weights); ``training_curves`` then warns
-and keeps that value's history up to its last finite epoch, so the panel
-shows where it blew up. On this data even a rate of 1 stays finite.
+A rate can also be so large that the weights overflow. With validation
+data, as here, ``fit`` then stops at the first non-finite epoch, keeps the
+weights of the best validation score (as scikit-learn's early stopping
+does) and warns; that epoch is recorded as NaN, so the panel shows where
+it blew up. Without validation data ``fit`` raises a ``ValueError`` and
+``training_curves`` keeps the history up to the last finite epoch. On
+this data even a rate of 1 stays finite.
 """
 
 # %%
