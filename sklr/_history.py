@@ -119,6 +119,33 @@ class TrainingState:
         self.best_params = None
         self.no_improvement_count = 0
 
+    @classmethod
+    def from_public_attributes(cls, est):
+        """The state a fit would have left, rebuilt from public fitted attributes.
+
+        For estimators whose ``coefs_``/``intercepts_`` and fitted attributes
+        were set by hand (scikit-learn continues training from them): counters
+        from ``loss_curve_`` and ``t_``, the record from ``loss_curve_`` and
+        ``validation_scores_``, no optimizer state (a fresh one starts).
+        """
+        d = est.__dict__
+        state = cls()
+        state.no_improvement_count = d.pop("_no_improvement_count_set", 0)
+        losses = list(d.get("loss_curve_") or [])
+        state.n_epochs = len(losses)
+        # Updates per epoch from the samples per epoch (exact when every
+        # epoch saw the same number of samples).
+        per_epoch = est.t_ // state.n_epochs if state.n_epochs else 0
+        batch = 200 if est.batch_size == "auto" else est.batch_size
+        steps = -(-per_epoch // max(1, min(batch, per_epoch))) if per_epoch else 0
+        state.n_updates = steps * state.n_epochs
+        scores = d.get("validation_scores_")
+        with_scores = scores is not None and len(scores) == len(losses)
+        for i, loss in enumerate(losses):
+            state.history.append(
+                {"loss": loss, "val_score": scores[i]} if with_scores else {"loss": loss})
+        return state
+
     def snapshot(self):
         """A token that :meth:`restore` puts this state back from.
 

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -45,6 +46,33 @@ from sklr._trainer import LBFGSTrainer, StochasticTrainer, _KernelSetup, resolve
 from sklr.exceptions import DivergenceError
 from sklr.optimizers import _SOLVERS, LBFGS, Optimizer, _solver_strings
 from sklr.schedules import Schedule
+
+
+def _cast_finite(a, dtype, name):
+    """``a`` cast to ``dtype``; a finite value that overflows raises, naming its column."""
+    data = a.data if sp.issparse(a) else a
+    cast = data.astype(dtype)
+    overflow = np.isinf(cast) & np.isfinite(data)
+    if overflow.any():
+        if sp.issparse(a):
+            a = a.tocsc()
+            cols = np.repeat(np.arange(a.shape[1]), np.diff(a.indptr))
+            bad = np.isinf(a.data.astype(dtype)) & np.isfinite(a.data)
+            column, value = int(cols[bad][0]), float(a.data[bad][0])
+        else:
+            where = np.argwhere(overflow)[0]
+            column = int(where[1]) if overflow.ndim == 2 else None
+            value = float(data[tuple(where)])
+        place = f"{name}[:, {column}]" if column is not None else name
+        raise ValueError(
+            f"{place} holds {value!r}, which overflows {np.dtype(dtype).name}, the "
+            f"dtype of the fitted model (largest {np.finfo(dtype).max:.3g}). Scale the "
+            f"data (e.g. StandardScaler), or refit from scratch on {np.dtype(data.dtype).name} "
+            "data."
+        )
+    if sp.issparse(a):
+        return a.astype(dtype)
+    return cast
 
 
 def _solver_hint(current, sub):
@@ -344,9 +372,12 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
                        + hidden_layer_sizes + [y.shape[1]])
                 )
             if self.coefs_[0].dtype != X.dtype:
-                X = X.astype(self.coefs_[0].dtype)
+                dtype = self.coefs_[0].dtype
+                X = _cast_finite(X, dtype, "X")
                 if sample_weight is not None:
-                    sample_weight = sample_weight.astype(X.dtype)
+                    sample_weight = _cast_finite(sample_weight, dtype, "sample_weight")
+        if not is_classifier(self):
+            y = _cast_finite(y, X.dtype, "y")
 
         self.n_outputs_ = y.shape[1]
         val = self._validate_validation_data(*validation, X.dtype) if has_validation else None
@@ -356,80 +387,6 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
             self._initialize(y, layer_units, X.dtype, plan)
         self._flat_params()
         return X, y, sample_weight, val, plan
-
-    def _complete_fitted_state(self, plan):
-        """Derive the private state a continued fit needs from the public attributes.
-
-        Drop-in: scikit-learn continues training (partial_fit, warm_start)
-        from hand-set ``coefs_``/``intercepts_`` and fitted attributes; its
-        own tests do. Re-packs the flat buffer (and ``_layer_units``) from
-        coefs_/intercepts_ when stale, then fills in only what is missing,
-        as ``_initialize`` would have set it or as the public attributes
-        imply (counters from ``loss_curve_``/``t_``, the record from
-        ``loss_curve_``/``validation_scores_``, a fresh optimizer state).
-        """
-        self._flat_params()
-        units = self._layer_units
-        d = self.__dict__
-        self.n_layers_ = len(units)
-        d.setdefault("n_outputs_", int(units[-1]))
-        if is_classifier(self) and "_label_binarizer" not in d and "classes_" in d:
-            if d.get("out_activation_") == "logistic" and units[-1] > 1:
-                targets = np.eye(int(units[-1]), dtype=int)  # multilabel indicator
-            else:
-                targets = self.classes_
-            self._label_binarizer = LabelBinarizer().fit(targets)
-        if "out_activation_" not in d:
-            self.out_activation_ = self._out_activation()
-        d.setdefault("n_iter_", 0)
-        d.setdefault("t_", 0)
-        d.setdefault("lr_finder_", None)
-        if "learning_rate_init_" not in d:
-            self.learning_rate_init_ = (
-                None if self.learning_rate_init == "auto" else float(self.learning_rate_init)
-            )
-        if plan.is_stochastic:
-            d.setdefault("loss_curve_", [])
-            if self.early_stopping:
-                d.setdefault("validation_scores_", [])
-                if "best_validation_score_" not in d:
-                    scores = [v for v in self.validation_scores_ or [] if np.isfinite(v)]
-                    self.best_validation_score_ = max(scores, default=-np.inf)
-                d.setdefault("best_loss_", None)
-            else:
-                if "best_loss_" not in d:
-                    losses = [v for v in self.loss_curve_ if np.isfinite(v)]
-                    self.best_loss_ = min(losses, default=np.inf)
-                d.setdefault("validation_scores_", None)
-                d.setdefault("best_validation_score_", None)
-        state = d.get("_state")
-        if state is None:
-            state = self._state = TrainingState()
-            state.no_improvement_count = d.pop("_no_improvement_count_set", 0)
-            losses = list(d.get("loss_curve_") or [])
-            state.n_epochs = len(losses)
-            # Updates per epoch from the samples per epoch (exact when every
-            # epoch saw the same number of samples).
-            per_epoch = self.t_ // state.n_epochs if state.n_epochs else 0
-            batch = 200 if self.batch_size == "auto" else self.batch_size
-            steps = -(-per_epoch // max(1, min(batch, per_epoch))) if per_epoch else 0
-            state.n_updates = steps * state.n_epochs
-            scores = d.get("validation_scores_")
-            with_scores = scores is not None and len(scores) == len(losses)
-            for i, loss in enumerate(losses):
-                state.history.append(
-                    {"loss": loss, "val_score": scores[i]} if with_scores else {"loss": loss})
-            self.history_ = state.history
-        params = self._params
-        best = state.best_params
-        if best is None or best.shape != params.shape or best.dtype != params.dtype:
-            state.best_params = params.copy()
-        if state.optimizer and any(
-            state.optimizer[k].dtype != params.dtype
-            or state.optimizer[k].size not in (0, params.size)
-            for k in ("state_1", "state_2", "state_3")
-        ):
-            state.optimizer = None  # made for other weights: start a fresh one
 
     def _validate_validation_data(self, X_val, y_val, sample_weight_val, dtype):
         """``fit``'s X_val/y_val/sample_weight_val in the training layout.
@@ -444,7 +401,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
             self, X_val, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
             reset=False,
         )
-        X_val = X_val.astype(dtype, copy=False)
+        X_val = _cast_finite(X_val, dtype, "X_val") if X_val.dtype != dtype else X_val
         y_labels = self._validate_validation_targets(y_val, X_val)
         Y_val = self._encode_targets(y_labels)
         if Y_val.ndim == 1:

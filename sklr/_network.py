@@ -9,10 +9,12 @@ buffer in scikit-learn's pack order whose views are ``coefs_`` and
 
 import numpy as np
 from sklearn.base import is_classifier
+from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import validate_data
 
 from sklr._compat import ACTIVATIONS, LOSS_FUNCTIONS
+from sklr._history import TrainingState
 
 
 def _layer_views(flat, layer_units):
@@ -198,3 +200,63 @@ class _NetworkMixin:
         if loss is not None:
             attrs["loss_"] = loss
         return attrs
+
+    def _complete_fitted_state(self, plan):
+        """Derive the private state a continued fit needs from the public attributes.
+
+        Drop-in: scikit-learn continues training (partial_fit, warm_start)
+        from hand-set ``coefs_``/``intercepts_`` and fitted attributes; its
+        own tests do. Re-packs the flat buffer (and ``_layer_units``) from
+        coefs_/intercepts_ when stale, then fills in only what is missing,
+        as ``_initialize`` would have set it or as the public attributes
+        imply (counters from ``loss_curve_``/``t_``, the record from
+        ``loss_curve_``/``validation_scores_``, a fresh optimizer state).
+        """
+        self._flat_params()
+        units = self._layer_units
+        d = self.__dict__
+        self.n_layers_ = len(units)
+        d.setdefault("n_outputs_", int(units[-1]))
+        if is_classifier(self) and "_label_binarizer" not in d and "classes_" in d:
+            if d.get("out_activation_") == "logistic" and units[-1] > 1:
+                targets = np.eye(int(units[-1]), dtype=int)  # multilabel indicator
+            else:
+                targets = self.classes_
+            self._label_binarizer = LabelBinarizer().fit(targets)
+        if "out_activation_" not in d:
+            self.out_activation_ = self._out_activation()
+        d.setdefault("n_iter_", 0)
+        d.setdefault("t_", 0)
+        d.setdefault("lr_finder_", None)
+        if "learning_rate_init_" not in d:
+            self.learning_rate_init_ = (
+                None if self.learning_rate_init == "auto" else float(self.learning_rate_init)
+            )
+        if plan.is_stochastic:
+            d.setdefault("loss_curve_", [])
+            if self.early_stopping:
+                d.setdefault("validation_scores_", [])
+                if "best_validation_score_" not in d:
+                    scores = [v for v in self.validation_scores_ or [] if np.isfinite(v)]
+                    self.best_validation_score_ = max(scores, default=-np.inf)
+                d.setdefault("best_loss_", None)
+            else:
+                if "best_loss_" not in d:
+                    losses = [v for v in self.loss_curve_ if np.isfinite(v)]
+                    self.best_loss_ = min(losses, default=np.inf)
+                d.setdefault("validation_scores_", None)
+                d.setdefault("best_validation_score_", None)
+        state = d.get("_state")
+        if state is None:
+            state = self._state = TrainingState.from_public_attributes(self)
+            self.history_ = state.history
+        params = self._params
+        best = state.best_params
+        if best is None or best.shape != params.shape or best.dtype != params.dtype:
+            state.best_params = params.copy()
+        if state.optimizer and any(
+            state.optimizer[k].dtype != params.dtype
+            or state.optimizer[k].size not in (0, params.size)
+            for k in ("state_1", "state_2", "state_3")
+        ):
+            state.optimizer = None  # made for other weights: start a fresh one

@@ -315,6 +315,8 @@ class StochasticTrainer:
                 est._random_state.shuffle(perm)
                 sample_idx = sample_idx[perm]
             lr_steps, mu_steps = self.epoch_rates(batch_sizes)
+            if kernel.sw.size:
+                self.check_batch_weights(kernel.sw, sample_idx, batch_sizes)
             # Dropout draws its seed from random_state only when it is on,
             # so scikit-learn's random stream is untouched otherwise.
             seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
@@ -345,6 +347,20 @@ class StochasticTrainer:
             raise
         record["_sample_idx"] = sample_idx
         return record
+
+    def check_batch_weights(self, sw, sample_idx, batch_sizes):
+        """Every minibatch's sample weights must have a positive sum (it divides)."""
+        starts = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]])
+        sums = np.add.reduceat(sw[sample_idx], starts)
+        bad = np.flatnonzero(~(sums > 0))
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(
+                "Weights sum to zero, can't be normalized: the sample weights of "
+                f"minibatch {k + 1} of {len(batch_sizes)} in epoch {self.est.n_iter_ + 1} "
+                f"(its {batch_sizes[k]} rows) sum to {float(sums[k])!r}. Use a larger "
+                "batch_size, shuffle=True, or drop rows of zero weight."
+            )
 
     def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed):
         """One epoch in Cython; raises DivergenceError on a non-finite loss or weights."""

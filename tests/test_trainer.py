@@ -277,3 +277,48 @@ def test_blas_limit_nests_across_threads_in_any_order():
             t.join()
         assert inside == [[1] * len(before)]  # still limited while B trains
         assert blas_threads() == before
+
+
+# ---------------------------------------------------------------------------
+# Errors that say what is wrong
+# ---------------------------------------------------------------------------
+
+
+def test_zero_weight_minibatch_says_so(digits):
+    X, y = digits
+    sw = np.ones(len(y))
+    sw[:50] = 0
+    est = MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, shuffle=False, max_iter=2)
+    with pytest.raises(ValueError, match=r"Weights sum to zero.*minibatch 1 of 6 in epoch 1"):
+        est.fit(X, y, sample_weight=sw)
+    assert not hasattr(est, "coefs_")
+    # with the zero rows spread over the batches, it trains
+    MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, shuffle=True, max_iter=1,
+                  random_state=0).fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_overflow_names_the_column(digits, sparse):
+    import scipy.sparse as sp
+
+    X, y = digits
+    est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=1).fit(X.astype(np.float32), y)
+    big = X.copy()
+    big[7, 5] = 1e300
+    big = sp.csr_matrix(big) if sparse else big
+    coefs = [c.copy() for c in est.coefs_]
+    with pytest.raises(ValueError, match=r"X\[:, 5\] holds 1e\+300, which overflows float32"):
+        est.partial_fit(big, y)
+    with pytest.raises(ValueError, match=r"y\[:, 0\] holds 1e\+300"):
+        est.partial_fit(X, y * 1e300 + 1)
+    for a, b in zip(est.coefs_, coefs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_lambda_with_the_wrong_shape_says_so(digits):
+    X, y = digits
+    bad = schedules.Lambda(lambda t: np.ones(3))
+    with pytest.raises(ValueError, match=r"Lambda: <lambda> must return one number per"):
+        MLPClassifier(solver="sgd", learning_rate=bad, max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"returned None"):
+        schedules.Lambda(lambda t: None).preview(2)

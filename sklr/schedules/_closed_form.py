@@ -1077,11 +1077,34 @@ class Lambda(Schedule):
         t = _position(positions, self.unit)
         if t.shape[0] == 0:
             return np.empty(0)
+        name = getattr(self.func, "__name__", repr(self.func))
+        expected = (
+            f"Lambda: {name} must return one number per position (a float for a "
+            f"float, or an array of shape {t.shape} for the array of {self.unit} "
+            "positions)"
+        )
+        shape = None
         try:
-            out = np.asarray(self.func(t.copy()), dtype=np.float64)
-            return np.broadcast_to(out, t.shape)
+            raw = self.func(t.copy())
+            out = np.asarray(raw, dtype=np.float64)
+            shape = out.shape
+            if raw is not None and shape in ((), t.shape):
+                return np.broadcast_to(out, t.shape)
         except (TypeError, ValueError):
-            return np.vectorize(self.func, otypes=[np.float64])(t)
+            pass  # a function of one scalar: call it per position below
+        values = []
+        for x in t:
+            try:
+                raw = self.func(float(x))
+                value = None if raw is None else np.asarray(raw, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                got = f"shape {shape} for the array" if shape is not None else repr(exc)
+                raise ValueError(f"{expected}; it gave {got}.") from exc
+            if value is None or value.shape != ():
+                raise ValueError(f"{expected}; for {self.unit} {float(x)!r} it returned "
+                                 f"{raw!r}.")
+            values.append(float(value))
+        return np.array(values)
 
     def __getstate__(self):
         try:
