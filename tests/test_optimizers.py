@@ -421,6 +421,7 @@ def test_config_follows_parameter_changes():
 
 
 def _fields_index(name):
-    from sklr import _mlp_fast
+    """Position of Adam's config slot ``name`` (each rule lays out its own slots)."""
+    from sklr._codes import CFG_SLOTS
 
-    return _mlp_fast.CONFIG_FIELDS.index(name)
+    return CFG_SLOTS + Adam._slots.index(name)
