@@ -1,305 +1,343 @@
-# Optimizer updates over a flat parameter buffer: one loop per rule, plain
-# enough for the compiler to vectorise.  Shared by the training kernel
-# (_mlp_fast.train_epoch) and the functional API (_mlp_fast.apply_update,
-# used by sklr.optimizers).
+# Optimizer update rules over a range of a flat parameter buffer: one
+# ``cdef inline`` function per rule, plain loops the compiler vectorises.
+# Shared by the training kernel (_kernel.Kernel.train_epoch) and the
+# functional API (_kernel.apply_update, behind sklr.optimizers).
 #
-# Python describes an optimizer by a float64 config array whose fields are
-# CONFIG_FIELDS of _mlp_fast (indices CFG_* below); per-step values (learning
-# rate, momentum / beta_1) arrive separately.  Each rule is written in the
-# order of operations of the framework whose convention it reproduces, so
-# results match that framework to rounding.
+# Python describes an optimizer by a float64 config array (CFG_* of
+# _codes.pxd): the rule, its convention and a decoupled weight decay shared
+# by every rule, then CFG_N_SLOTS slots the rule lays out for itself (its
+# Python class names them, in order, in ``_slots``).  Its state is up to
+# three per-parameter arrays (s1, s2, s3) and a float64 scalars array
+# (SC_*: the update count t, then slots the rule owns).  Per-update
+# values (learning rate, momentum / beta_1) arrive separately.
+#
+# The work of one update is split in two so that the kernel needs no
+# knowledge of any rule:
+#   (a) ``_advance``, once per update: t += 1 and the rule's own scalar
+#       state (NAdam's momentum product);
+#   (b) ``_update``, per range of parameters and per learning rate: the
+#       rule derives its step coefficients from the rate it is given and
+#       applies the step.  A layer-wise rate (layer_lr_decay) is just another
+#       call of (b) with that layer's rate.
+#
+# Each rule is written in the order of operations of the framework whose
+# convention it reproduces, so results match that framework to rounding.
+#
+# Adding a rule: a value in ``Rule`` (_codes.pxd), an inline function here
+# reading its slots, a line in ``_update`` (and in ``_advance`` if it keeps
+# scalar state), and a class in sklr/optimizers.py laying out its slots.
 
 from cython cimport floating
 from libc.math cimport sqrt, pow, fabs
 
-ctypedef Py_ssize_t intp_t
-
-cdef enum:
-    UPDATE_GRAD = 0      # no update: write the gradient out (L-BFGS)
-    UPDATE_SGD = 1
-    UPDATE_ADAM = 2
-    UPDATE_ADAGRAD = 3
-    UPDATE_ADADELTA = 4
-    UPDATE_RMSPROP = 5
-    UPDATE_NADAM = 6
-    UPDATE_ADAMAX = 7
-
-cdef enum:
-    CONV_SKLEARN = 0     # scikit-learn / Keras
-    CONV_PYTORCH = 1
-
-# Fields of the config array.
-cdef enum:
-    CFG_MODE = 0
-    CFG_CONVENTION = 1
-    CFG_NESTEROV = 2
-    CFG_DAMPENING = 3
-    CFG_BETA_2 = 4       # Adam family beta_2; rho of RMSprop and Adadelta
-    CFG_EPSILON = 5
-    CFG_WEIGHT_DECAY = 6
-    CFG_AMSGRAD = 7
-    CFG_CENTERED = 8
-    CFG_LR_DECAY = 9
-    CFG_MOMENTUM_DECAY = 10
-    CFG_SIZE = 11
-
-# Scalar state carried between steps (IN/OUT array).
-cdef enum:
-    SC_T = 0             # updates done so far
-    SC_MU_PRODUCT = 1    # NAdam's running product of momentum coefficients
-    SC_SIZE = 2
+from sklr._codes cimport (
+    CFG_CONVENTION, CFG_N_SLOTS, CFG_RULE, CFG_SLOTS, CFG_WEIGHT_DECAY, Convention,
+    Rule, SC_SIZE, SC_SLOTS, SC_T, intp_t,
+)
 
 
 cdef struct Update:
-    int mode
+    # From the config array (read once by _read_config):
+    int rule
     int convention
-    bint nesterov
-    bint amsgrad
-    bint centered
-    double dampening
-    double beta_2
-    double epsilon
     double weight_decay
-    double lr_decay
-    double momentum_decay
-    # Per step:
-    double lr
-    double momentum      # SGD / RMSprop momentum, or beta_1 (Adam family)
-    double t             # 1-based number of this update
-    double mu_product    # NAdam, before this update
-    # Derived per step by _step_scalars:
-    double c1            # rule-specific step sizes / corrections
-    double c2
-    double c3
+    double slot[CFG_N_SLOTS]     # the rule's hyperparameters
+    # Per update (set by _advance):
+    double momentum              # SGD / RMSprop momentum, or beta_1 (Adam family)
+    double scalars[SC_SIZE]      # t (1-based number of this update), rule slots
 
 
 cdef inline void _read_config(const double* cfg, Update* u) noexcept nogil:
-    u.mode = <int> cfg[CFG_MODE]
+    cdef intp_t k
+    u.rule = <int> cfg[CFG_RULE]
     u.convention = <int> cfg[CFG_CONVENTION]
-    u.nesterov = cfg[CFG_NESTEROV] != 0
-    u.dampening = cfg[CFG_DAMPENING]
-    u.beta_2 = cfg[CFG_BETA_2]
-    u.epsilon = cfg[CFG_EPSILON]
     u.weight_decay = cfg[CFG_WEIGHT_DECAY]
-    u.amsgrad = cfg[CFG_AMSGRAD] != 0
-    u.centered = cfg[CFG_CENTERED] != 0
-    u.lr_decay = cfg[CFG_LR_DECAY]
-    u.momentum_decay = cfg[CFG_MOMENTUM_DECAY]
+    for k in range(CFG_N_SLOTS):
+        u.slot[k] = cfg[CFG_SLOTS + k]
 
 
-cdef inline double _nadam_mu(double beta_1, double t, double psi) noexcept nogil:
-    return beta_1 * (1.0 - 0.5 * pow(0.96, t * psi))
+cdef inline void _read_scalars(const double* scalars, Update* u) noexcept nogil:
+    cdef intp_t k
+    for k in range(SC_SIZE):
+        u.scalars[k] = scalars[k]
 
 
-cdef inline void _step_scalars(Update* u) noexcept nogil:
-    """Per-step scalars of the rule; advances NAdam's momentum product."""
-    cdef double bc1, bc2, mu, mu_next
-    if u.mode == UPDATE_ADAM:
-        bc1 = 1 - pow(u.momentum, u.t)
-        bc2 = 1 - pow(u.beta_2, u.t)
-        if u.convention == CONV_SKLEARN:
-            # scikit-learn: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
-            u.c1 = u.lr * sqrt(bc2) / bc1
+cdef inline void _write_scalars(const Update* u, double* scalars) noexcept nogil:
+    cdef intp_t k
+    for k in range(SC_SIZE):
+        scalars[k] = u.scalars[k]
+
+
+# ---------------------------------------------------------------------------
+# The rules.  Each reads its slots (in its class's ``_slots`` order), derives
+# its step coefficients from ``lr`` and updates parameters j0 .. j1.
+# ---------------------------------------------------------------------------
+
+cdef inline void _sgd(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                      const floating* g, floating* b) noexcept nogil:
+    """SGD with (Nesterov) momentum. Slots: nesterov, dampening. State: b."""
+    cdef bint nesterov = u.slot[0] != 0
+    cdef floating flr = lr, mu = u.momentum, damp = 1 - u.slot[1]
+    cdef intp_t j
+    if u.convention == Convention.SKLEARN:
+        # velocity b = mu b - lr g;  p += b  (Nesterov: p += mu b - lr g)
+        if nesterov:
+            for j in range(j0, j1):
+                b[j] = mu * b[j] - flr * g[j]
+                p[j] = p[j] + (mu * b[j] - flr * g[j])
         else:
-            u.c1 = u.lr / bc1            # step size
-            u.c2 = sqrt(bc2)             # sqrt of the second bias correction
-    elif u.mode == UPDATE_ADAGRAD:
-        u.c1 = u.lr / (1 + (u.t - 1) * u.lr_decay)
-    elif u.mode == UPDATE_NADAM:
-        mu = _nadam_mu(u.momentum, u.t, u.momentum_decay)
-        mu_next = _nadam_mu(u.momentum, u.t + 1, u.momentum_decay)
-        u.mu_product = u.mu_product * mu
-        u.c1 = mu
-        u.c2 = mu_next
-        u.c3 = 1 - pow(u.beta_2, u.t)
-    elif u.mode == UPDATE_ADAMAX:
-        u.c1 = u.lr / (1 - pow(u.momentum, u.t))
+            for j in range(j0, j1):
+                b[j] = mu * b[j] - flr * g[j]
+                p[j] = p[j] + b[j]
+    else:
+        # PyTorch: b = mu b + (1 - dampening) g (b = g at the first step);
+        # p -= lr * b  (Nesterov: p -= lr * (g + mu b))
+        if u.scalars[SC_T] == 1:
+            for j in range(j0, j1):
+                b[j] = g[j]
+        else:
+            for j in range(j0, j1):
+                b[j] = mu * b[j] + damp * g[j]
+        if nesterov:
+            for j in range(j0, j1):
+                p[j] = p[j] - flr * (g[j] + mu * b[j])
+        else:
+            for j in range(j0, j1):
+                p[j] = p[j] - flr * b[j]
 
 
-cdef inline void _rms_step(intp_t j, floating* p, const floating* g, floating* s2,
+cdef inline void _adam(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                       const floating* g, floating* m, floating* v,
+                       floating* vmax) noexcept nogil:
+    """Adam / AMSGrad. Slots: beta_2, epsilon, amsgrad. State: m, v, vmax (AMSGrad)."""
+    cdef double beta_2 = u.slot[0], t = u.scalars[SC_T]
+    cdef bint amsgrad = u.slot[2] != 0
+    cdef floating mu = u.momentum, c_mu = 1 - u.momentum
+    cdef floating b2 = beta_2, c2 = 1 - beta_2, eps = u.slot[1]
+    cdef floating denom, w1, w2
+    cdef double bc1 = 1 - pow(u.momentum, t), bc2 = 1 - pow(beta_2, t), lr_t
+    cdef intp_t j
+    if u.convention == Convention.SKLEARN:
+        # scikit-learn: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);
+        # p += -lr_t m / (sqrt(v) + eps), evaluated in double as NumPy does.
+        lr_t = lr * sqrt(bc2) / bc1
+        for j in range(j0, j1):
+            m[j] = mu * m[j] + c_mu * g[j]
+            v[j] = b2 * v[j] + c2 * (g[j] * g[j])
+        if amsgrad:
+            for j in range(j0, j1):
+                if v[j] > vmax[j]:
+                    vmax[j] = v[j]
+                denom = <floating> sqrt(vmax[j])
+                denom = denom + eps
+                p[j] = <floating> (p[j] + (-lr_t * m[j]) / denom)
+        else:
+            for j in range(j0, j1):
+                denom = <floating> sqrt(v[j])
+                denom = denom + eps
+                p[j] = <floating> (p[j] + (-lr_t * m[j]) / denom)
+    else:
+        # PyTorch: m.lerp_(g, 1 - b1); v = b2 v + (1 - b2) g^2;
+        # p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
+        w1 = <floating> (lr / bc1)
+        w2 = <floating> sqrt(bc2)
+        for j in range(j0, j1):
+            m[j] = m[j] + c_mu * (g[j] - m[j])
+            v[j] = b2 * v[j] + c2 * (g[j] * g[j])
+        if amsgrad:
+            for j in range(j0, j1):
+                if v[j] > vmax[j]:
+                    vmax[j] = v[j]
+                denom = <floating> sqrt(vmax[j]) / w2 + eps
+                p[j] = p[j] - w1 * (m[j] / denom)
+        else:
+            for j in range(j0, j1):
+                denom = <floating> sqrt(v[j]) / w2 + eps
+                p[j] = p[j] - w1 * (m[j] / denom)
+
+
+cdef inline void _adagrad(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                          const floating* g, floating* s) noexcept nogil:
+    """Adagrad. Slots: epsilon, lr_decay. State: s (the accumulated squares)."""
+    cdef floating eps = u.slot[0], denom
+    cdef floating w1 = <floating> (lr / (1 + (u.scalars[SC_T] - 1) * u.slot[1]))
+    cdef intp_t j
+    for j in range(j0, j1):
+        s[j] = s[j] + g[j] * g[j]
+    if u.convention == Convention.SKLEARN:
+        # Keras: p -= lr g / sqrt(acc + eps)
+        for j in range(j0, j1):
+            p[j] = p[j] - w1 * g[j] / <floating> sqrt(s[j] + eps)
+    else:
+        # PyTorch: p -= clr g / (sqrt(acc) + eps), clr = lr / (1 + (t - 1) lr_decay)
+        for j in range(j0, j1):
+            denom = <floating> sqrt(s[j]) + eps
+            p[j] = p[j] - w1 * (g[j] / denom)
+
+
+cdef inline void _adadelta(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                           const floating* g, floating* v, floating* w) noexcept nogil:
+    """Adadelta. Slots: rho, epsilon. State: v (squared gradients), w (squared steps)."""
+    # v = rho v + (1 - rho) g^2; d = sqrt(w + eps) / sqrt(v + eps) g;
+    # w = rho w + (1 - rho) d^2; p -= lr d   (Zeiler; PyTorch, Keras, H2O)
+    cdef floating flr = lr, rho = u.slot[0], c_rho = 1 - u.slot[0], eps = u.slot[1], d
+    cdef intp_t j
+    for j in range(j0, j1):
+        v[j] = rho * v[j] + c_rho * (g[j] * g[j])
+        d = <floating> sqrt(w[j] + eps) / <floating> sqrt(v[j] + eps) * g[j]
+        w[j] = rho * w[j] + c_rho * (d * d)
+        p[j] = p[j] - flr * d
+
+
+cdef inline void _rms_step(intp_t j, floating* p, const floating* g, floating* b,
                            floating s, floating lr, floating mu, floating eps,
-                           Update* u) noexcept nogil:
+                           const Update* u) noexcept nogil:
     """RMSprop's step for parameter j given its (centered) mean square s."""
     cdef floating denom
-    if u.convention == CONV_SKLEARN:
+    if u.convention == Convention.SKLEARN:
         # Keras: d = sqrt(s + eps); with momentum b = mu b + lr g / d, p -= b
         denom = <floating> sqrt(s + eps)
         if u.momentum > 0:
-            s2[j] = mu * s2[j] + lr * g[j] / denom
-            p[j] = p[j] - s2[j]
+            b[j] = mu * b[j] + lr * g[j] / denom
+            p[j] = p[j] - b[j]
         else:
             p[j] = p[j] - lr * (g[j] / denom)
     else:
         # PyTorch: d = sqrt(s) + eps; with momentum b = mu b + g / d, p -= lr b
         denom = <floating> sqrt(s) + eps
         if u.momentum > 0:
-            s2[j] = mu * s2[j] + g[j] / denom
-            p[j] = p[j] - lr * s2[j]
+            b[j] = mu * b[j] + g[j] / denom
+            p[j] = p[j] - lr * b[j]
         else:
             p[j] = p[j] - lr * (g[j] / denom)
 
 
-cdef inline void _apply_update(intp_t j0, intp_t j1, floating* p, const floating* g,
-                               floating* s1, floating* s2, floating* s3,
-                               Update* u) noexcept nogil:
-    """Apply one optimizer step to parameters j0 .. j1 given their gradient."""
+cdef inline void _rmsprop(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                          const floating* g, floating* v, floating* b,
+                          floating* gbar) noexcept nogil:
+    """RMSprop. Slots: rho, epsilon, centered. State: v, b (momentum), gbar (centered)."""
+    # The running averages first, then one loop per variant: no branch on a
+    # possibly absent state array inside a loop (the compiler would turn it
+    # into masked loads from that array).
+    cdef floating flr = lr, mu = u.momentum
+    cdef floating rho = u.slot[0], c_rho = 1 - u.slot[0], eps = u.slot[1], s
     cdef intp_t j
-    cdef floating lr = u.lr, mu = u.momentum, c_mu = 1 - u.momentum
-    cdef floating b2 = u.beta_2, c2 = 1 - u.beta_2, eps = u.epsilon
-    cdef floating damp = 1 - u.dampening, decay
-    cdef floating denom, d, w1, w2, bc2, s1c
-    cdef double lr_t = u.c1
+    for j in range(j0, j1):
+        v[j] = rho * v[j] + c_rho * (g[j] * g[j])
+    if u.slot[2] != 0:
+        for j in range(j0, j1):
+            gbar[j] = gbar[j] + c_rho * (g[j] - gbar[j])
+            s = v[j] - gbar[j] * gbar[j]
+            _rms_step(j, p, g, b, s, flr, mu, eps, u)
+    else:
+        for j in range(j0, j1):
+            _rms_step(j, p, g, b, v[j], flr, mu, eps, u)
 
+
+cdef inline double _nadam_mu(double beta_1, double t, double psi) noexcept nogil:
+    return beta_1 * (1.0 - 0.5 * pow(0.96, t * psi))
+
+
+cdef inline void _nadam_advance(Update* u) noexcept nogil:
+    """NAdam's scalar state (slot 0): the running product of momentum coefficients."""
+    u.scalars[SC_SLOTS] = u.scalars[SC_SLOTS] * _nadam_mu(u.momentum, u.scalars[SC_T],
+                                                          u.slot[2])
+
+
+cdef inline void _nadam(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                        const floating* g, floating* m, floating* v) noexcept nogil:
+    """NAdam. Slots: beta_2, epsilon, momentum_decay. State: m, v; scalar: mu product."""
+    cdef double t = u.scalars[SC_T], prod = u.scalars[SC_SLOTS]
+    cdef double mu_t = _nadam_mu(u.momentum, t, u.slot[2])
+    cdef double mu_next = _nadam_mu(u.momentum, t + 1, u.slot[2])
+    cdef floating c_mu = 1 - u.momentum, b2 = u.slot[0], c2 = 1 - u.slot[0]
+    cdef floating eps = u.slot[1], flr = lr
+    cdef floating bc2 = <floating> (1 - pow(u.slot[0], t)), w1, w2, d, denom
+    cdef intp_t j
+    for j in range(j0, j1):
+        m[j] = m[j] + c_mu * (g[j] - m[j])
+        v[j] = b2 * v[j] + c2 * (g[j] * g[j])
+    if u.convention == Convention.PYTORCH:
+        # p -= lr (1 - mu) / (1 - prod) g / denom + lr mu' / (1 - prod mu') m / denom
+        w1 = <floating> (lr * (1 - mu_t) / (1 - prod))
+        w2 = <floating> (lr * mu_next / (1 - prod * mu_next))
+        for j in range(j0, j1):
+            denom = <floating> sqrt(v[j] / bc2) + eps
+            p[j] = p[j] - w1 * (g[j] / denom)
+            p[j] = p[j] - w2 * (m[j] / denom)
+    else:
+        # Keras: m_hat = mu' m / (1 - prod mu') + (1 - mu) g / (1 - prod);
+        # p -= lr m_hat / (sqrt(v / bc2) + eps)
+        w1 = <floating> (mu_next / (1 - prod * mu_next))
+        w2 = <floating> ((1 - mu_t) / (1 - prod))
+        for j in range(j0, j1):
+            d = w1 * m[j] + w2 * g[j]
+            denom = <floating> sqrt(v[j] / bc2) + eps
+            p[j] = p[j] - flr * d / denom
+
+
+cdef inline void _adamax(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                         const floating* g, floating* m, floating* n) noexcept nogil:
+    """Adamax. Slots: beta_2, epsilon. State: m, n (the infinity norm)."""
+    cdef floating c_mu = 1 - u.momentum, b2 = u.slot[0], eps = u.slot[1], d
+    cdef floating w1 = <floating> (lr / (1 - pow(u.momentum, u.scalars[SC_T])))
+    cdef intp_t j
+    for j in range(j0, j1):
+        m[j] = m[j] + c_mu * (g[j] - m[j])
+    if u.convention == Convention.PYTORCH:
+        # n = max(b2 n, |g| + eps); p -= lr / bc1 * m / n
+        for j in range(j0, j1):
+            d = fabs(g[j]) + eps
+            n[j] = b2 * n[j]
+            if d > n[j]:
+                n[j] = d
+            p[j] = p[j] - w1 * (m[j] / n[j])
+    else:
+        # Keras: n = max(b2 n, |g|); p -= lr / bc1 * m / (n + eps)
+        for j in range(j0, j1):
+            d = fabs(g[j])
+            n[j] = b2 * n[j]
+            if d > n[j]:
+                n[j] = d
+            p[j] = p[j] - w1 * m[j] / (n[j] + eps)
+
+
+# ---------------------------------------------------------------------------
+# Dispatchers
+# ---------------------------------------------------------------------------
+
+cdef inline void _advance(Update* u, double momentum) noexcept nogil:
+    """(a) Start an update whose momentum / beta_1 is ``momentum``: t += 1 and
+    the rule's scalar state. Once per update, whatever the number of ranges."""
+    u.momentum = momentum
+    u.scalars[SC_T] = u.scalars[SC_T] + 1
+    if u.rule == Rule.NADAM:
+        _nadam_advance(u)
+
+
+cdef inline void _update(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                         const floating* g, floating* s1, floating* s2,
+                         floating* s3) noexcept nogil:
+    """(b) Apply the update at rate ``lr`` to parameters j0 .. j1 given their gradient."""
+    cdef floating decay
+    cdef intp_t j
     if u.weight_decay > 0:
         # Decoupled weight decay, before the step: p *= 1 - lr * wd (PyTorch
         # AdamW / SGDW; Keras' p -= lr * wd * p up to rounding).
-        decay = <floating> (1 - u.lr * u.weight_decay)
+        decay = <floating> (1 - lr * u.weight_decay)
         for j in range(j0, j1):
             p[j] = p[j] * decay
-
-    if u.mode == UPDATE_SGD:
-        if u.convention == CONV_SKLEARN:
-            # velocity v = mu v - lr g;  p += v  (Nesterov: p += mu v - lr g)
-            if u.nesterov:
-                for j in range(j0, j1):
-                    s1[j] = mu * s1[j] - lr * g[j]
-                    p[j] = p[j] + (mu * s1[j] - lr * g[j])
-            else:
-                for j in range(j0, j1):
-                    s1[j] = mu * s1[j] - lr * g[j]
-                    p[j] = p[j] + s1[j]
-        else:
-            # PyTorch: b = mu b + (1 - dampening) g (b = g at the first step);
-            # p -= lr * b  (Nesterov: p -= lr * (g + mu b))
-            if u.t == 1:
-                for j in range(j0, j1):
-                    s1[j] = g[j]
-            else:
-                for j in range(j0, j1):
-                    s1[j] = mu * s1[j] + damp * g[j]
-            if u.nesterov:
-                for j in range(j0, j1):
-                    p[j] = p[j] - lr * (g[j] + mu * s1[j])
-            else:
-                for j in range(j0, j1):
-                    p[j] = p[j] - lr * s1[j]
-
-    elif u.mode == UPDATE_ADAM:
-        if u.convention == CONV_SKLEARN:
-            for j in range(j0, j1):
-                s1[j] = mu * s1[j] + c_mu * g[j]
-                s2[j] = b2 * s2[j] + c2 * (g[j] * g[j])
-            if u.amsgrad:
-                for j in range(j0, j1):
-                    if s2[j] > s3[j]:
-                        s3[j] = s2[j]
-                    denom = <floating> sqrt(s3[j])
-                    denom = denom + eps
-                    p[j] = <floating> (p[j] + (-lr_t * s1[j]) / denom)
-            else:
-                for j in range(j0, j1):
-                    denom = <floating> sqrt(s2[j])
-                    denom = denom + eps
-                    p[j] = <floating> (p[j] + (-lr_t * s1[j]) / denom)
-        else:
-            # PyTorch: m.lerp_(g, 1 - b1); v = b2 v + (1 - b2) g^2;
-            # p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
-            w1 = <floating> u.c1
-            w2 = <floating> u.c2
-            for j in range(j0, j1):
-                s1[j] = s1[j] + c_mu * (g[j] - s1[j])
-                s2[j] = b2 * s2[j] + c2 * (g[j] * g[j])
-            if u.amsgrad:
-                for j in range(j0, j1):
-                    if s2[j] > s3[j]:
-                        s3[j] = s2[j]
-                    denom = <floating> sqrt(s3[j]) / w2 + eps
-                    p[j] = p[j] - w1 * (s1[j] / denom)
-            else:
-                for j in range(j0, j1):
-                    denom = <floating> sqrt(s2[j]) / w2 + eps
-                    p[j] = p[j] - w1 * (s1[j] / denom)
-
-    elif u.mode == UPDATE_ADAGRAD:
-        w1 = <floating> u.c1
-        for j in range(j0, j1):
-            s1[j] = s1[j] + g[j] * g[j]
-        if u.convention == CONV_SKLEARN:
-            # Keras: p -= lr g / sqrt(acc + eps)
-            for j in range(j0, j1):
-                p[j] = p[j] - w1 * g[j] / <floating> sqrt(s1[j] + eps)
-        else:
-            # PyTorch: p -= clr g / (sqrt(acc) + eps), clr = lr / (1 + (t - 1) lr_decay)
-            for j in range(j0, j1):
-                denom = <floating> sqrt(s1[j]) + eps
-                p[j] = p[j] - w1 * (g[j] / denom)
-
-    elif u.mode == UPDATE_ADADELTA:
-        # v = rho v + (1 - rho) g^2; d = sqrt(u + eps) / sqrt(v + eps) g;
-        # u = rho u + (1 - rho) d^2; p -= lr d   (Zeiler; PyTorch, Keras, H2O)
-        # (rho travels in the beta_2 field.)
-        for j in range(j0, j1):
-            s1[j] = b2 * s1[j] + c2 * (g[j] * g[j])
-            d = <floating> sqrt(s2[j] + eps) / <floating> sqrt(s1[j] + eps) * g[j]
-            s2[j] = b2 * s2[j] + c2 * (d * d)
-            p[j] = p[j] - lr * d
-
-    elif u.mode == UPDATE_RMSPROP:
-        # rho travels in the beta_2 field; the per-step momentum is RMSprop's.
-        # The running averages first, then one loop per variant: no branch on
-        # a possibly absent state array inside a loop (the compiler would
-        # turn it into masked loads from that array).
-        for j in range(j0, j1):
-            s1[j] = b2 * s1[j] + c2 * (g[j] * g[j])
-        if u.centered:
-            for j in range(j0, j1):
-                s3[j] = s3[j] + c2 * (g[j] - s3[j])
-                s1c = s1[j] - s3[j] * s3[j]
-                _rms_step(j, p, g, s2, s1c, lr, mu, eps, u)
-        else:
-            for j in range(j0, j1):
-                _rms_step(j, p, g, s2, s1[j], lr, mu, eps, u)
-
-    elif u.mode == UPDATE_NADAM:
-        for j in range(j0, j1):
-            s1[j] = s1[j] + c_mu * (g[j] - s1[j])
-            s2[j] = b2 * s2[j] + c2 * (g[j] * g[j])
-        bc2 = <floating> u.c3
-        if u.convention == CONV_PYTORCH:
-            # p -= lr (1 - mu) / (1 - prod) g / denom + lr mu' / (1 - prod mu') m / denom
-            w1 = <floating> (u.lr * (1 - u.c1) / (1 - u.mu_product))
-            w2 = <floating> (u.lr * u.c2 / (1 - u.mu_product * u.c2))
-            for j in range(j0, j1):
-                denom = <floating> sqrt(s2[j] / bc2) + eps
-                p[j] = p[j] - w1 * (g[j] / denom)
-                p[j] = p[j] - w2 * (s1[j] / denom)
-        else:
-            # Keras: m_hat = mu' m / (1 - prod mu') + (1 - mu) g / (1 - prod);
-            # p -= lr m_hat / (sqrt(v / bc2) + eps)
-            w1 = <floating> (u.c2 / (1 - u.mu_product * u.c2))
-            w2 = <floating> ((1 - u.c1) / (1 - u.mu_product))
-            for j in range(j0, j1):
-                d = w1 * s1[j] + w2 * g[j]
-                denom = <floating> sqrt(s2[j] / bc2) + eps
-                p[j] = p[j] - lr * d / denom
-
-    elif u.mode == UPDATE_ADAMAX:
-        w1 = <floating> u.c1
-        for j in range(j0, j1):
-            s1[j] = s1[j] + c_mu * (g[j] - s1[j])
-        if u.convention == CONV_PYTORCH:
-            # u = max(b2 u, |g| + eps); p -= lr / bc1 * m / u
-            for j in range(j0, j1):
-                d = fabs(g[j]) + eps
-                s2[j] = b2 * s2[j]
-                if d > s2[j]:
-                    s2[j] = d
-                p[j] = p[j] - w1 * (s1[j] / s2[j])
-        else:
-            # Keras: u = max(b2 u, |g|); p -= lr / bc1 * m / (u + eps)
-            for j in range(j0, j1):
-                d = fabs(g[j])
-                s2[j] = b2 * s2[j]
-                if d > s2[j]:
-                    s2[j] = d
-                p[j] = p[j] - w1 * s1[j] / (s2[j] + eps)
+    if u.rule == Rule.SGD:
+        _sgd(u, lr, j0, j1, p, g, s1)
+    elif u.rule == Rule.ADAM:
+        _adam(u, lr, j0, j1, p, g, s1, s2, s3)
+    elif u.rule == Rule.ADAGRAD:
+        _adagrad(u, lr, j0, j1, p, g, s1)
+    elif u.rule == Rule.ADADELTA:
+        _adadelta(u, lr, j0, j1, p, g, s1, s2)
+    elif u.rule == Rule.RMSPROP:
+        _rmsprop(u, lr, j0, j1, p, g, s1, s2, s3)
+    elif u.rule == Rule.NADAM:
+        _nadam(u, lr, j0, j1, p, g, s1, s2)
+    elif u.rule == Rule.ADAMAX:
+        _adamax(u, lr, j0, j1, p, g, s1, s2)

@@ -21,7 +21,8 @@ from numbers import Real
 
 import numpy as np
 
-from sklr import _mlp_fast
+from sklr import _codes, _kernel
+from sklr._codes import Convention, Rule
 from sklr._compat import Interval, StrOptions
 from sklr._openmp_helpers import _openmp_effective_n_threads
 from sklr._param_object import ParamObject
@@ -45,9 +46,9 @@ _CONFIG_CACHE = {}
 # Solver strings: each class declares its ``_alias`` and lands here.
 _SOLVERS = {}
 
-# Rule codes of _optim.pxd.
-_MODES = {"sgd": 1, "adam": 2, "adagrad": 3, "adadelta": 4, "rmsprop": 5, "nadam": 6, "adamax": 7}
-_CONVENTIONS = {"sklearn": 0, "keras": 0, "pytorch": 1}
+# Rule and convention codes (sklr._codes): a class's ``_rule`` is its Rule's name.
+_MODES = {rule.name.lower(): rule for rule in Rule}
+_CONVENTIONS = {name: Convention[name.upper()] for name in ("sklearn", "keras", "pytorch")}
 _CONVENTION = [StrOptions({"sklearn", "keras", "pytorch"})]
 _UNIT_INTERVAL = [Interval(Real, 0, 1, closed="left")]
 _POSITIVE = [Interval(Real, 0, None, closed="neither")]
@@ -92,15 +93,20 @@ class Optimizer(_Solver):
     ``_parameter_constraints``, say which state arrays they need
     (``_state_arrays``), what the per-update momentum value drives
     (``_momentum_name``) and its largest allowed value (``_max_momentum``);
-    the update itself is the rule's inline function in ``_optim.pxd``.
+    the update itself is the rule's inline function in ``_optim.pxd``, which
+    reads the config slots the class names in ``_slots`` (in that order).
     """
 
     _rule = None
     _momentum_name = "momentum"
     _max_momentum = 1.0
+    # The rule's own config slots, in order (after _codes.CFG_SLOTS).
+    _slots = ()
+    # Start values of the rule's own scalar-state slots (after _codes.SC_SLOTS).
+    _scalar_starts = ()
 
     def _fields(self):
-        """Config fields for the kernel, by name (CONFIG_FIELDS of _mlp_fast)."""
+        """Config values by name: 'convention', 'weight_decay' and the ``_slots``."""
         return {}
 
     def _config(self):
@@ -124,15 +130,19 @@ class Optimizer(_Solver):
         return cached.copy()
 
     def _build_config(self):
+        """The config laid out by sklr._codes.CFG_*: rule, convention, weight decay, slots."""
         self._validate_params()
-        values = {"mode": _MODES[self._rule], **self._fields()}
-        unknown = set(values) - set(_mlp_fast.CONFIG_FIELDS)
-        if unknown:  # pragma: no cover - a programming error
+        values = self._fields()
+        unknown = set(values) - {"convention", "weight_decay", *self._slots}
+        if unknown or len(self._slots) > _codes.CFG_N_SLOTS:  # pragma: no cover
             raise RuntimeError(f"unknown config fields {sorted(unknown)}")
-        return np.array(
-            [float(values.get(name, 0.0)) for name in _mlp_fast.CONFIG_FIELDS],
-            dtype=np.float64,
-        )
+        config = np.zeros(_codes.CFG_SIZE, dtype=np.float64)
+        config[_codes.CFG_RULE] = _MODES[self._rule]
+        config[_codes.CFG_CONVENTION] = float(values.get("convention", 0))
+        config[_codes.CFG_WEIGHT_DECAY] = float(values.get("weight_decay", 0.0))
+        for i, name in enumerate(self._slots):
+            config[_codes.CFG_SLOTS + i] = float(values.get(name, 0.0))
+        return config
 
     def _state_arrays(self):
         """Which of the three state arrays the rule uses, and their start value."""
@@ -161,8 +171,9 @@ class Optimizer(_Solver):
         state : dict
             ``'state_1'``, ``'state_2'``, ``'state_3'`` (arrays of
             ``params``' dtype, empty when the rule does not use them) and
-            ``'scalars'`` (float64: update count and NAdam's momentum
-            product).
+            ``'scalars'`` (float64, laid out by ``sklr._codes.SC_*``:
+            the update count, then the rule's own scalars such as NAdam's
+            momentum product).
         """
         self._validate_params()
         params = np.asarray(params)
@@ -174,7 +185,10 @@ class Optimizer(_Solver):
                 state[f"state_{i}"] = np.empty(0, dtype=params.dtype)
             else:
                 state[f"state_{i}"] = np.full(params.shape[0], start, dtype=params.dtype)
-        state["scalars"] = np.array([0.0, 1.0])
+        scalars = np.zeros(_codes.SC_SIZE)
+        scalars[_codes.SC_SLOTS:_codes.SC_SLOTS + len(self._scalar_starts)] = (
+            self._scalar_starts)
+        state["scalars"] = scalars
         return state
 
     def step(self, params, grad, state, learning_rate, momentum=None, n_threads=None):
@@ -206,9 +220,8 @@ class Optimizer(_Solver):
             raise ValueError("params must be a writeable C-contiguous ndarray.")
         grad = np.ascontiguousarray(grad, dtype=params.dtype)
         mu = self._momentum() if momentum is None else float(momentum)
-        _mlp_fast.apply_update(
-            params, grad, state["state_1"], state["state_2"], state["state_3"],
-            state["scalars"], self._config(), float(learning_rate), mu,
+        _kernel.apply_update(
+            params, grad, state, self._config(), float(learning_rate), mu,
             _openmp_effective_n_threads(n_threads),
         )
         return params
@@ -262,6 +275,7 @@ class SGD(Optimizer):
 
     _rule = "sgd"
     _alias = "sgd"
+    _slots = ("nesterov", "dampening")
     _parameter_constraints: dict = {
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterov": ["boolean"],
@@ -303,6 +317,8 @@ class _AdamFamily(Optimizer):
 
     _momentum_name = "beta_1"
     _max_momentum = float(np.nextafter(1.0, 0.0))  # beta_1 < 1
+    _slots = ("beta_2", "epsilon")
+
     _parameter_constraints: dict = {
         "beta_1": _UNIT_INTERVAL,
         "beta_2": _UNIT_INTERVAL,
@@ -376,6 +392,7 @@ class Adam(_AdamFamily):
 
     _rule = "adam"
     _alias = "adam"
+    _slots = ("beta_2", "epsilon", "amsgrad")
     _parameter_constraints: dict = {**_AdamFamily._parameter_constraints, "amsgrad": ["boolean"]}
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False,
@@ -480,6 +497,8 @@ class NAdam(_AdamFamily):
 
     _rule = "nadam"
     _alias = "nadam"
+    _slots = ("beta_2", "epsilon", "momentum_decay")
+    _scalar_starts = (1.0,)  # the momentum product
     _parameter_constraints: dict = {
         **_AdamFamily._parameter_constraints,
         "momentum_decay": _NON_NEGATIVE,
@@ -569,6 +588,7 @@ class Adagrad(Optimizer):
 
     _rule = "adagrad"
     _alias = "adagrad"
+    _slots = ("epsilon", "lr_decay")
     _parameter_constraints: dict = {
         "epsilon": _POSITIVE,
         "initial_accumulator_value": _NON_NEGATIVE,
@@ -624,6 +644,7 @@ class Adadelta(Optimizer):
 
     _rule = "adadelta"
     _alias = "adadelta"
+    _slots = ("rho", "epsilon")
     _parameter_constraints: dict = {
         "rho": _UNIT_INTERVAL,
         "epsilon": _POSITIVE,
@@ -636,7 +657,7 @@ class Adadelta(Optimizer):
         self.learning_rate = learning_rate
 
     def _fields(self):
-        return {"beta_2": self.rho, "epsilon": self.epsilon}
+        return {"rho": self.rho, "epsilon": self.epsilon}
 
     def _state_arrays(self):
         return (0.0, 0.0, None)
@@ -680,6 +701,7 @@ class RMSprop(Optimizer):
 
     _rule = "rmsprop"
     _alias = "rmsprop"
+    _slots = ("rho", "epsilon", "centered")
     _parameter_constraints: dict = {
         "rho": _UNIT_INTERVAL,
         "epsilon": _POSITIVE,
@@ -701,7 +723,7 @@ class RMSprop(Optimizer):
     def _fields(self):
         return {
             "convention": _CONVENTIONS[self.convention],
-            "beta_2": self.rho,
+            "rho": self.rho,
             "epsilon": self.epsilon,
             "centered": bool(self.centered),
         }

@@ -234,3 +234,228 @@ def test_kernel_rejects_mismatched_arrays():
     loss_sum, n_steps, flag = run(np.full(2, 0.1), np.full(2, 0.9))
     assert (n_steps, flag) == (2, 0) and np.isfinite(loss_sum)
     assert state["scalars"][0] == 2  # the update counter advanced
+
+
+# ---------------------------------------------------------------------------
+# The Kernel (sklr._kernel) and the codes (sklr._codes)
+# ---------------------------------------------------------------------------
+
+
+def test_codes_match_the_estimator_strings():
+    from sklr._codes import Activation, Loss
+
+    # The estimator's string -> code maps agree with the shared enums.
+    for name, code in _ACTIVATION_CODES.items():
+        assert Activation[name.upper()] == code
+    for name, code in _LOSS_CODES.items():
+        assert Loss[name.upper()] == code
+
+
+def _kernel_problem(dtype=np.float64, n=90, units=(6, 9, 3), sparse=False, weighted=False):
+    rng = np.random.RandomState(7)
+    X, Y = _data(rng, n, list(units), "log_loss", dtype)
+    if sparse:
+        X[rng.uniform(size=X.shape) < 0.5] = 0
+    sw = rng.uniform(0.5, 2, n).astype(dtype) if weighted else None
+    params = _network(rng, list(units), dtype)
+    return X, Y, sw, np.asarray(units, dtype=np.intp), params
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_reused_kernel_matches_the_shim(dtype, sparse, weighted):
+    """One Kernel trained over several epochs == one shim call (fresh Kernel) per epoch."""
+    from sklr._codes import Activation, Loss
+    from sklr._kernel import Kernel, reg_array
+    from sklr.optimizers import NAdam
+
+    X, Y, sw, units, p0 = _kernel_problem(dtype, sparse=sparse, weighted=weighted)
+    opt = NAdam()
+    config = opt._config()
+    codes = (Activation.TANH, Activation.SOFTMAX, Loss.LOG_LOSS)
+    reg = reg_array(3, l1=0.01, dropout=[0.1, 0.2], alpha=0.001)
+    Xk = sp.csr_matrix(X) if sparse else X
+    kernel = Kernel(Xk, Y, sw, units, codes, reg, config, 1)
+    assert (kernel.n_samples, kernel.n_params, kernel.dtype) == (90, p0.size, dtype)
+    p_kernel, p_shim = p0.copy(), p0.copy()
+    s_kernel, s_shim = opt.init_state(p0), opt.init_state(p0)
+    rng = np.random.RandomState(0)
+    if sparse:
+        Xs = sp.csr_matrix(X)
+        dense = np.empty((0, 0), dtype)
+        csr = (Xs.data, Xs.indices.astype(np.intp), Xs.indptr.astype(np.intp))
+    else:
+        dense = X
+        csr = (np.empty(0, dtype), np.empty(0, np.intp), np.zeros(1, np.intp))
+    for epoch in range(3):
+        idx = rng.permutation(90).astype(np.intp)
+        lr = np.linspace(0.01, 0.02, 5)
+        mu = np.full(5, 0.9)
+        a = kernel.train_epoch(p_kernel, s_kernel, idx, 20, lr, mu, epoch)
+        b = _mlp_fast.train_epoch(
+            dense, *csr, sparse, Y, np.empty(0, dtype) if sw is None else sw, idx, 20,
+            p_shim, s_shim["state_1"], s_shim["state_2"], s_shim["state_3"], s_shim["scalars"],
+            config, units, *codes, 0.001, _mlp_fast.reg_array(3, l1=0.01, dropout=[0.1, 0.2]),
+            epoch, lr, mu, 1)
+        assert a == b and a[1:] == (5, 0)
+        np.testing.assert_array_equal(p_kernel, p_shim)
+        for key in ("state_1", "state_2", "scalars"):
+            np.testing.assert_array_equal(s_kernel[key], s_shim[key])
+    assert s_kernel["scalars"][0] == 15
+
+    # loss_grad: the same through a loss-only Kernel and through the shim.
+    g1, g2 = np.empty_like(p0), np.empty_like(p0)
+    v1 = Kernel(Xk, Y, sw, units, codes, reg_array(3, l1=0.01, alpha=0.001)).loss_grad(p0, g1)
+    v2 = _mlp_fast.loss_grad(dense, *csr, sparse, Y, np.empty(0, dtype) if sw is None else sw,
+                             p0, g2, units, *codes, 0.001, _mlp_fast.reg_array(3, l1=0.01), 1)
+    assert v1 == v2
+    np.testing.assert_array_equal(g1, g2)
+
+
+def test_kernel_grows_its_workspaces():
+    """A larger batch after a smaller one (workspaces grow) gives a fresh Kernel's result."""
+    from sklr._kernel import Kernel, reg_array
+    from sklr.optimizers import Adam
+
+    X, Y, _, units, p0 = _kernel_problem()
+    opt = Adam()
+    args = (X, Y, None, units, (3, 4, 2), reg_array(3), opt._config(), 1)
+    idx = np.arange(90, dtype=np.intp)
+    warm = Kernel(*args)
+    warm.train_epoch(p0.copy(), opt.init_state(p0), idx, 4, np.full(23, 0.01), np.full(23, 0.9))
+    results = []
+    for kernel in (warm, Kernel(*args)):
+        p, state = p0.copy(), opt.init_state(p0)
+        results.append((kernel.train_epoch(p, state, idx, 45, np.full(2, 0.01), np.full(2, 0.9)), p))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_kernel_rejects_bad_inputs():
+    from sklr._kernel import Kernel, reg_array
+    from sklr.optimizers import SGD
+
+    X, Y, _, units, p0 = _kernel_problem()
+    config, reg = SGD()._config(), reg_array(3)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        Kernel(X.astype(int), Y, None, units, (3, 4, 2), reg, config)
+    with pytest.raises(ValueError, match="X must have shape"):
+        Kernel(X[:, :5], Y, None, units, (3, 4, 2), reg, config)
+    with pytest.raises(ValueError, match="sample_weight"):
+        Kernel(X, Y, np.ones(3), units, (3, 4, 2), reg, config)
+    with pytest.raises(ValueError, match="reg must have"):
+        Kernel(X, Y, None, units, (3, 4, 2), reg[:-1], config)
+    with pytest.raises(ValueError, match="Activation"):
+        Kernel(X, Y, None, units, (9, 4, 2), reg, config)
+    bad = config.copy()
+    bad[0] = 42
+    with pytest.raises(ValueError, match="rule"):
+        Kernel(X, Y, None, units, (3, 4, 2), reg, bad)
+    with pytest.raises(ValueError, match="CSR X has column indices"):
+        Xs = sp.csr_matrix(X)
+        Kernel((Xs.data, Xs.indices * 2, Xs.indptr), Y, None, units, (3, 4, 2), reg, config)
+    kernel = Kernel(X, Y, None, units, (3, 4, 2), reg, None)
+    with pytest.raises(ValueError, match="no optimizer config"):
+        kernel.train_epoch(p0, SGD().init_state(p0), np.arange(90), 10, np.ones(9), np.ones(9))
+    kernel = Kernel(X, Y, None, units, (3, 4, 2), reg_array(3, max_norm=2.0), config)
+    with pytest.raises(ValueError, match="L1 only"):
+        kernel.loss_grad(p0, np.empty_like(p0))
+    with pytest.raises(ValueError, match="outside"):
+        kernel.train_epoch(p0, SGD().init_state(p0), np.array([0, 90], dtype=np.intp), 10,
+                           np.ones(1), np.ones(1))
+    with pytest.raises(ValueError, match="dtype mismatch"):
+        kernel.train_epoch(p0.astype(np.float32), SGD().init_state(p0), np.arange(90), 10,
+                           np.ones(9), np.ones(9))
+
+
+def test_allocation_failure_raises_memory_error():
+    """A workspace that cannot be allocated raises MemoryError (it used to segfault)."""
+    resource = pytest.importorskip("resource")
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import resource
+        import numpy as np
+        from sklr import MLPRegressor
+        from sklr._kernel import Kernel, reg_array
+
+        rng = np.random.RandomState(0)
+        X, y = rng.uniform(size=(100000, 2)), rng.uniform(size=100000)
+        # Room for the data and the interpreter, not for the 3 GiB workspace
+        # a full-batch pass of 2000 hidden units over 100000 rows needs.
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = 2 * 1024**3
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard < 0 else min(limit, hard), hard))
+        units = np.array([2, 2000, 1], dtype=np.intp)
+        kernel = Kernel(X, y[:, None], None, units, (3, 0, 0), reg_array(3))
+        params = np.zeros(2 * 2000 + 2000 + 2000 + 1)
+        try:
+            kernel.loss_grad(params, np.empty_like(params))
+        except MemoryError as exc:
+            print("kernel:", exc)
+        try:
+            MLPRegressor(hidden_layer_sizes=(2000,), solver="lbfgs").fit(X, y)
+        except MemoryError:
+            print("fit: MemoryError")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "kernel: sklr could not allocate" in done.stdout
+    assert "fit: MemoryError" in done.stdout
+
+
+def test_ctrl_c_interrupts_an_epoch_between_minibatches():
+    """SIGINT stops a long epoch within a fraction of a second, not at its end, and
+    the scalar state counts the updates done."""
+    signal = pytest.importorskip("signal")
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    if not hasattr(signal, "SIGINT") or sys.platform == "win32":
+        pytest.skip("needs POSIX signals")
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np
+        from sklr._kernel import Kernel, reg_array
+        from sklr.optimizers import Adam
+
+        rng = np.random.RandomState(0)
+        X, Y = rng.normal(size=(500, 100)), np.eye(10)[rng.randint(10, size=500)]
+        units = np.array([100, 256, 10], dtype=np.intp)
+        params = rng.uniform(-0.05, 0.05, 100 * 256 + 256 * 10 + 256 + 10)
+        opt = Adam()
+        state = opt.init_state(params)
+        kernel = Kernel(X, Y, None, units, (3, 4, 2), reg_array(3), opt._config(), 1)
+        n_steps = 100000                       # minutes of work: never finishes here
+        idx = rng.randint(500, size=32 * n_steps).astype(np.intp)
+        print("ready", flush=True)
+        try:
+            kernel.train_epoch(params, state, idx, 32, np.full(n_steps, 1e-4),
+                               np.full(n_steps, 0.9))
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", int(state["scalars"][0]), n_steps,
+                  bool(np.isfinite(params).all()), flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        line = proc.stdout.readline().split()
+        elapsed = time.perf_counter() - sent
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert line[0] == "interrupted", (line, proc.stderr.read()[-2000:])
+    t, n_steps, finite = int(line[1]), int(line[2]), line[3] == "True"
+    assert 0 < t < n_steps and finite
+    assert elapsed < 1.0

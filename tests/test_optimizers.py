@@ -422,6 +422,67 @@ def test_config_follows_parameter_changes():
 
 
 def _fields_index(name):
-    from sklr import _mlp_fast
+    """Position of Adam's config slot ``name`` (each rule lays out its own slots)."""
+    from sklr._codes import CFG_SLOTS
 
-    return _mlp_fast.CONFIG_FIELDS.index(name)
+    return CFG_SLOTS + Adam._slots.index(name)
+
+
+ALL_OPTIMIZERS = [SGD(), Adam(amsgrad=True), AdamW(weight_decay=0.2), NAdam(), Adamax(),
+                  Adagrad(lr_decay=0.1), Adadelta(), RMSprop(centered=True, momentum=0.5)]
+
+
+@pytest.mark.parametrize("opt", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_config_layout(opt):
+    """Shared fields first, then the slots the rule's class names, in order."""
+    from sklr import _codes
+    from sklr._codes import Rule
+
+    config = opt._config()
+    assert config.shape == (_codes.CFG_SIZE,)
+    assert Rule(int(config[_codes.CFG_RULE])).name.lower() == opt._rule
+    assert len(opt._slots) <= _codes.CFG_N_SLOTS
+    values = opt._fields()
+    for i, name in enumerate(opt._slots):
+        assert config[_codes.CFG_SLOTS + i] == float(values.get(name, 0.0))
+    assert not config[_codes.CFG_SLOTS + len(opt._slots):].any()
+    assert config[_codes.CFG_WEIGHT_DECAY] == getattr(opt, "weight_decay", 0.0)
+    scalars = opt.init_state(np.zeros(3))["scalars"]
+    assert scalars.shape == (_codes.SC_SIZE,) and scalars[_codes.SC_T] == 0
+
+
+@pytest.mark.parametrize("opt", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_weight_decay_slot_applies_to_every_rule(opt):
+    """The shared weight-decay field (the estimator's ``weight_decay``) shrinks the
+    parameters by (1 - lr * wd) before any rule's step."""
+    from sklr import _codes, _kernel
+
+    rng = np.random.RandomState(0)
+    p0, g = rng.normal(size=50), rng.normal(size=50)
+    config = opt._config()
+    config[_codes.CFG_WEIGHT_DECAY] = 0.0
+    plain, state = p0 * (1 - 0.1 * 0.3), opt.init_state(p0)
+    _kernel.apply_update(plain, g, state, config, 0.1, opt._momentum(), 1)
+    config[_codes.CFG_WEIGHT_DECAY] = 0.3
+    decayed, state = p0.copy(), opt.init_state(p0)
+    _kernel.apply_update(decayed, g, state, config, 0.1, opt._momentum(), 1)
+    np.testing.assert_allclose(decayed, plain, rtol=1e-14, atol=1e-15)
+
+
+def test_functional_kernel_step_equals_the_shim():
+    from sklr import _kernel, _mlp_fast
+
+    rng = np.random.RandomState(1)
+    p0 = rng.normal(size=40)
+    for opt in ALL_OPTIMIZERS:
+        a, b = p0.copy(), p0.copy()
+        sa, sb = opt.init_state(p0), opt.init_state(p0)
+        for lr in (0.1, 0.05, 0.02):
+            g = rng.normal(size=40)
+            _kernel.apply_update(a, g, sa, opt._config(), lr, opt._momentum(), 1)
+            _mlp_fast.apply_update(b, g, sb["state_1"], sb["state_2"], sb["state_3"],
+                                   sb["scalars"], opt._config(), lr, opt._momentum(), 1)
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(sa["scalars"], sb["scalars"])
+    with pytest.raises(ValueError, match="config"):
+        _kernel.apply_update(a, g, sa, np.zeros(3), 0.1, 0.9, 1)

@@ -1,0 +1,91 @@
+# Integer codes and C types shared by the kernels and by Python.
+#
+# Every code the kernels switch on is a ``cpdef enum`` declared here once:
+# Cython modules ``cimport`` the enum and use scoped names
+# (``Activation.RELU``), and Python imports the same names from
+# ``sklr._codes`` as ``IntEnum`` classes (``from sklr._codes import
+# Activation; Activation.RELU``), so nothing is mirrored by hand.
+#
+# The members of all enums share one module namespace: names must be unique
+# across enums (hence the CFG_/SC_/REG_ prefixes of the layout constants).
+
+ctypedef Py_ssize_t intp_t    # indices and sizes (NumPy's intp)
+
+
+# Activation of the hidden layers or of the output layer; the member names
+# are the estimator's strings in upper case (``Activation["RELU"]``).
+cpdef enum Activation:
+    IDENTITY = 0
+    LOGISTIC = 1
+    TANH = 2
+    RELU = 3
+    SOFTMAX = 4
+    EXP = 5
+
+
+# Loss of the output layer. BINARY_LOG_LOSS is ``log_loss`` with a logistic
+# output (one or more independent binary targets).
+cpdef enum Loss:
+    SQUARED_ERROR = 0
+    POISSON = 1
+    LOG_LOSS = 2
+    BINARY_LOG_LOSS = 3
+
+
+# Optimizer update rules (one ``cdef inline`` function each in _optim.pxd).
+cpdef enum Rule:
+    SGD = 1
+    ADAM = 2
+    ADAGRAD = 3
+    ADADELTA = 4
+    RMSPROP = 5
+    NADAM = 6
+    ADAMAX = 7
+
+
+# Whose order of operations a rule reproduces; KERAS is an alias of SKLEARN
+# (scikit-learn follows Keras where both define a rule).
+cpdef enum Convention:
+    SKLEARN = 0
+    KERAS = 0
+    PYTORCH = 1
+
+
+# Outcome of an epoch, returned by Kernel.train_epoch.
+cpdef enum Flag:
+    OK = 0
+    NONFINITE_LOSS = 1     # a minibatch loss was NaN or infinite: the epoch stopped
+
+
+# Array layouts are anonymous enums: plain int constants that index arrays in
+# C, module-level ints in Python (``from sklr._codes import CFG_SIZE``).
+
+# Layout of the float64 optimizer config array: three fields every rule
+# shares, then CFG_N_SLOTS slots that each rule lays out for itself (its
+# Python class names them in ``_slots``; its inline function in _optim.pxd
+# reads them in that order).
+cpdef enum:
+    CFG_RULE = 0           # a Rule
+    CFG_CONVENTION = 1     # a Convention
+    CFG_WEIGHT_DECAY = 2   # decoupled weight decay, applied before any rule's step
+    CFG_SLOTS = 3          # first rule-owned slot
+    CFG_N_SLOTS = 8
+    CFG_SIZE = 11
+
+
+# Layout of the float64 scalar state array: the update count, then slots a
+# rule may own (NAdam: its momentum product).
+cpdef enum:
+    SC_T = 0               # updates done so far
+    SC_SLOTS = 1           # first rule-owned slot
+    SC_N_SLOTS = 3
+    SC_SIZE = 4
+
+
+# Layout of the float64 regularisation array (see _kernel.reg_array).
+cpdef enum:
+    REG_ALPHA = 0          # L2 strength (scikit-learn's alpha)
+    REG_L1 = 1             # L1 strength, scaled like alpha
+    REG_MAX_NORM = 2       # max L2 norm of each unit's incoming weights, 0 = off
+    REG_LAYER_LR_DECAY = 3 # layer k's rate x layer_lr_decay ** k
+    REG_DROPOUT = 4        # then one dropout rate per layer output: input, hidden...

@@ -1,0 +1,1018 @@
+# The training kernel of the multilayer perceptron.
+#
+# Split of work (as in scikit-learn's _loss module and HGB's splitter): a
+# ``Kernel`` is built once per fit with the data, the network's shape and
+# codes, the regularisation, the optimizer config and the thread count; it
+# owns its workspaces (allocated once, grown when a larger batch needs them,
+# every allocation checked).  Python owns every array the training state
+# lives in (the flat parameter buffer, the optimizer state, the per-step
+# learning-rate and momentum arrays); the kernel fills them, ``nogil``.
+#
+# * ``Kernel.train_epoch`` runs every minibatch of one epoch: gather rows,
+#   forward (BLAS gemm), loss, backward (gemm), regularisation, and the fused
+#   optimizer update of the flat buffer.  Python calls it once per epoch.
+# * ``Kernel.loss_grad`` computes the full-batch loss and flat gradient (L-BFGS).
+# * ``apply_update`` is one optimizer step on a flat array (sklr.optimizers).
+#
+# The pieces live by concern: _codes.pxd (enums shared with Python, C types),
+# _blas.pxd (gemm), _layers.pxd (activations, dropout, sparse products),
+# _losses.pxd (output loss), _optim.pxd (one inline function per optimizer
+# rule).  This module knows no rule: it calls _optim's ``_advance`` once per
+# update and ``_update`` per range of parameters and learning rate.
+#
+# Parameter layout is scikit-learn's ``_pack`` order: every coefficient matrix
+# (fan_in x fan_out, C order) layer after layer, then every intercept vector.
+#
+# Arithmetic follows scikit-learn's order of operations so that trajectories
+# agree to rounding: z = (a @ W) + b; delta_out = (y_hat - y) * w;
+# grad_W = ((a.T @ delta) + alpha * W) / sw_sum; grad_b = sum(delta) / sw_sum;
+# then the optimizer rule (see _optim.pxd).
+#
+# Non-finite losses set a flag and stop the epoch; Python checks the weights
+# and restores the last finite ones.  Between minibatches the epoch checks for
+# signals: on Ctrl-C it stops, writes the scalar state of the updates done and
+# re-raises KeyboardInterrupt (the caller restores the epoch's start).
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport sqrt, pow, isfinite, fabs
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+
+from sklr._blas cimport _matmul, _matmul_nt, _matmul_tn
+from sklr._codes cimport (
+    CFG_RULE, CFG_SIZE, Flag, Loss, REG_ALPHA, REG_DROPOUT, REG_L1,
+    REG_LAYER_LR_DECAY, REG_MAX_NORM, SC_SIZE, intp_t,
+)
+from sklr._layers cimport (
+    Sparse, _activate, _activation_derivative, _dropout_derivative, _dropout_forward,
+    _kept, _mix, _sparse_matmul, _sparse_matmul_tn,
+)
+from sklr._losses cimport _output_loss
+from sklr._openmp_helpers cimport SKLR_OPENMP_ENABLED
+from sklr._optim cimport (
+    Update, _advance, _read_config, _read_scalars, _update, _write_scalars,
+)
+
+import numpy as np
+import scipy.sparse
+
+from sklr._codes import Activation, Loss as _PyLoss, Rule
+
+
+cdef extern from "Python.h":
+    # Runs pending Python signal handlers; -1 with the handler's exception
+    # (KeyboardInterrupt for Ctrl-C) set.  Declared without an exception
+    # clause: the epoch stops cleanly before the exception propagates.
+    int _check_signals "PyErr_CheckSignals" () noexcept
+
+
+# Elementwise loops shorter than this run on one thread: an OpenMP region
+# costs more than it saves on the small layers tabular networks use.
+cdef intp_t PAR_MIN_SIZE = 16384
+# A batch is parallelised only with this much work (rows x parameters); it is
+# split by rows (at least MIN_ROWS_PER_THREAD each) for networks of at most
+# ROW_SPLIT_MAX_PARAMS parameters, by matrix columns above.  Measured on 2
+# cores: see doc/development.rst.
+cdef intp_t MIN_ROWS_PER_THREAD = 16
+cdef intp_t PAR_MIN_BATCH_WORK = 1000000
+cdef intp_t ROW_SPLIT_MAX_PARAMS = 65536
+
+
+cdef struct Net:
+    intp_t n_layers          # number of layers including input and output
+    const intp_t* units      # units per layer
+    intp_t* coef_off         # offsets of the coefficient matrices in params
+    intp_t* int_off          # offsets of the intercept vectors in params
+    intp_t* act_off          # offsets of each layer's activations in the workspace
+    int hidden_act
+    int out_act
+    int loss
+    int n_threads
+    double alpha             # L2 strength
+    double l1                # L1 strength, scaled like alpha (divided by sw_sum)
+    double max_norm          # max L2 norm of each unit's incoming weights, 0 = off
+    double layer_lr_decay    # layer k's rate x layer_lr_decay ** k
+    const double* dropout    # dropout rate of layer i's output (i = 0: the input)
+    bint has_dropout
+    unsigned long long seed  # of the current batch's dropout masks
+    double* norm_scale       # workspace of _apply_max_norm (one value per unit)
+
+
+cdef struct Buffer:
+    # A workspace that only grows; its contents do not survive a growth.
+    void* ptr
+    size_t size
+
+
+cdef int _reserve(Buffer* b, size_t size) except -1:
+    """Make ``b`` hold at least ``size`` bytes; MemoryError when that fails."""
+    if size <= b.size:
+        return 0
+    free(b.ptr)
+    b.ptr = malloc(size)
+    if b.ptr == NULL:
+        b.size = 0
+        raise MemoryError(
+            "sklr could not allocate a %.1f MiB training workspace; use a smaller "
+            "batch_size or network, or fewer threads." % (size / 2.0**20))
+    b.size = size
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Forward and backward passes, one minibatch
+# ---------------------------------------------------------------------------
+
+cdef double _forward_backward_rows(Net* net, const floating* params, floating* gpart,
+                                   const floating* xb, Sparse* sp, intp_t r0,
+                                   const floating* yb, const floating* swb, intp_t nr,
+                                   floating* acts, floating* deltas,
+                                   int gemm_threads) noexcept nogil:
+    """Forward and backward pass over rows r0 .. r0 + nr of a batch.
+
+    Writes the unnormalised gradient sums of these rows to ``gpart`` (flat
+    layout: a.T @ delta for each weight matrix, the column sums of delta for
+    each intercept) and returns sum_i w_i * loss_i over the rows.  ``acts`` and
+    ``deltas`` are this caller's workspaces, laid out by ``net.act_off``.
+    Either one thread runs this on its own rows (rows never interact), or
+    the caller runs it on the whole batch and ``gemm_threads`` threads share
+    each matrix product.
+    """
+    cdef intp_t L = net.n_layers - 1          # number of weight layers
+    cdef intp_t i, j, r, fan_in, fan_out
+    cdef const intp_t* units = net.units
+    cdef const floating* x_in = NULL
+    cdef const floating* y_in = yb + r0 * units[L]
+    cdef const floating* sw_in = swb + r0 if swb != NULL else NULL
+    cdef floating* z
+    cdef floating* d
+    cdef floating* gb
+    cdef const floating* w
+    cdef const floating* b
+    cdef double data_loss
+    if not sp.is_sparse:
+        x_in = xb + r0 * units[0]
+
+    # Forward: z = (a @ W) + b, then the activation.
+    for i in range(L):
+        fan_in = units[i]
+        fan_out = units[i + 1]
+        z = acts + net.act_off[i + 1] * nr
+        w = params + net.coef_off[i]
+        b = params + net.int_off[i]
+        if i == 0:
+            if sp.is_sparse:
+                _sparse_matmul(sp, r0, w, z, nr, fan_out)
+            else:
+                _matmul(x_in, w, z, nr, fan_in, fan_out, gemm_threads)
+        else:
+            _matmul(acts + net.act_off[i] * nr, w, z, nr, fan_in, fan_out, gemm_threads)
+        for r in range(nr):
+            for j in range(fan_out):
+                z[r * fan_out + j] = z[r * fan_out + j] + b[j]
+        _activate(z, nr, fan_out, net.out_act if i == L - 1 else net.hidden_act)
+        if i < L - 1 and net.has_dropout and net.dropout[i + 1] > 0:
+            _dropout_forward(z, nr, fan_out, net.dropout[i + 1], net.seed, i + 1, r0)
+
+    z = acts + net.act_off[L] * nr
+    data_loss = _output_loss(z, y_in, sw_in, nr, units[L], net.loss)
+
+    # Output delta: the canonical link of every loss gives y_hat - y.
+    d = deltas + net.act_off[L] * nr
+    for r in range(nr):
+        for j in range(units[L]):
+            d[r * units[L] + j] = z[r * units[L] + j] - y_in[r * units[L] + j]
+            if sw_in != NULL:
+                d[r * units[L] + j] = d[r * units[L] + j] * sw_in[r]
+
+    for i in range(L - 1, -1, -1):
+        fan_in = units[i]
+        fan_out = units[i + 1]
+        d = deltas + net.act_off[i + 1] * nr
+        w = params + net.coef_off[i]
+        gb = gpart + net.int_off[i]
+        if i == 0:
+            if sp.is_sparse:
+                _sparse_matmul_tn(sp, r0, d, gpart + net.coef_off[i], nr, fan_in, fan_out)
+            else:
+                _matmul_tn(x_in, d, gpart + net.coef_off[i], nr, fan_in, fan_out,
+                           gemm_threads)
+        else:
+            _matmul_tn(acts + net.act_off[i] * nr, d, gpart + net.coef_off[i],
+                       nr, fan_in, fan_out, gemm_threads)
+        for j in range(fan_out):
+            gb[j] = 0
+        for r in range(nr):
+            for j in range(fan_out):
+                gb[j] = gb[j] + d[r * fan_out + j]
+        if i > 0:
+            # delta_prev = delta @ W.T, times the hidden activation's derivative.
+            _matmul_nt(d, w, deltas + net.act_off[i] * nr, nr, fan_in, fan_out, gemm_threads)
+            if net.has_dropout and net.dropout[i] > 0:
+                _dropout_derivative(acts + net.act_off[i] * nr,
+                                    deltas + net.act_off[i] * nr, nr, fan_in,
+                                    net.hidden_act, net.dropout[i], net.seed, i, r0)
+            else:
+                _activation_derivative(acts + net.act_off[i] * nr,
+                                       deltas + net.act_off[i] * nr,
+                                       nr * fan_in, net.hidden_act)
+    return data_loss
+
+
+cdef inline double _sum_squares(const floating* w, intp_t n) noexcept nogil:
+    """sum(w ** 2) in double, with four accumulators to break the add chain."""
+    cdef intp_t j, n4 = n - n % 4
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    for j in range(0, n4, 4):
+        s0 += <double> w[j] * w[j]
+        s1 += <double> w[j + 1] * w[j + 1]
+        s2 += <double> w[j + 2] * w[j + 2]
+        s3 += <double> w[j + 3] * w[j + 3]
+    for j in range(n4, n):
+        s0 += <double> w[j] * w[j]
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline double _sum_abs(const floating* w, intp_t n) noexcept nogil:
+    cdef intp_t j
+    cdef double s = 0.0
+    for j in range(n):
+        s += fabs(w[j])
+    return s
+
+
+cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
+                        intp_t n_params, floating* p, floating* g, floating* out,
+                        floating* s1, floating* s2, floating* s3, const Update* u,
+                        double lr, floating sw_sum) noexcept nogil:
+    """Finish the gradient of parameters j0 .. j1 and apply the update.
+
+    Sums the per-thread partial gradients into ``g``, adds the L2 (and L1)
+    terms to the weights, divides by the weight sum, then writes the gradient
+    to ``out`` (``u`` NULL: L-BFGS) or applies the optimizer at rate ``lr``
+    (``_optim._update``), per layer at rate lr x layer_lr_decay ** i when
+    layer rates differ.  Plain loops over contiguous memory, so that the
+    compiler vectorises them.
+    """
+    cdef intp_t j, t, i, lo, hi, b0, b1, part
+    cdef intp_t n_coef = net.int_off[0]
+    cdef intp_t jc = min(j1, n_coef)
+    cdef intp_t ji = max(j0, n_coef)
+    cdef floating alpha = net.alpha, l1 = net.l1
+    cdef double layer_lr
+    for t in range(1, n_parts):
+        for j in range(j0, j1):
+            g[j] = g[j] + g[t * n_params + j]
+    if net.l1 > 0:
+        for j in range(j0, jc):
+            if p[j] > 0:
+                g[j] = (g[j] + alpha * p[j] + l1) / sw_sum
+            elif p[j] < 0:
+                g[j] = (g[j] + alpha * p[j] - l1) / sw_sum
+            else:
+                g[j] = (g[j] + alpha * p[j]) / sw_sum
+    else:
+        for j in range(j0, jc):
+            g[j] = (g[j] + alpha * p[j]) / sw_sum
+    for j in range(ji, j1):
+        g[j] = g[j] / sw_sum
+    if u == NULL:
+        for j in range(j0, j1):
+            out[j] = g[j]
+    elif net.layer_lr_decay == 1.0:
+        _update(u, lr, j0, j1, p, g, s1, s2, s3)
+    else:
+        # Layer i (its weights and its intercepts) at rate x decay ** i.
+        for i in range(net.n_layers - 1):
+            layer_lr = lr * pow(net.layer_lr_decay, <double> i)
+            for part in range(2):
+                if part == 0:
+                    b0 = net.coef_off[i]
+                    b1 = b0 + net.units[i] * net.units[i + 1]
+                else:
+                    b0 = net.int_off[i]
+                    b1 = b0 + net.units[i + 1]
+                lo = max(j0, b0)
+                hi = min(j1, b1)
+                if hi > lo:
+                    _update(u, layer_lr, lo, hi, p, g, s1, s2, s3)
+
+
+cdef void _apply_max_norm(Net* net, floating* params) noexcept nogil:
+    """Rescale each unit's incoming weights to an L2 norm of at most max_norm (H2O max_w2)."""
+    cdef intp_t i, r, j, fan_in, fan_out
+    cdef floating* w
+    cdef double* scale = net.norm_scale
+    cdef double limit = net.max_norm * net.max_norm
+    for i in range(net.n_layers - 1):
+        fan_in = net.units[i]
+        fan_out = net.units[i + 1]
+        w = params + net.coef_off[i]
+        for j in range(fan_out):
+            scale[j] = 0
+        for r in range(fan_in):
+            for j in range(fan_out):
+                scale[j] += <double> w[r * fan_out + j] * w[r * fan_out + j]
+        for j in range(fan_out):
+            scale[j] = net.max_norm / sqrt(scale[j]) if scale[j] > limit else 1.0
+        for r in range(fan_in):
+            for j in range(fan_out):
+                w[r * fan_out + j] = <floating> (w[r * fan_out + j] * scale[j])
+
+
+cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
+                   floating* s1, floating* s2, floating* s3, const Update* u, double lr,
+                   const floating* xb, Sparse* sp, const floating* yb,
+                   const floating* swb, intp_t nb, intp_t chunk, int n_parts,
+                   floating* acts, floating* deltas, intp_t ws_stride) noexcept nogil:
+    """One minibatch: data-parallel forward/backward, then reduce and update.
+
+    Rows are split into ``n_parts`` chunks of ``chunk`` rows, one per thread,
+    each with its own workspace and gradient buffer; then one pass over the
+    flat parameters sums the partial gradients, adds the L2 term, divides by
+    the weight sum and applies the optimizer at rate ``lr`` (or, ``u`` NULL,
+    writes the gradient to ``out``).  The caller has advanced ``u`` for this
+    update.  Returns the regularised batch loss; non-finite weights show up
+    as a non-finite loss of the next batch, and Python checks the weights
+    once the epoch is over.
+    """
+    cdef intp_t L = net.n_layers - 1
+    cdef intp_t n_params = net.int_off[L - 1] + net.units[L]
+    cdef intp_t n_coef = net.int_off[0]
+    cdef intp_t t, r0, nr, j, j0, j1
+    cdef double data_loss = 0.0, sq = 0.0, sabs = 0.0, sw_sum = 0.0, loss
+    cdef int nt_update = net.n_threads if n_params >= PAR_MIN_SIZE else 1
+    cdef intp_t n_blocks
+    cdef floating fsw_sum
+
+    if swb == NULL:
+        sw_sum = nb
+    else:
+        for j in range(nb):
+            sw_sum += swb[j]
+    fsw_sum = <floating> sw_sum
+
+    if n_parts == 1:
+        data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
+                                           acts, deltas,
+                                           _gemm_threads(net.n_threads, nb, n_params))
+        sq = _sum_squares(params, n_coef)
+        if net.l1 > 0:
+            sabs = _sum_abs(params, n_coef)
+    else:
+        for t in prange(n_parts, num_threads=n_parts, schedule='static', chunksize=1):
+            r0 = t * chunk
+            nr = min(chunk, nb - r0)
+            if nr > 0:
+                data_loss += _forward_backward_rows(
+                    net, params, gparts + t * n_params, xb, sp, r0, yb, swb, nr,
+                    acts + t * ws_stride, deltas + t * ws_stride, 1)
+            else:
+                for j in range(n_params):
+                    gparts[t * n_params + j] = 0
+            j0 = t * n_coef // n_parts
+            j1 = (t + 1) * n_coef // n_parts
+            sq += _sum_squares(params + j0, j1 - j0)
+            if net.l1 > 0:
+                sabs += _sum_abs(params + j0, j1 - j0)
+
+    loss = data_loss / sw_sum
+    if net.loss == Loss.SQUARED_ERROR:
+        loss = 0.5 * loss / net.units[L]
+    loss += (0.5 * net.alpha) * sq / sw_sum
+    if net.l1 > 0:
+        loss += net.l1 * sabs / sw_sum
+
+    if nt_update > 1:
+        n_blocks = nt_update
+        for t in prange(n_blocks, num_threads=nt_update, schedule='static', chunksize=1):
+            _finish_range(net, t * n_params // n_blocks, (t + 1) * n_params // n_blocks,
+                          n_parts, n_params, params, gparts, out, s1, s2, s3, u, lr,
+                          fsw_sum)
+    else:
+        _finish_range(net, 0, n_params, n_parts, n_params, params, gparts, out,
+                      s1, s2, s3, u, lr, fsw_sum)
+    if u != NULL and net.max_norm > 0:
+        _apply_max_norm(net, params)
+    return loss
+
+
+cdef inline int _n_parts(int n_threads, intp_t n_rows, intp_t n_params) noexcept nogil:
+    """Threads that split a batch by rows (data parallel), or 1.
+
+    Row splitting needs one gradient buffer per thread, so it serves networks
+    whose parameters fit in cache many times over; larger networks split each
+    matrix product instead (``_gemm_threads``).  Small batches stay on one
+    thread: a parallel region costs more than it saves there, and far more
+    when another process holds a core.
+    """
+    if (n_threads <= 1 or n_rows * n_params < PAR_MIN_BATCH_WORK
+            or n_params > ROW_SPLIT_MAX_PARAMS):
+        return 1
+    return <int> max(1, min(<intp_t> n_threads, n_rows // MIN_ROWS_PER_THREAD))
+
+
+cdef inline int _gemm_threads(int n_threads, intp_t n_rows, intp_t n_params) noexcept nogil:
+    """Threads that share each matrix product of an unsplit batch (model parallel)."""
+    if (n_threads <= 1 or n_rows * n_params < PAR_MIN_BATCH_WORK
+            or n_params <= ROW_SPLIT_MAX_PARAMS):
+        return 1
+    return n_threads
+
+
+# ---------------------------------------------------------------------------
+# Typed views of the arrays a Kernel keeps (dtype dispatch happens here)
+# ---------------------------------------------------------------------------
+
+cdef const void* _ptr_2d(const floating[:, ::1] a):
+    return &a[0, 0] if a.shape[0] > 0 and a.shape[1] > 0 else NULL
+
+
+cdef const void* _ptr_1d(const floating[::1] a):
+    return &a[0] if a.shape[0] > 0 else NULL
+
+
+cdef const intp_t* _ptr_intp(const intp_t[::1] a):
+    return &a[0] if a.shape[0] > 0 else NULL
+
+
+cdef floating* _state_ptr(floating[::1] state, intp_t n_params, str name) except? NULL:
+    if state.shape[0] == 0:
+        return NULL
+    if state.shape[0] != n_params:
+        raise ValueError("%s must be empty or have one value per parameter." % name)
+    return &state[0]
+
+
+cdef int _check_scalars(const double[::1] scalars) except -1:
+    if scalars.shape[0] != SC_SIZE:
+        raise ValueError("scalars must have %d fields (SC_*)." % SC_SIZE)
+    return 0
+
+
+cdef int _check_code(object enum, object code, str what) except -1:
+    """``code`` is a value of the ``_codes`` enum ``enum`` (Cython's enums accept any int)."""
+    if code != int(code) or int(code) not in enum._value2member_map_:
+        raise ValueError("%s must be a %s code, got %r." % (what, enum.__name__, code))
+    return 0
+
+
+cdef object _check_config(object config):
+    """The config as a float64 array of CFG_SIZE fields naming a known Rule."""
+    config = np.ascontiguousarray(config, dtype=np.float64)
+    if config.shape != (CFG_SIZE,):
+        raise ValueError("config must have %d fields (CFG_*)." % CFG_SIZE)
+    _check_code(Rule, config[CFG_RULE], "config's rule")
+    return config
+
+
+# ---------------------------------------------------------------------------
+# The Kernel
+# ---------------------------------------------------------------------------
+
+cdef class Kernel:
+    """The training kernel of one fit: data, network, regularisation, optimizer.
+
+    Built once per fit, it keeps references to the arrays it reads and owns
+    its workspaces (allocated at the first call, grown when a larger batch
+    needs them, freed with the object; an allocation failure raises
+    MemoryError).  A Kernel is not reentrant: one call at a time.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), scipy CSR matrix, or tuple
+        Training inputs, float32 or float64 (the kernel's dtype). Dense input
+        is used C-contiguous (copied only when it is not); CSR input may also
+        be given as its ``(data, indices, indptr)`` arrays.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets (cast to the kernel's dtype if needed).
+    sample_weight : ndarray of shape (n_samples,) or None
+        Per-sample weights; None for unweighted.
+    units : sequence of int
+        Units per layer, input first, output last.
+    codes : tuple of three int
+        ``(hidden_activation, output_activation, loss)``: an ``Activation``,
+        an ``Activation`` and a ``Loss`` of :mod:`sklr._codes`.
+    reg : ndarray of float64
+        Regularisation, laid out by ``REG_*`` (see :func:`reg_array`).
+    config : ndarray of float64 of shape (CFG_SIZE,) or None
+        The optimizer config (``Optimizer._config()``); None for a kernel
+        that only computes ``loss_grad``.
+    n_threads : int, default=1
+        OpenMP threads (1 when sklr was built without OpenMP).
+    """
+
+    cdef readonly object dtype
+    cdef readonly intp_t n_samples
+    cdef readonly intp_t n_params
+    cdef readonly bint is_sparse
+    cdef readonly int n_threads
+    cdef bint _single                 # float32
+    cdef bint _has_config
+    cdef bint _busy
+    # References that keep alive the memory the pointers below read.
+    cdef object _X, _Y, _sw, _indices, _indptr, _units, _reg, _config
+    cdef const void* _x
+    cdef const void* _y
+    cdef const void* _swp
+    cdef intp_t _n_features
+    cdef intp_t _n_outputs
+    cdef intp_t _width                # hidden + output units: a row's activations
+    cdef Net _net
+    cdef Sparse _sp
+    cdef Update _u                    # the config, read once
+    # Workspaces.
+    cdef Buffer _offsets              # Net.coef_off / int_off / act_off
+    cdef Buffer _gparts               # per-thread gradients
+    cdef Buffer _acts                 # per-thread activations and deltas
+    cdef Buffer _xb                   # the minibatch's rows (dense input)
+    cdef Buffer _yb                   # its targets
+    cdef Buffer _swb                  # its sample weights
+    cdef Buffer _rows                 # 0 .. n_samples - 1 (full batch, sparse input)
+    cdef Buffer _scale                # max_norm's per-unit scales
+
+    def __cinit__(self):
+        # Buffers start empty (Cython zero-fills the object), so that
+        # __dealloc__ is safe whatever __init__ managed to do.
+        self._busy = False
+
+    def __dealloc__(self):
+        free(self._offsets.ptr)
+        free(self._gparts.ptr)
+        free(self._acts.ptr)
+        free(self._xb.ptr)
+        free(self._yb.ptr)
+        free(self._swb.ptr)
+        free(self._rows.ptr)
+        free(self._scale.ptr)
+
+    def __init__(self, X, Y, sample_weight, units, codes, reg, config=None, int n_threads=1):
+        cdef intp_t i, off, n_layers, max_units = 0
+        cdef const intp_t* u
+        cdef const double* r
+        if self._units is not None:
+            raise RuntimeError("Kernel.__init__ must not be called twice.")
+        units = np.ascontiguousarray(units, dtype=np.intp)
+        if units.ndim != 1 or units.shape[0] < 2:
+            raise ValueError("units must list at least two positive layer sizes.")
+        n_layers = units.shape[0]
+        u = _ptr_intp(units)
+        for i in range(n_layers):
+            if u[i] < 1:
+                raise ValueError("units must list at least two positive layer sizes.")
+            max_units = max(max_units, u[i])
+
+        # Inputs: dense, CSR, or CSR as (data, indices, indptr).
+        if isinstance(X, tuple):
+            data, indices, indptr = X
+            self.is_sparse = True
+        elif scipy.sparse.issparse(X):
+            if X.format != "csr":
+                raise ValueError("sparse X must be CSR, got %s." % X.format)
+            data, indices, indptr = X.data, X.indices, X.indptr
+            self.is_sparse = True
+        else:
+            data = X
+            self.is_sparse = False
+        data = np.asarray(data)
+        if data.dtype != np.float32 and data.dtype != np.float64:
+            raise ValueError("X must be float32 or float64, got %s." % data.dtype)
+        self.dtype = data.dtype
+        self._single = data.dtype == np.float32
+        Y = np.ascontiguousarray(Y, dtype=self.dtype)
+        if Y.ndim != 2 or Y.shape[1] != u[n_layers - 1]:
+            raise ValueError("Y must have shape (n_samples, %d)." % u[n_layers - 1])
+        self.n_samples = Y.shape[0]
+        self._n_features = u[0]
+        self._n_outputs = u[n_layers - 1]
+        if self.is_sparse:
+            data = np.ascontiguousarray(data).ravel()
+            indices = np.ascontiguousarray(indices, dtype=np.intp)
+            indptr = np.ascontiguousarray(indptr, dtype=np.intp)
+            if indptr.shape != (self.n_samples + 1,) or indices.shape != data.shape:
+                raise ValueError("CSR X does not match Y's %d rows." % self.n_samples)
+            if indptr[self.n_samples] > data.shape[0]:
+                raise ValueError("CSR X's indptr points past its data.")
+            if indices.shape[0] and (indices.min() < 0 or indices.max() >= u[0]):
+                raise ValueError("CSR X has column indices outside range(%d)." % u[0])
+            self._indices, self._indptr = indices, indptr
+            self._sp.indices = _ptr_intp(indices)
+            self._sp.indptr = _ptr_intp(indptr)
+            self._sp.data = _ptr_1d[float](data) if self._single else _ptr_1d[double](data)
+            self._x = NULL
+        else:
+            data = np.ascontiguousarray(data)
+            if data.shape != (self.n_samples, u[0]):
+                raise ValueError("X must have shape (%d, %d)." % (self.n_samples, u[0]))
+            self._x = _ptr_2d[float](data) if self._single else _ptr_2d[double](data)
+            self._sp.data = NULL
+        self._sp.is_sparse = self.is_sparse
+        self._sp.input_dropout = 0
+        self._sp.seed = 0
+        self._X = data
+        self._Y = Y
+        self._y = _ptr_2d[float](Y) if self._single else _ptr_2d[double](Y)
+        if sample_weight is None:
+            self._sw = None
+            self._swp = NULL
+        else:
+            sample_weight = np.ascontiguousarray(sample_weight, dtype=self.dtype)
+            if sample_weight.shape != (self.n_samples,):
+                raise ValueError("sample_weight must have shape (%d,)." % self.n_samples)
+            self._sw = sample_weight
+            self._swp = (_ptr_1d[float](sample_weight) if self._single
+                         else _ptr_1d[double](sample_weight))
+
+        hidden_act, out_act, loss = codes
+        _check_code(Activation, hidden_act, "the hidden activation")
+        _check_code(Activation, out_act, "the output activation")
+        _check_code(_PyLoss, loss, "the loss")
+        reg = np.ascontiguousarray(reg, dtype=np.float64)
+        if reg.shape != (REG_DROPOUT + n_layers - 1,):
+            raise ValueError("reg must have %d fields (see reg_array)."
+                             % (REG_DROPOUT + n_layers - 1))
+        self._reg = reg
+        r = <const double*> _ptr_1d[double](reg)
+        self._has_config = config is not None
+        if self._has_config:
+            config = _check_config(config)
+            _read_config(<const double*> _ptr_1d[double](config), &self._u)
+        self._config = config
+        self.n_threads = n_threads if SKLR_OPENMP_ENABLED else 1
+        if self.n_threads < 1:
+            raise ValueError("n_threads must be positive.")
+
+        # The network: offsets of each layer in params and in the workspaces.
+        self._units = units
+        _reserve(&self._offsets, 3 * n_layers * sizeof(intp_t))
+        _reserve(&self._scale, max_units * sizeof(double))
+        self._net.n_layers = n_layers
+        self._net.units = u
+        self._net.coef_off = <intp_t*> self._offsets.ptr
+        self._net.int_off = self._net.coef_off + n_layers
+        self._net.act_off = self._net.coef_off + 2 * n_layers
+        self._net.norm_scale = <double*> self._scale.ptr
+        off = 0
+        for i in range(n_layers - 1):
+            self._net.coef_off[i] = off
+            off += u[i] * u[i + 1]
+        for i in range(n_layers - 1):
+            self._net.int_off[i] = off
+            off += u[i + 1]
+        self.n_params = off
+        off = 0
+        for i in range(n_layers):
+            self._net.act_off[i] = off
+            if i > 0:
+                off += u[i]
+        self._width = off
+        self._net.hidden_act = hidden_act
+        self._net.out_act = out_act
+        self._net.loss = loss
+        self._net.n_threads = self.n_threads
+        self._net.alpha = r[REG_ALPHA]
+        self._net.l1 = r[REG_L1]
+        self._net.max_norm = r[REG_MAX_NORM]
+        self._net.layer_lr_decay = r[REG_LAYER_LR_DECAY]
+        self._net.dropout = r + REG_DROPOUT
+        self._net.has_dropout = False
+        for i in range(n_layers - 1):
+            if self._net.dropout[i] > 0:
+                self._net.has_dropout = True
+        self._net.seed = 0
+
+    cdef int _reserve_batch(self, intp_t n_rows, bint minibatch) except -1:
+        """Grow the workspaces for batches of up to ``n_rows`` rows."""
+        cdef size_t item = sizeof(float) if self._single else sizeof(double)
+        cdef int parts = _n_parts(self._net.n_threads, n_rows, self.n_params)
+        cdef size_t chunk = (n_rows + parts - 1) // parts
+        _reserve(&self._gparts, parts * self.n_params * item)
+        _reserve(&self._acts, 2 * parts * chunk * self._width * item)
+        if minibatch:
+            _reserve(&self._yb, n_rows * self._n_outputs * item)
+            if not self.is_sparse:
+                _reserve(&self._xb, n_rows * self._n_features * item)
+            if self._swp != NULL:
+                _reserve(&self._swb, n_rows * item)
+        return 0
+
+    cdef _enter(self):
+        if self._busy:
+            raise RuntimeError("this Kernel is already running (it is not reentrant).")
+        self._busy = True
+
+    def train_epoch(self, params, dict state, sample_idx, intp_t batch_size,
+                    lr_steps, momentum_steps, unsigned long long seed=0):
+        """Run every minibatch of one epoch, updating ``params`` and ``state`` in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameters, the kernel's dtype (IN/OUT).
+        state : dict
+            From ``Optimizer.init_state``: ``state_1``, ``state_2``,
+            ``state_3`` (empty or one value per parameter) and ``scalars``
+            (float64, ``SC_*``); updated in place.
+        sample_idx : ndarray of intp
+            The epoch's row order; minibatches are consecutive slices.
+        batch_size : int
+            Rows per minibatch (the last one may be shorter).
+        lr_steps, momentum_steps : ndarray of float64
+            Learning rate and momentum / beta_1 of each update.
+        seed : int, default=0
+            The epoch's dropout seed.
+
+        Returns
+        -------
+        loss_sum : float
+            Sum over minibatches of (batch loss x batch length).
+        n_steps : int
+            Updates applied (all of them unless ``flag`` is set).
+        flag : int
+            ``Flag.OK``, or ``Flag.NONFINITE_LOSS`` (the caller checks the weights).
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When a signal handler raised it between two minibatches; the
+            updates done so far stay applied and counted in ``scalars``.
+        """
+        if not self._has_config:
+            raise ValueError("this Kernel has no optimizer config: it computes loss_grad only.")
+        if batch_size < 1:
+            raise ValueError("batch_size must be positive.")
+        self._enter()
+        try:
+            s1, s2, s3, scalars = (state["state_1"], state["state_2"], state["state_3"],
+                                   state["scalars"])
+            if self._single:
+                return _train_epoch[float](self, params, s1, s2, s3, scalars, sample_idx,
+                                           batch_size, lr_steps, momentum_steps, seed)
+            return _train_epoch[double](self, params, s1, s2, s3, scalars, sample_idx,
+                                        batch_size, lr_steps, momentum_steps, seed)
+        finally:
+            self._busy = False
+
+    def loss_grad(self, params, grad):
+        """Full-batch regularised loss; the flat gradient is written to ``grad``.
+
+        Only L2 and L1 apply: a kernel with ``max_norm``, layer rates or
+        dropout raises ValueError.
+        """
+        reg = self._reg
+        for i in range(REG_MAX_NORM, reg.shape[0]):
+            if reg[i] != (1.0 if i == REG_LAYER_LR_DECAY else 0.0):
+                raise ValueError(
+                    "loss_grad supports L1 only: no max_norm, layer rates or dropout.")
+        self._enter()
+        try:
+            if self._single:
+                return _loss_grad[float](self, params, grad)
+            return _loss_grad[double](self, params, grad)
+        finally:
+            self._busy = False
+
+
+cdef int _propagate() except -1:
+    """Return to Python with the exception already set (a signal handler's)."""
+    return -1
+
+
+cdef object _train_epoch(
+    Kernel k,
+    floating[::1] params,                    # IN/OUT flat parameters
+    floating[::1] state_1,                   # IN/OUT optimizer state arrays (length 0
+    floating[::1] state_2,                   #        or one value per parameter,
+    floating[::1] state_3,                   #        as the rule needs)
+    double[::1] scalars,                     # IN/OUT scalar state (SC_*)
+    const intp_t[::1] sample_idx,            # IN the epoch's row order
+    intp_t batch_size,
+    const double[::1] lr_steps,              # IN learning rate of each update
+    const double[::1] momentum_steps,        # IN momentum / beta_1 of each update
+    unsigned long long seed,                 # IN the epoch's dropout seed
+):
+    cdef intp_t n_samples = sample_idx.shape[0]
+    cdef intp_t n_features = k._n_features
+    cdef intp_t n_out = k._n_outputs
+    cdef intp_t n_params = k.n_params
+    cdef intp_t n_steps = (n_samples + batch_size - 1) // batch_size
+    cdef bint sparse = k.is_sparse
+    cdef Net* net = &k._net
+    cdef Sparse sp = k._sp
+    cdef Update u = k._u
+    cdef const floating* X = <const floating*> k._x
+    cdef const floating* Y = <const floating*> k._y
+    cdef const floating* sw = <const floating*> k._swp
+    cdef intp_t step, start, nb, r, row, chunk, ws_stride
+    cdef int n_parts, max_parts
+    cdef double batch_loss, loss_sum = 0.0
+    cdef int flag = Flag.OK
+    cdef bint interrupted = False
+    cdef floating* gparts
+    cdef floating* acts
+    cdef floating* xb
+    cdef floating* yb
+    cdef floating* swb
+    cdef floating* s1 = _state_ptr(state_1, n_params, "state_1")
+    cdef floating* s2 = _state_ptr(state_2, n_params, "state_2")
+    cdef floating* s3 = _state_ptr(state_3, n_params, "state_3")
+
+    if params.shape[0] != n_params:
+        raise ValueError("params must have %d values." % n_params)
+    _check_scalars(scalars)
+    if lr_steps.shape[0] < n_steps or momentum_steps.shape[0] < n_steps:
+        raise ValueError("lr_steps and momentum_steps need one value per minibatch.")
+    for r in range(n_samples):
+        if sample_idx[r] < 0 or sample_idx[r] >= k.n_samples:
+            raise ValueError("sample_idx holds a row outside range(%d)." % k.n_samples)
+    _read_scalars(&scalars[0], &u)
+    k._reserve_batch(batch_size, True)
+    max_parts = _n_parts(net.n_threads, batch_size, n_params)
+    chunk = (batch_size + max_parts - 1) // max_parts
+    ws_stride = chunk * k._width
+    gparts = <floating*> k._gparts.ptr
+    acts = <floating*> k._acts.ptr
+    xb = <floating*> k._xb.ptr
+    yb = <floating*> k._yb.ptr
+    swb = <floating*> k._swb.ptr if sw != NULL else NULL
+
+    with nogil:
+        sp.input_dropout = net.dropout[0]
+        step = 0
+        while step < n_steps:
+            if step > 0:
+                # Between minibatches: let Python run its signal handlers.
+                with gil:
+                    interrupted = _check_signals() != 0
+                if interrupted:
+                    break
+            start = step * batch_size
+            nb = min(batch_size, n_samples - start)
+            if net.has_dropout:
+                net.seed = _mix(seed + <unsigned long long> step)
+                sp.seed = net.seed
+            for r in range(nb):
+                row = sample_idx[start + r]
+                if not sparse:
+                    memcpy(xb + r * n_features, X + row * n_features,
+                           n_features * sizeof(floating))
+                    if net.dropout[0] > 0:
+                        _dropout_forward(xb + r * n_features, 1, n_features,
+                                         net.dropout[0], net.seed, 0, r)
+                memcpy(yb + r * n_out, Y + row * n_out, n_out * sizeof(floating))
+                if swb != NULL:
+                    swb[r] = sw[row]
+            sp.rows = &sample_idx[start]
+            n_parts = _n_parts(net.n_threads, nb, n_params)
+            _advance(&u, momentum_steps[step])
+            batch_loss = _batch(net, &params[0], gparts, NULL, s1, s2, s3, &u, lr_steps[step],
+                                xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
+                                n_parts, acts, acts + max_parts * ws_stride, ws_stride)
+            step += 1
+            if not isfinite(batch_loss):
+                flag = Flag.NONFINITE_LOSS
+                break
+            loss_sum += batch_loss * nb
+    _write_scalars(&u, &scalars[0])
+    if interrupted:
+        _propagate()
+    return loss_sum, step, flag
+
+
+cdef object _loss_grad(Kernel k, floating[::1] params, floating[::1] grad):
+    cdef intp_t n_samples = k.n_samples
+    cdef intp_t n_params = k.n_params
+    cdef Net* net = &k._net
+    cdef Sparse sp = k._sp
+    cdef double value
+    cdef int n_parts
+    cdef intp_t chunk, ws_stride, i
+    cdef floating* acts
+    cdef floating* gparts
+    cdef intp_t* rows
+
+    if params.shape[0] != n_params:
+        raise ValueError("params must have %d values." % n_params)
+    if grad.shape[0] != n_params:
+        raise ValueError("grad must have one value per parameter.")
+    k._reserve_batch(n_samples, False)
+    if sp.is_sparse:
+        _reserve(&k._rows, n_samples * sizeof(intp_t))
+        rows = <intp_t*> k._rows.ptr
+        for i in range(n_samples):
+            rows[i] = i
+        sp.rows = rows
+    sp.input_dropout = 0
+    gparts = <floating*> k._gparts.ptr
+    acts = <floating*> k._acts.ptr
+    with nogil:
+        n_parts = _n_parts(net.n_threads, n_samples, n_params)
+        chunk = (n_samples + n_parts - 1) // n_parts
+        ws_stride = chunk * k._width
+        value = _batch(net, &params[0], gparts, &grad[0], NULL, NULL, NULL, NULL, 0.0,
+                       <const floating*> k._x, &sp, <const floating*> k._y,
+                       <const floating*> k._swp, n_samples, chunk, n_parts,
+                       acts, acts + n_parts * ws_stride, ws_stride)
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Functional optimizer step, regularisation array, dropout masks
+# ---------------------------------------------------------------------------
+
+def apply_update(params, grad, dict state, config, double learning_rate, double momentum,
+                 int n_threads=1):
+    """One optimizer step on a flat array: the rule ``Kernel.train_epoch`` applies.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_params,)
+        C-contiguous float32 or float64 parameters (IN/OUT).
+    grad : ndarray of shape (n_params,)
+        Their gradient, same dtype.
+    state : dict
+        From ``Optimizer.init_state`` (``state_1``..``state_3``, ``scalars``);
+        updated in place.
+    config : ndarray of float64
+        The optimizer config (``Optimizer._config()``).
+    learning_rate, momentum : float
+        This update's rate and momentum / beta_1.
+    n_threads : int, default=1
+        OpenMP threads for large arrays.
+    """
+    config = _check_config(config)
+    s1, s2, s3, scalars = state["state_1"], state["state_2"], state["state_3"], state["scalars"]
+    if np.asarray(params).dtype == np.float32:
+        _apply_update[float](params, grad, s1, s2, s3, scalars, config, learning_rate,
+                             momentum, n_threads)
+    else:
+        _apply_update[double](params, grad, s1, s2, s3, scalars, config, learning_rate,
+                              momentum, n_threads)
+
+
+cdef int _apply_update(
+    floating[::1] params,                    # IN/OUT
+    const floating[::1] grad,                # IN
+    floating[::1] state_1,                   # IN/OUT (as in train_epoch)
+    floating[::1] state_2,
+    floating[::1] state_3,
+    double[::1] scalars,                     # IN/OUT scalar state
+    const double[::1] config,                # IN optimizer config
+    double learning_rate,
+    double momentum,
+    int n_threads,
+) except -1:
+    cdef intp_t n_params = params.shape[0]
+    cdef Update u
+    cdef floating* s1 = _state_ptr(state_1, n_params, "state_1")
+    cdef floating* s2 = _state_ptr(state_2, n_params, "state_2")
+    cdef floating* s3 = _state_ptr(state_3, n_params, "state_3")
+    cdef int nt = n_threads if (SKLR_OPENMP_ENABLED and n_params >= PAR_MIN_SIZE) else 1
+    cdef int t
+    if grad.shape[0] != n_params:
+        raise ValueError("grad must have one value per parameter.")
+    _check_scalars(scalars)
+    if n_params == 0:
+        return 0
+    _read_config(&config[0], &u)
+    _read_scalars(&scalars[0], &u)
+    with nogil:
+        _advance(&u, momentum)
+        if nt > 1:
+            for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+                _update(&u, learning_rate, t * n_params // nt, (t + 1) * n_params // nt,
+                        &params[0], &grad[0], s1, s2, s3)
+        else:
+            _update(&u, learning_rate, 0, n_params, &params[0], &grad[0], s1, s2, s3)
+    _write_scalars(&u, &scalars[0])
+    return 0
+
+
+def reg_array(n_layers, l1=0.0, max_norm=None, layer_lr_decay=1.0, dropout=None, alpha=0.0):
+    """The reg array a Kernel reads (``REG_*``): alpha, l1, max_norm (0 =
+    off), layer_lr_decay, then one dropout rate per layer output (the input
+    first, then each hidden layer; the output layer has none)."""
+    rates = np.zeros(n_layers - 1) if dropout is None else np.asarray(dropout, dtype=np.float64)
+    if rates.shape != (n_layers - 1,):
+        raise ValueError("dropout needs one rate for the input and each hidden layer.")
+    head = np.zeros(REG_DROPOUT)
+    head[REG_ALPHA] = alpha
+    head[REG_L1] = l1
+    head[REG_MAX_NORM] = 0.0 if max_norm is None else max_norm
+    head[REG_LAYER_LR_DECAY] = layer_lr_decay
+    return np.concatenate([head, rates])
+
+
+def dropout_mask(unsigned long long epoch_seed, intp_t step, intp_t layer, intp_t n_rows,
+                 intp_t n_units, double rate):
+    """The keep-mask (n_rows x n_units, uint8) that ``train_epoch`` uses at update
+    ``step`` of an epoch for layer ``layer`` (0 = the input) — for tests."""
+    cdef unsigned long long seed = _mix(epoch_seed + <unsigned long long> step)
+    cdef intp_t r, j
+    out = np.empty((n_rows, n_units), dtype=np.uint8)
+    cdef unsigned char[:, ::1] m = out
+    for r in range(n_rows):
+        for j in range(n_units):
+            m[r, j] = _kept(seed, layer, r, j, rate)
+    return out
