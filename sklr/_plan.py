@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from sklr import _mlp_fast
+from sklr._codes import CFG_WEIGHT_DECAY
 from sklr.optimizers import LBFGS, SGD, AdamW, Optimizer, _solver_from_string
 from sklr.schedules import Adaptive, Constant, FeedbackSchedule, Schedule, _check_schedule
 
@@ -98,7 +98,7 @@ class Plan:
         """The optimizer's config; ``weight_decay`` applies unless the optimizer has its own."""
         config = self.solver._config()
         if self.weight_decay > 0 and not isinstance(self.solver, AdamW):
-            config[_mlp_fast.CONFIG_FIELDS.index("weight_decay")] = self.weight_decay
+            config[CFG_WEIGHT_DECAY] = self.weight_decay
         return config
 
     def new_optimizer(self, state, params, learning_rate_init):

@@ -20,24 +20,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 
-from sklr import _mlp_fast
 from sklr._callbacks import current_callbacks
+from sklr._codes import Activation, Loss
 from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
+from sklr._kernel import Kernel, reg_array
 from sklr._lr_finder import _DEFAULTS, _range_test
 from sklr._openmp_helpers import _openmp_effective_n_threads
 from sklr.exceptions import DivergenceError
 from sklr.schedules import StepPositions
-
-# Codes shared with _mlp_fast.pyx.
-_ACTIVATION_CODES = {
-    "identity": 0,
-    "logistic": 1,
-    "tanh": 2,
-    "relu": 3,
-    "softmax": 4,
-    "exp": 5,
-}
-_LOSS_CODES = {"squared_error": 0, "poisson": 1, "log_loss": 2, "binary_log_loss": 3}
 
 _HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
 _VALIDATION_KEYS = ("val_loss", "val_score")
@@ -97,28 +87,14 @@ def split_validation(est, X, y, sample_weight):
 
 
 class _KernelSetup:
-    """The kernel's view of one fit: arrays in its layout and the network codes."""
+    """The Cython kernel of one fit, built once, with what the loop needs around it."""
 
     def __init__(self, est, plan, X, y, sample_weight):
         dtype = est._params.dtype
         if sp.issparse(X):
             X = sp.csr_matrix(X, dtype=dtype)
-            self.dense = np.empty((0, 0), dtype=dtype)
-            self.csr = (
-                np.ascontiguousarray(X.data, dtype=dtype),
-                np.ascontiguousarray(X.indices, dtype=np.intp),
-                np.ascontiguousarray(X.indptr, dtype=np.intp),
-            )
-            self.is_sparse = True
         else:
-            self.dense = np.ascontiguousarray(X, dtype=dtype)
-            self.csr = (
-                np.empty(0, dtype=dtype),
-                np.empty(0, dtype=np.intp),
-                np.zeros(1, dtype=np.intp),
-            )
-            self.is_sparse = False
-        self.Y = np.ascontiguousarray(y, dtype=dtype)
+            X = np.ascontiguousarray(X, dtype=dtype)
         self.sw = (
             np.empty(0, dtype=dtype)
             if sample_weight is None
@@ -127,46 +103,36 @@ class _KernelSetup:
         loss_name = est.loss
         if loss_name == "log_loss" and est.out_activation_ == "logistic":
             loss_name = "binary_log_loss"
-        self.codes = (
-            _ACTIVATION_CODES[est.activation],
-            _ACTIVATION_CODES[est.out_activation_],
-            _LOSS_CODES[loss_name],
+        codes = (
+            Activation[est.activation.upper()],
+            Activation[est.out_activation_.upper()],
+            Loss[loss_name.upper()],
         )
-        self.units = est._layer_units
-        self.alpha = float(est.alpha)
         n_hidden = est.n_layers_ - 2
         rates = np.broadcast_to(np.asarray(est.dropout, dtype=np.float64), (n_hidden,))
-        self.reg = _mlp_fast.reg_array(
-            est.n_layers_, l1=est.l1, max_norm=est.max_norm,
+        reg = reg_array(
+            est.n_layers_, alpha=float(est.alpha), l1=est.l1, max_norm=est.max_norm,
             layer_lr_decay=est.layer_lr_decay,
             dropout=np.concatenate([[est.input_dropout], rates]),
         )
         self.dropout_on = est.input_dropout > 0 or bool(np.any(np.asarray(est.dropout) > 0))
-        self.config = plan.kernel_config() if plan.is_stochastic else None
-        self.n_threads = _openmp_effective_n_threads()
-
-    @property
-    def n_samples(self):
-        return self.Y.shape[0]
+        config = plan.kernel_config() if plan.is_stochastic else None
+        self.kernel = Kernel(
+            X, np.ascontiguousarray(y, dtype=dtype), self.sw if self.sw.size else None,
+            est._layer_units, codes, reg, config, _openmp_effective_n_threads(),
+        )
+        self.n_samples = self.kernel.n_samples
 
     def train_epoch(self, params, opt_state, sample_idx, batch_size, lr, mu, seed):
         """One epoch in Cython: (loss_sum, n_steps, flag)."""
-        hidden, out, loss = self.codes
-        return _mlp_fast.train_epoch(
-            self.dense, *self.csr, self.is_sparse, self.Y, self.sw,
-            np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size, params,
-            *(opt_state[k] for k in ("state_1", "state_2", "state_3", "scalars")),
-            self.config, self.units, hidden, out, loss, self.alpha, self.reg, seed, lr, mu,
-            self.n_threads,
+        return self.kernel.train_epoch(
+            params, opt_state, np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
+            lr, mu, seed,
         )
 
     def loss_grad(self, params, grad):
         """Full-batch regularised loss; the gradient is written to ``grad``."""
-        hidden, out, loss = self.codes
-        return _mlp_fast.loss_grad(
-            self.dense, *self.csr, self.is_sparse, self.Y, self.sw, params, grad,
-            self.units, hidden, out, loss, self.alpha, self.reg, self.n_threads,
-        )
+        return self.kernel.loss_grad(params, grad)
 
 
 def _divergence_error(detail, where=None):
