@@ -39,6 +39,7 @@ from sklr._compat import (
     _fit_context,
 )
 from sklr._history import TrainingState
+from sklr._lr_finder import find_learning_rate
 from sklr._network import _layer_views, _NetworkMixin  # noqa: F401 - _layer_views for tests
 from sklr._plan import make_plan
 from sklr._threads import blas_single_threaded
@@ -274,6 +275,10 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
                 if not hasattr(current, "set_params"):
                     raise ValueError(_OBJECT_PARAMS[name](current, sub))
         return super().set_params(**params)
+
+    def _find_learning_rate(self, X, y, **kwargs):
+        """:func:`sklr.find_learning_rate` on this estimator (for the displays)."""
+        return find_learning_rate(self, X, y, **kwargs)
 
     def _range_test(self, plan, X, y, sample_weight, **settings):
         """The learning-rate range test from the current weights (not modified)."""

@@ -473,6 +473,10 @@ def test_lr_finder_from_estimator(blobs):
     via_result = result.plot(ax=ax, show_raw=False)
     assert isinstance(via_result, LRFinderDisplay) and via_result.ax_ is ax
     assert list(via_result.lines_) == ["smoothed_loss"]
+    from sklearn.linear_model import SGDClassifier
+
+    with pytest.raises(TypeError, match="needs an sklr MLPClassifier"):
+        LRFinderDisplay.from_estimator(SGDClassifier(), X, y)
     assert_array_equal(via_result.lines_["smoothed_loss"].get_ydata(), result.smoothed_losses)
 
 

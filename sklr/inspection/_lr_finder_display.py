@@ -287,9 +287,15 @@ class LRFinderDisplay:
         ...     MLPClassifier(solver="sgd"), X, y, random_state=0)
         """
         check_matplotlib(f"{cls.__name__}.from_estimator")
-        from sklr._lr_finder import find_learning_rate
-
-        result = find_learning_rate(estimator, X, y, **finder_kwargs)
+        # The estimator runs the test (sklr.find_learning_rate on itself), so
+        # the displays need not import the range-test module, which imports
+        # them for LRFinderResult.plot.
+        if not hasattr(estimator, "_find_learning_rate"):
+            raise TypeError(
+                f"{cls.__name__}.from_estimator needs an sklr MLPClassifier or "
+                f"MLPRegressor, got {type(estimator).__name__}."
+            )
+        result = estimator._find_learning_rate(X, y, **finder_kwargs)
         return cls.from_result(
             result, ax=ax, show_raw=show_raw, show_suggestions=show_suggestions
         )
