@@ -43,7 +43,7 @@ CYTHON_DIRECTIVES = {
     "cpow": True,
 }
 
-EXTENSIONS = ["sklr._openmp_helpers", "sklr._codes", "sklr._kernel", "sklr._mlp_fast"]
+EXTENSIONS = ["sklr._openmp_helpers", "sklr._codes", "sklr._kernel"]
 
 
 def _env_flag(name):

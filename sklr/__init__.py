@@ -19,7 +19,7 @@ def _locate_compiled_package():
     def has_extension(folder):
         names = os.listdir(folder) if os.path.isdir(folder) else []
         return any(
-            name.startswith("_mlp_fast") and name.endswith(suffix)
+            name.startswith("_kernel") and name.endswith(suffix)
             for name in names
             for suffix in importlib.machinery.EXTENSION_SUFFIXES
         )

@@ -8,9 +8,10 @@ import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
-from sklr import MLPClassifier, MLPRegressor, _mlp_fast
+from sklr import MLPClassifier, MLPRegressor
+from sklr._codes import Activation, Loss
+from sklr._kernel import Kernel, reg_array
 from sklr._multilayer_perceptron import _layer_views
-from sklr._trainer import _ACTIVATION_CODES, _LOSS_CODES
 from sklr._openmp_helpers import _openmp_effective_n_threads, _openmp_enabled
 
 
@@ -36,21 +37,22 @@ OUT_FOR_LOSS = {"log_loss": "softmax", "binary_log_loss": "logistic",
                 "squared_error": "identity", "poisson": "exp"}
 
 
+def _codes(hidden, loss):
+    """The Kernel's ``codes`` for a hidden activation and a loss, by their estimator strings."""
+    return (Activation[hidden.upper()], Activation[OUT_FOR_LOSS[loss].upper()],
+            Loss[loss.upper()])
+
+
 def _loss_grad(params, X, Y, sw, units, hidden, loss, alpha, n_threads=1, sparse=False, l1=0.0):
+    """Full-batch loss and gradient from a loss-only Kernel; an empty ``sw`` is unweighted."""
     dtype = params.dtype
     grad = np.empty_like(params)
     if sparse:
         Xs = sp.csr_matrix(X)
-        dense = np.empty((0, 0), dtype=dtype)
-        csr = (Xs.data.astype(dtype), Xs.indices.astype(np.intp), Xs.indptr.astype(np.intp))
-    else:
-        dense = X
-        csr = (np.empty(0, dtype=dtype), np.empty(0, dtype=np.intp), np.zeros(1, dtype=np.intp))
-    value = _mlp_fast.loss_grad(
-        dense, *csr, sparse, Y, sw, params, grad, np.asarray(units, dtype=np.intp),
-        _ACTIVATION_CODES[hidden], _ACTIVATION_CODES[OUT_FOR_LOSS[loss]], _LOSS_CODES[loss],
-        alpha, _mlp_fast.reg_array(len(units), l1=l1), n_threads,
-    )
+        X = (Xs.data.astype(dtype), Xs.indices.astype(np.intp), Xs.indptr.astype(np.intp))
+    kernel = Kernel(X, Y, None if np.shape(sw)[0] == 0 else sw, units, _codes(hidden, loss),
+                    reg_array(len(units), l1=l1, alpha=alpha), None, n_threads)
+    value = kernel.loss_grad(params, grad)
     return value, grad
 
 
@@ -218,12 +220,12 @@ def test_kernel_rejects_mismatched_arrays():
     X, Y = _data(rng, 10, list(units), "log_loss", np.float64)
     state = SGD().init_state(params)
 
+    kernel = Kernel(X, Y, None, units, (3, 4, 2), reg_array(3), SGD()._config(), 1)
+
     def run(lr, mu, state_1=state["state_1"], scalars=state["scalars"]):
-        return _mlp_fast.train_epoch(
-            X, np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), False, Y, np.empty(0),
-            np.arange(10, dtype=np.intp), 5, params, state_1, state["state_2"],
-            state["state_3"], scalars, SGD()._config(), units, 3, 4, 2, 0.0,
-            _mlp_fast.reg_array(3), 0, lr, mu, 1)
+        return kernel.train_epoch(
+            params, dict(state, state_1=state_1, scalars=scalars),
+            np.arange(10, dtype=np.intp), 5, lr, mu, 0)
 
     with pytest.raises(ValueError, match="one value per minibatch"):
         run(np.full(1, 0.1), np.full(1, 0.9))
@@ -242,12 +244,18 @@ def test_kernel_rejects_mismatched_arrays():
 
 
 def test_codes_match_the_estimator_strings():
-    from sklr._codes import Activation, Loss
-
-    # The estimator's string -> code maps agree with the shared enums.
-    for name, code in _ACTIVATION_CODES.items():
+    # The trainer looks the codes up by the estimator's strings
+    # (``Activation[name.upper()]``, ``Loss[name.upper()]``): every string the
+    # estimators accept or set names a member, with the code the kernels expect.
+    activation_codes = {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3, "softmax": 4, "exp": 5}
+    loss_codes = {"squared_error": 0, "poisson": 1, "log_loss": 2, "binary_log_loss": 3}
+    hidden = MLPClassifier._parameter_constraints["activation"][0].options
+    assert set(hidden) | set(OUT_FOR_LOSS.values()) == set(activation_codes)
+    assert set(MLPRegressor._parameter_constraints["loss"][0].options) < set(loss_codes)
+    assert set(OUT_FOR_LOSS) == set(loss_codes)
+    for name, code in activation_codes.items():
         assert Activation[name.upper()] == code
-    for name, code in _LOSS_CODES.items():
+    for name, code in loss_codes.items():
         assert Loss[name.upper()] == code
 
 
@@ -264,10 +272,9 @@ def _kernel_problem(dtype=np.float64, n=90, units=(6, 9, 3), sparse=False, weigh
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_reused_kernel_matches_the_shim(dtype, sparse, weighted):
-    """One Kernel trained over several epochs == one shim call (fresh Kernel) per epoch."""
-    from sklr._codes import Activation, Loss
-    from sklr._kernel import Kernel, reg_array
+def test_reused_kernel_matches_a_fresh_kernel_per_epoch(dtype, sparse, weighted):
+    """One Kernel trained over several epochs == a fresh Kernel per epoch, the latter
+    given CSR input as its (data, indices, indptr) arrays."""
     from sklr.optimizers import NAdam
 
     X, Y, sw, units, p0 = _kernel_problem(dtype, sparse=sparse, weighted=weighted)
@@ -278,44 +285,40 @@ def test_reused_kernel_matches_the_shim(dtype, sparse, weighted):
     Xk = sp.csr_matrix(X) if sparse else X
     kernel = Kernel(Xk, Y, sw, units, codes, reg, config, 1)
     assert (kernel.n_samples, kernel.n_params, kernel.dtype) == (90, p0.size, dtype)
-    p_kernel, p_shim = p0.copy(), p0.copy()
-    s_kernel, s_shim = opt.init_state(p0), opt.init_state(p0)
+    p_kernel, p_fresh = p0.copy(), p0.copy()
+    s_kernel, s_fresh = opt.init_state(p0), opt.init_state(p0)
     rng = np.random.RandomState(0)
     if sparse:
         Xs = sp.csr_matrix(X)
-        dense = np.empty((0, 0), dtype)
-        csr = (Xs.data, Xs.indices.astype(np.intp), Xs.indptr.astype(np.intp))
+        Xa = (Xs.data, Xs.indices.astype(np.intp), Xs.indptr.astype(np.intp))
     else:
-        dense = X
-        csr = (np.empty(0, dtype), np.empty(0, np.intp), np.zeros(1, np.intp))
+        Xa = X
     for epoch in range(3):
         idx = rng.permutation(90).astype(np.intp)
         lr = np.linspace(0.01, 0.02, 5)
         mu = np.full(5, 0.9)
         a = kernel.train_epoch(p_kernel, s_kernel, idx, 20, lr, mu, epoch)
-        b = _mlp_fast.train_epoch(
-            dense, *csr, sparse, Y, np.empty(0, dtype) if sw is None else sw, idx, 20,
-            p_shim, s_shim["state_1"], s_shim["state_2"], s_shim["state_3"], s_shim["scalars"],
-            config, units, *codes, 0.001, _mlp_fast.reg_array(3, l1=0.01, dropout=[0.1, 0.2]),
-            epoch, lr, mu, 1)
+        fresh = Kernel(Xa, Y, sw, units, codes, reg_array(3, l1=0.01, dropout=[0.1, 0.2],
+                                                           alpha=0.001), config, 1)
+        b = fresh.train_epoch(p_fresh, s_fresh, idx, 20, lr, mu, epoch)
         assert a == b and a[1:] == (5, 0)
-        np.testing.assert_array_equal(p_kernel, p_shim)
+        np.testing.assert_array_equal(p_kernel, p_fresh)
         for key in ("state_1", "state_2", "scalars"):
-            np.testing.assert_array_equal(s_kernel[key], s_shim[key])
+            np.testing.assert_array_equal(s_kernel[key], s_fresh[key])
     assert s_kernel["scalars"][0] == 15
 
-    # loss_grad: the same through a loss-only Kernel and through the shim.
+    # loss_grad: the same through a loss-only Kernel and through one that has an
+    # optimizer config (and CSR input as arrays).
     g1, g2 = np.empty_like(p0), np.empty_like(p0)
     v1 = Kernel(Xk, Y, sw, units, codes, reg_array(3, l1=0.01, alpha=0.001)).loss_grad(p0, g1)
-    v2 = _mlp_fast.loss_grad(dense, *csr, sparse, Y, np.empty(0, dtype) if sw is None else sw,
-                             p0, g2, units, *codes, 0.001, _mlp_fast.reg_array(3, l1=0.01), 1)
+    v2 = Kernel(Xa, Y, sw, units, codes, reg_array(3, l1=0.01, alpha=0.001), config,
+                1).loss_grad(p0, g2)
     assert v1 == v2
     np.testing.assert_array_equal(g1, g2)
 
 
 def test_kernel_grows_its_workspaces():
     """A larger batch after a smaller one (workspaces grow) gives a fresh Kernel's result."""
-    from sklr._kernel import Kernel, reg_array
     from sklr.optimizers import Adam
 
     X, Y, _, units, p0 = _kernel_problem()
@@ -333,7 +336,6 @@ def test_kernel_grows_its_workspaces():
 
 
 def test_kernel_rejects_bad_inputs():
-    from sklr._kernel import Kernel, reg_array
     from sklr.optimizers import SGD
 
     X, Y, _, units, p0 = _kernel_problem()

@@ -5,7 +5,9 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.utils import check_random_state
 
-from sklr import MLPClassifier, MLPRegressor, _mlp_fast
+from sklr import MLPClassifier, MLPRegressor
+from sklr._codes import Activation, Loss
+from sklr._kernel import Kernel, dropout_mask, reg_array
 from sklr.optimizers import AdamW, SGD
 
 
@@ -130,12 +132,12 @@ def test_l1_gradient_finite_differences():
     params = rng.uniform(-0.5, 0.5, n)
     X = rng.normal(size=(10, 4))
     Y = np.eye(3)[rng.randint(3, size=10)]
-    reg = _mlp_fast.reg_array(3, l1=0.05)
-    args = (np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), False, Y, np.empty(0))
+    kernel = Kernel(X, Y, None, units, (Activation.TANH, Activation.SOFTMAX, Loss.LOG_LOSS),
+                    reg_array(3, l1=0.05, alpha=0.1), None, 1)
 
     def f(p, grad=None):
         g = np.empty_like(p) if grad is None else grad
-        return _mlp_fast.loss_grad(X, *args, p, g, units, 2, 4, 2, 0.1, reg, 1)
+        return kernel.loss_grad(p, g)
 
     grad = np.empty_like(params)
     f(params, grad)
@@ -150,7 +152,7 @@ def _dropout_reference_step(X, Y, p0, units, rates, seed, lr):
     coefs, intercepts = _layer_views(p0.copy(), units)
     n = X.shape[0]
     epoch_seed = seed
-    masks = [_mlp_fast.dropout_mask(epoch_seed, 0, k, n, units[k], rates[k]).astype(float)
+    masks = [dropout_mask(epoch_seed, 0, k, n, units[k], rates[k]).astype(float)
              for k in range(len(units) - 1)]
     acts = [X * masks[0] / (1 - rates[0])]
     for k, (W, b) in enumerate(zip(coefs, intercepts)):
@@ -192,9 +194,9 @@ def test_dropout_step_matches_numpy_with_the_same_masks(digits):
 
 
 def test_dropout_mask_rate_and_independence():
-    m = _mlp_fast.dropout_mask(7, 3, 1, 2000, 50, 0.3)
+    m = dropout_mask(7, 3, 1, 2000, 50, 0.3)
     assert abs(m.mean() - 0.7) < 0.01
-    other = _mlp_fast.dropout_mask(7, 4, 1, 2000, 50, 0.3)
+    other = dropout_mask(7, 4, 1, 2000, 50, 0.3)
     assert abs((m == other).mean() - (0.7**2 + 0.3**2)) < 0.01  # independent steps
 
 
