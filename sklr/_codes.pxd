@@ -41,6 +41,9 @@ cpdef enum Rule:
     RMSPROP = 5
     NADAM = 6
     ADAMAX = 7
+    RADAM = 8
+    RPROP = 9
+    LION = 10
 
 
 # Whose order of operations a rule reproduces; KERAS is an alias of SKLEARN

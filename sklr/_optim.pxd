@@ -302,6 +302,92 @@ cdef inline void _adamax(const Update* u, double lr, intp_t j0, intp_t j1, float
             p[j] = p[j] - w1 * m[j] / (n[j] + eps)
 
 
+cdef inline void _radam(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                        const floating* g, floating* m, floating* v) noexcept nogil:
+    """RAdam. Slots: beta_2, epsilon. State: m, v."""
+    # torch.optim.RAdam (_single_tensor_radam), in its order of operations:
+    # m.lerp_(g, 1 - b1); v = b2 v + (1 - b2) g^2;
+    # rho_inf = 2 / (1 - b2) - 1;  rho_t = rho_inf - 2 t b2^t / bc2;
+    # rho_t > 5: p -= m / bc1 * lr * (bc2 ** 0.5 / (sqrt(v) + eps)) * r_t,
+    #            r_t = ((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)) ** 0.5
+    # else:      p -= m / bc1 * lr          (the un-adapted momentum step)
+    cdef double t = u.scalars[SC_T], beta_2 = u.slot[0]
+    cdef double bc2 = 1 - pow(beta_2, t)
+    cdef double rho_inf = 2 / (1 - beta_2) - 1
+    cdef double rho_t = rho_inf - 2 * t * pow(beta_2, t) / bc2
+    cdef floating c_mu = 1 - u.momentum, b2 = beta_2, c2 = 1 - beta_2, eps = u.slot[1]
+    cdef floating bc1 = <floating> (1 - pow(u.momentum, t)), flr = lr, root_bc2, rect, d
+    cdef intp_t j
+    for j in range(j0, j1):
+        m[j] = m[j] + c_mu * (g[j] - m[j])
+        v[j] = b2 * v[j] + c2 * (g[j] * g[j])
+    if rho_t > 5.0:
+        rect = <floating> pow((rho_t - 4) * (rho_t - 2) * rho_inf
+                              / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5)
+        root_bc2 = <floating> pow(bc2, 0.5)
+        for j in range(j0, j1):
+            d = m[j] / bc1 * flr
+            d = d * (root_bc2 / (<floating> sqrt(v[j]) + eps))
+            p[j] = p[j] - d * rect
+    else:
+        for j in range(j0, j1):
+            p[j] = p[j] - m[j] / bc1 * flr
+
+
+cdef inline void _rprop(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                        const floating* g, floating* prev, floating* step) noexcept nogil:
+    """Rprop. Slots: eta_minus, eta_plus, step_size_min, step_size_max.
+    State: prev (the gradient kept from the last update), step (step sizes)."""
+    # torch.optim.Rprop (_single_tensor_rprop): the step sizes start at the
+    # rate of the first update (later rates are not read); s = g prev;
+    # step *= eta_plus (s > 0), eta_minus (s < 0) or 1, clamped to
+    # [step_size_min, step_size_max]; where s < 0 the gradient is taken as 0;
+    # p -= sign(g) step; prev = g.
+    cdef floating eta_minus = u.slot[0], eta_plus = u.slot[1]
+    cdef floating lo = u.slot[2], hi = u.slot[3], s, gj, size
+    cdef intp_t j
+    if u.scalars[SC_T] == 1:
+        for j in range(j0, j1):
+            step[j] = <floating> lr
+    for j in range(j0, j1):
+        gj = g[j]
+        s = gj * prev[j]
+        size = step[j]
+        if s > 0:
+            size = size * eta_plus
+        elif s < 0:
+            size = size * eta_minus
+            gj = 0
+        if size < lo:
+            size = lo
+        if size > hi:
+            size = hi
+        step[j] = size
+        if gj > 0:
+            p[j] = p[j] - size
+        elif gj < 0:
+            p[j] = p[j] + size
+        prev[j] = gj
+
+
+cdef inline void _lion(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                       const floating* g, floating* m) noexcept nogil:
+    """Lion. Slots: beta_2. State: m."""
+    # Chen et al. 2023, Algorithm 2 (optax.lion's order): c = (1 - b1) g + b1 m;
+    # p -= lr sign(c), sign(0) = 0; m = (1 - b2) g + b2 m.  Its decoupled
+    # weight decay is the shared field, applied by _update before this step.
+    cdef floating b1 = u.momentum, c1 = 1 - u.momentum
+    cdef floating b2 = u.slot[0], c2 = 1 - u.slot[0], flr = lr, c
+    cdef intp_t j
+    for j in range(j0, j1):
+        c = c1 * g[j] + b1 * m[j]
+        if c > 0:
+            p[j] = p[j] - flr
+        elif c < 0:
+            p[j] = p[j] + flr
+        m[j] = c2 * g[j] + b2 * m[j]
+
+
 # ---------------------------------------------------------------------------
 # Dispatchers
 # ---------------------------------------------------------------------------
@@ -341,3 +427,9 @@ cdef inline void _update(const Update* u, double lr, intp_t j0, intp_t j1, float
         _nadam(u, lr, j0, j1, p, g, s1, s2)
     elif u.rule == Rule.ADAMAX:
         _adamax(u, lr, j0, j1, p, g, s1, s2)
+    elif u.rule == Rule.RADAM:
+        _radam(u, lr, j0, j1, p, g, s1, s2)
+    elif u.rule == Rule.RPROP:
+        _rprop(u, lr, j0, j1, p, g, s1, s2)
+    elif u.rule == Rule.LION:
+        _lion(u, lr, j0, j1, p, g, s1)

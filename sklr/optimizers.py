@@ -35,9 +35,12 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lion",
     "NAdam",
     "Optimizer",
+    "RAdam",
     "RMSprop",
+    "Rprop",
 ]
 
 # Validated configs by (class, parameter values); see Optimizer._config.
@@ -554,6 +557,270 @@ class Adamax(_AdamFamily):
         self.epsilon = epsilon
         self.convention = convention
         self.learning_rate = learning_rate
+
+
+class RAdam(_AdamFamily):
+    r"""Rectified Adam (Liu et al. 2020), as ``torch.optim.RAdam``.
+
+    With :math:`m, v` as in Adam, :math:`b_1 = 1 - \beta_1^t` and
+    :math:`b_2 = 1 - \beta_2^t`, the length of the approximated simple moving
+    average decides between an adaptive and a plain momentum step:
+
+    .. math::
+
+        \rho_\infty = \frac{2}{1 - \beta_2} - 1, \qquad
+        \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{b_2}
+
+    .. math::
+
+        p \leftarrow p - \frac{m}{b_1} \, \eta \, \frac{\sqrt{b_2}}{\sqrt{v} + \epsilon}
+        \, r_t \quad \text{if } \rho_t > 5, \qquad
+        r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2) \rho_\infty}
+                         {(\rho_\infty - 4)(\rho_\infty - 2) \rho_t}}
+
+    and :math:`p \leftarrow p - \eta \, m / b_1` otherwise (the first five
+    updates with the default :math:`\beta_2`). This is PyTorch's
+    ``_single_tensor_radam`` in its order of operations (so :math:`\epsilon`
+    is added to the uncorrected root, and the switch is :math:`\rho_t > 5`),
+    with its defaults ``betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    decoupled_weight_decay=False``. PyTorch's ``decoupled_weight_decay=True``
+    is the estimator's ``weight_decay`` (:math:`p \leftarrow p (1 - \eta \lambda)`
+    before the step, as there); its coupled ``weight_decay`` is an L2 term
+    in the gradient, the estimator's ``alpha`` up to its scaling by the
+    batch size. ``optax.radam`` differs: it adds :math:`\epsilon` to
+    :math:`\sqrt{v / b_2}` and switches at :math:`\rho_t \ge 5`; the paper
+    (Algorithm 2) has no :math:`\epsilon` and switches at :math:`\rho_t > 4`.
+    Keras 3 has no RAdam. float32 parameters are updated in float32, as
+    PyTorch does; the scalars :math:`\rho_t, r_t, b_1, b_2` are computed in
+    float64.
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        Decay of the first moment, in [0, 1); a momentum schedule given to
+        the estimator overrides it (and :math:`b_1` uses the current value).
+    beta_2 : float, default=0.999
+        Decay of the second moment, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to :math:`\sqrt{v}`, > 0.
+    learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.optimizers import RAdam
+    >>> opt = RAdam()
+    >>> p = np.array([1.0, -1.0]); state = opt.init_state(p)
+    >>> _ = opt.step(p, np.array([1.0, -2.0]), state, learning_rate=0.1)
+    >>> p  # rho_1 = 1 <= 5: a plain step of m / (1 - beta_1) = g
+    array([ 0.9, -0.8])
+    """
+
+    _rule = "radam"
+    _alias = "radam"
+    _parameter_constraints: dict = {
+        k: v for k, v in _AdamFamily._parameter_constraints.items() if k != "convention"
+    }
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, learning_rate=None):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {"beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Rprop(Optimizer):
+    r"""Resilient backpropagation (Riedmiller and Braun 1993), as ``torch.optim.Rprop``.
+
+    Each parameter has its own step size :math:`\Delta`, which starts at the
+    learning rate of the first update. With :math:`g'` the gradient kept
+    from the previous update (0 at the first):
+
+    .. math::
+
+        \Delta \leftarrow \operatorname{clip}\big(\Delta \cdot
+        \begin{cases} \eta^+ & g g' > 0 \\ \eta^- & g g' < 0 \\ 1 & g g' = 0 \end{cases},
+        \; \Delta_{\min}, \Delta_{\max}\big), \qquad
+        g \leftarrow 0 \text{ where } g g' < 0
+
+    .. math::
+
+        p \leftarrow p - \operatorname{sign}(g) \, \Delta, \qquad g' \leftarrow g
+
+    the Rprop without weight backtracking that PyTorch implements
+    (``_single_tensor_rprop``, in its order of operations): after a sign
+    change the step shrinks, the parameter stays put and the next update
+    does not shrink it again. The clip applies at every update, the first
+    included (a learning rate above :math:`\Delta_{\max}` is clipped
+    before it is used).
+
+    **Full batch.** Rprop compares the signs of successive gradients, which
+    only means something when they are gradients of the same objective: fit
+    with ``batch_size`` equal to the number of training samples (one update
+    per epoch; ``shuffle`` then makes no difference). With minibatches the
+    noise flips signs and keeps shrinking the steps.
+
+    **Learning rate.** Only the rate of the first update is read: it is the
+    initial step size :math:`\Delta_0` (PyTorch's ``lr``, default 0.01; the
+    paper suggests 0.1), i.e. ``learning_rate_init`` times the learning-rate
+    schedule at the first update, or this object's ``learning_rate``. Later
+    rates are ignored, as a PyTorch scheduler changing ``lr`` after the
+    first step is. Rprop has no momentum: a momentum schedule is ignored.
+    The estimator's ``weight_decay``, if any, still multiplies the
+    parameters by :math:`1 - \eta \lambda` with each update's rate.
+
+    Parameters
+    ----------
+    eta_minus : float, default=0.5
+        :math:`\eta^-`, the factor of a step after a sign change, in (0, 1)
+        (PyTorch's ``etas[0]``).
+    eta_plus : float, default=1.2
+        :math:`\eta^+`, the factor of a step after no sign change, > 1
+        (PyTorch's ``etas[1]``).
+    step_size_min : float, default=1e-6
+        :math:`\Delta_{\min}`, >= 0 (PyTorch's ``step_sizes[0]``).
+    step_size_max : float, default=50.0
+        :math:`\Delta_{\max}`, >= ``step_size_min`` (PyTorch's ``step_sizes[1]``).
+    learning_rate : float, default=None
+        Initial step size :math:`\Delta_0`; None uses the estimator's
+        ``learning_rate_init`` (times its schedule at the first update).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.optimizers import Rprop
+    >>> opt = Rprop()
+    >>> p = np.zeros(2); state = opt.init_state(p)
+    >>> for g in ([1.0, -3.0], [2.0, 1.0]):
+    ...     _ = opt.step(p, np.array(g), state, learning_rate=0.1)
+    >>> p  # same sign: a step of 0.1, then 0.12; a sign change: 0.1, then none
+    array([-0.22,  0.1 ])
+    >>> state["state_2"]  # the step sizes
+    array([0.12, 0.05])
+    """
+
+    _rule = "rprop"
+    _alias = "rprop"
+    _slots = ("eta_minus", "eta_plus", "step_size_min", "step_size_max")
+    _parameter_constraints: dict = {
+        "eta_minus": [Interval(Real, 0, 1, closed="neither")],
+        "eta_plus": [Interval(Real, 1, None, closed="neither")],
+        "step_size_min": _NON_NEGATIVE,
+        "step_size_max": _NON_NEGATIVE,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, eta_minus=0.5, eta_plus=1.2, step_size_min=1e-6, step_size_max=50.0,
+                 learning_rate=None):
+        self.eta_minus = eta_minus
+        self.eta_plus = eta_plus
+        self.step_size_min = step_size_min
+        self.step_size_max = step_size_max
+        self.learning_rate = learning_rate
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.step_size_min > self.step_size_max:
+            raise ValueError(
+                f"Rprop: step_size_min ({self.step_size_min}) must be <= step_size_max "
+                f"({self.step_size_max})."
+            )
+
+    def _fields(self):
+        return {
+            "eta_minus": self.eta_minus,
+            "eta_plus": self.eta_plus,
+            "step_size_min": self.step_size_min,
+            "step_size_max": self.step_size_max,
+        }
+
+    def _state_arrays(self):
+        # The previous gradient (0) and the step sizes (set to the first
+        # update's rate by the rule itself).
+        return (0.0, 0.0, None)
+
+
+class Lion(Optimizer):
+    r"""Lion, evolved sign momentum (Chen et al. 2023).
+
+    The paper's Algorithm 2 ("Symbolic Discovery of Optimization
+    Algorithms"), with :math:`\lambda` the decoupled weight decay:
+
+    .. math::
+
+        c = \beta_1 m + (1 - \beta_1) g, \qquad
+        p \leftarrow p - \eta \, \big(\operatorname{sign}(c) + \lambda p\big), \qquad
+        m \leftarrow \beta_2 m + (1 - \beta_2) g
+
+    with :math:`\operatorname{sign}(0) = 0` and :math:`m` starting at 0.
+    The weight decay is sklr's shared decoupled field, applied before the
+    sign step as :math:`p \leftarrow p (1 - \eta\lambda)` (both terms use the
+    parameters before the update, so this is the paper's equation; only
+    the rounding of :math:`p - \eta\lambda p` differs). ``optax.lion``
+    computes the same update (``scale_by_lion``: the sign of
+    :math:`(1 - \beta_1) g + \beta_1 m`, then ``add_decayed_weights`` and
+    the scaling by :math:`-\eta`); note that its default ``weight_decay``
+    is 1e-3, the paper's and this class's 0. Keras' ``Lion`` is the same
+    rule with its optimizer-wide ``weight_decay``. There is no
+    ``torch.optim.Lion`` (PyTorch 2.13). Lion's steps have unit size per
+    parameter: the paper recommends a rate 3-10x smaller than AdamW's and
+    a weight decay 3-10x larger.
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        Interpolation between the momentum and the gradient whose sign is
+        the step, in [0, 1); a momentum schedule given to the estimator
+        overrides it.
+    beta_2 : float, default=0.99
+        Decay of the momentum :math:`m`, in [0, 1).
+    weight_decay : float, default=0.0
+        :math:`\lambda`, >= 0. When the estimator's ``weight_decay`` is > 0
+        it is used instead (as for every optimizer but :class:`AdamW`).
+    learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.optimizers import Lion
+    >>> opt = Lion()
+    >>> p = np.array([1.0, -1.0, 0.5]); state = opt.init_state(p)
+    >>> _ = opt.step(p, np.array([3.0, -0.01, 0.0]), state, learning_rate=0.1)
+    >>> p
+    array([ 0.9, -0.9,  0.5])
+    """
+
+    _rule = "lion"
+    _alias = "lion"
+    _momentum_name = "beta_1"
+    _max_momentum = float(np.nextafter(1.0, 0.0))  # beta_1 < 1
+    _slots = ("beta_2",)
+    _parameter_constraints: dict = {
+        "beta_1": _UNIT_INTERVAL,
+        "beta_2": _UNIT_INTERVAL,
+        "weight_decay": _NON_NEGATIVE,
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def __init__(self, beta_1=0.9, beta_2=0.99, weight_decay=0.0, learning_rate=None):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.weight_decay = weight_decay
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {"beta_2": self.beta_2, "weight_decay": self.weight_decay}
+
+    def _state_arrays(self):
+        return (0.0, None, None)
+
+    def _momentum(self):
+        return float(self.beta_1)
 
 
 class Adagrad(Optimizer):
