@@ -506,11 +506,12 @@ _PARAMS_DOC = """
         The solver for weight optimization: 'lbfgs' (quasi-Newton, through
         scipy, with loss and gradient from sklr's kernels), 'sgd' (stochastic
         gradient descent), 'adam' (Kingma and Ba), or one of sklr's
-        'adamw', 'nadam', 'adamax', 'rmsprop', 'adagrad', 'adadelta', or an
-        object from :mod:`sklr.optimizers` carrying its own hyperparameters
-        (searchable as ``solver__<name>``). String solvers read the top-level
-        knobs: 'sgd' ``momentum`` and ``nesterovs_momentum``; 'adam',
-        'adamw', 'nadam' and 'adamax' ``beta_1``, ``beta_2`` and ``epsilon``
+        'adamw', 'nadam', 'adamax', 'radam', 'rmsprop', 'adagrad', 'adadelta',
+        'rprop', 'lion', or an object from :mod:`sklr.optimizers` carrying its
+        own hyperparameters (searchable as ``solver__<name>``). String solvers
+        read the top-level knobs: 'sgd' ``momentum`` and ``nesterovs_momentum``;
+        'adam', 'adamw', 'nadam', 'adamax' and 'radam' ``beta_1``, ``beta_2``
+        and ``epsilon``
         ('adamw' also ``weight_decay`` when > 0); the others use their
         classes' defaults. An object's own values win over these knobs. A
         string solver starts a new optimizer at each ``fit`` as scikit-learn
@@ -609,7 +610,8 @@ _PARAMS_DOC = """
     weight_decay : float, default=0.0
         Decoupled weight decay for any stochastic optimizer: before each
         update ``p *= 1 - lr * weight_decay`` (AdamW's rule; an optimizer
-        object with its own ``weight_decay``, such as ``AdamW``, wins).
+        object with its own ``weight_decay`` parameter, such as ``AdamW`` or
+        ``Lion``, keeps its value).
 
     max_norm : float, default=None
         Maximum L2 norm of each unit's incoming weights, enforced after every

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from sklr._codes import CFG_WEIGHT_DECAY
-from sklr.optimizers import LBFGS, SGD, AdamW, Optimizer, _solver_from_string
+from sklr.optimizers import LBFGS, SGD, Optimizer, _solver_from_string
 from sklr.schedules import Adaptive, Constant, FeedbackSchedule, Schedule, _check_schedule
 
 
@@ -95,9 +95,13 @@ class Plan:
     # -- the optimizer ---------------------------------------------------------
 
     def kernel_config(self):
-        """The optimizer's config; ``weight_decay`` applies unless the optimizer has its own."""
+        """The optimizer's config; ``weight_decay`` applies unless the optimizer has its own.
+
+        An optimizer with a ``weight_decay`` parameter of its own (AdamW, Lion)
+        keeps its value, whatever the estimator's.
+        """
         config = self.solver._config()
-        if self.weight_decay > 0 and not isinstance(self.solver, AdamW):
+        if self.weight_decay > 0 and "weight_decay" not in self.solver.get_params():
             config[CFG_WEIGHT_DECAY] = self.weight_decay
         return config
 

@@ -779,8 +779,9 @@ class Lion(Optimizer):
     beta_2 : float, default=0.99
         Decay of the momentum :math:`m`, in [0, 1).
     weight_decay : float, default=0.0
-        :math:`\lambda`, >= 0. When the estimator's ``weight_decay`` is > 0
-        it is used instead (as for every optimizer but :class:`AdamW`).
+        :math:`\lambda`, >= 0, the decoupled decay. This value wins over the
+        estimator's ``weight_decay`` (as for :class:`AdamW`); ``solver='lion'``
+        takes the estimator's when it is > 0.
     learning_rate : float, default=None
         Scale of the rate; None uses the estimator's ``learning_rate_init``.
 
@@ -821,6 +822,15 @@ class Lion(Optimizer):
 
     def _momentum(self):
         return float(self.beta_1)
+
+    @classmethod
+    def _from_estimator(cls, estimator):
+        # 'lion': the class defaults (its beta_2 is not Adam's), with the
+        # estimator's weight_decay when set, as 'adamw' does.
+        opt = cls()
+        if estimator.weight_decay > 0:
+            opt.weight_decay = estimator.weight_decay
+        return opt
 
 
 class Adagrad(Optimizer):

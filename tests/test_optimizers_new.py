@@ -331,13 +331,13 @@ def test_rprop_estimator_rate_is_the_initial_step(digits):
 
 
 def test_lion_weight_decay_is_the_shared_field(digits):
-    """Lion's own weight_decay and the estimator's are the same decoupled decay."""
+    """Lion's own weight_decay and the estimator's (through 'lion') are the same decay."""
     X, y = digits
     kw = dict(hidden_layer_sizes=(10,), max_iter=3, random_state=0, learning_rate_init=0.002)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         a = MLPClassifier(solver=Lion(weight_decay=0.5), **kw).fit(X, y)
-        b = MLPClassifier(solver=Lion(), weight_decay=0.5, **kw).fit(X, y)
+        b = MLPClassifier(solver="lion", weight_decay=0.5, **kw).fit(X, y)
         c = MLPClassifier(solver=Lion(), **kw).fit(X, y)
     np.testing.assert_array_equal(a.loss_curve_, b.loss_curve_)
     assert np.abs(a.loss_curve_[-1] - c.loss_curve_[-1]) > 1e-8
@@ -435,3 +435,16 @@ def test_public_names_and_solver_strings():
     assert {"radam", "rprop", "lion"} <= _solver_strings()
     for name in ("RAdam", "Rprop", "Lion"):
         assert getattr(optimizers, name).__doc__.count(".. math::") >= 1
+
+
+def test_optimizer_with_its_own_weight_decay_keeps_it():
+    """Lion(weight_decay=...) and AdamW keep their value whatever the estimator's."""
+    from sklr._plan import Plan
+    from sklr._codes import CFG_WEIGHT_DECAY
+    from sklr import MLPClassifier
+    from sklr.optimizers import SGD, AdamW, Lion
+
+    for solver, expected in [(Lion(weight_decay=0.2), 0.2), (AdamW(weight_decay=0.03), 0.03),
+                             (Lion(), 0.0), (SGD(), 0.1)]:
+        est = MLPClassifier(solver=solver, weight_decay=0.1)
+        assert Plan(est, [4]).kernel_config()[CFG_WEIGHT_DECAY] == expected
