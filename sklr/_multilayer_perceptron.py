@@ -52,13 +52,15 @@ from sklr.schedules import Schedule
 def _cast_finite(a, dtype, name):
     """``a`` cast to ``dtype``; a finite value that overflows raises, naming its column."""
     data = a.data if sp.issparse(a) else a
-    cast = data.astype(dtype)
+    with np.errstate(over="ignore"):  # an overflow is reported below, by column
+        cast = data.astype(dtype)
     overflow = np.isinf(cast) & np.isfinite(data)
     if overflow.any():
         if sp.issparse(a):
             a = a.tocsc()
             cols = np.repeat(np.arange(a.shape[1]), np.diff(a.indptr))
-            bad = np.isinf(a.data.astype(dtype)) & np.isfinite(a.data)
+            with np.errstate(over="ignore"):
+                bad = np.isinf(a.data.astype(dtype)) & np.isfinite(a.data)
             column, value = int(cols[bad][0]), float(a.data[bad][0])
         else:
             where = np.argwhere(overflow)[0]
