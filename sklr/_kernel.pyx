@@ -485,13 +485,16 @@ cdef void _ema_pass(floating* avg, const floating* p, intp_t n, double momentum,
 
     The momentum is cast to the weights' dtype and ``1 - m`` computed in it,
     as Keras does; ``momentum = 0`` copies the weights (the first averaged
-    update).  Blocks over threads as the optimizer pass does.
+    update; a copy, whatever the buffer held, as PyTorch's first
+    ``update_parameters``).  Blocks over threads as the optimizer pass does.
     """
     cdef floating m = <floating> momentum
     cdef floating one_minus_m = 1 - m
     cdef int nt = n_threads if (SKLR_OPENMP_ENABLED and n >= PAR_MIN_SIZE) else 1
     cdef int t
-    if nt > 1:
+    if momentum == 0:
+        memcpy(avg, p, n * sizeof(floating))
+    elif nt > 1:
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
             _ema_range(avg, p, t * n // nt, (t + 1) * n // nt, m, one_minus_m)
     else:
