@@ -120,6 +120,12 @@ class TrainingState:
         ``average`` at the best validation score (early stopping).
     """
 
+    # Defaults for states pickled before weight averaging existed.
+    average = None
+    n_averaged = 0
+    average_shown = False
+    best_average = None
+
     def __init__(self):
         self.n_updates = 0
         self.n_epochs = 0
