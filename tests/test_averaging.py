@@ -14,7 +14,7 @@ from sklr._codes import Activation, Loss
 from sklr._kernel import Kernel, reg_array
 from sklr.averaging import EMA, SWA
 from sklr.optimizers import SGD, Adam
-from sklr.schedules import CosineAnnealing, LinearDecay, PerEpoch, Sequence
+from sklr.schedules import Constant, CosineAnnealing, LinearDecay, PerEpoch, Sequence
 
 DTYPES = [np.float32, np.float64]
 
@@ -365,8 +365,19 @@ def test_swalr_as_a_schedule_matches_torch(strategy):
               if strategy == "cos" else
               LinearDecay(total=anneal_epochs, end_value=swa_lr / lr0, unit="epoch"))
     # The anneal starts (local time 0, multiplier 1) at epoch swa_start, held per epoch.
-    schedule = PerEpoch(Sequence([(CosineAnnealing(period=1, eta_min=1.0, unit="epoch"),
-                                   swa_start), anneal]))
+    schedule = PerEpoch(Sequence([(Constant(), swa_start), anneal]))
     values = lr0 * schedule.preview(n_epochs, steps_per_epoch=3)
     np.testing.assert_allclose(values[::3], expected, rtol=1e-12)
     np.testing.assert_array_equal(values[1::3], values[::3])
+
+
+def test_public_names_and_doctests():
+    import doctest
+
+    import sklr
+    import sklr.averaging
+
+    assert "averaging" in sklr.__all__
+    assert set(sklr.averaging.__all__) == {"EMA", "SWA", "WeightAveraging"}
+    result = doctest.testmod(sklr.averaging, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
