@@ -108,7 +108,23 @@ class TrainingState:
         Best-validation weights (early stopping).
     no_improvement_count : int
         scikit-learn's stopping counter.
+    average : ndarray or None
+        The averaged weights (``averaging``; None without), the raw ones
+        until averaging starts.
+    n_averaged : int
+        Points averaged so far (updates for EMA, epochs for SWA).
+    average_shown : bool
+        Whether ``coefs_``/``intercepts_`` view ``average`` (the fit's
+        ``use_averaged_weights``).
+    best_average : ndarray or None
+        ``average`` at the best validation score (early stopping).
     """
+
+    # Defaults for states pickled before weight averaging existed.
+    average = None
+    n_averaged = 0
+    average_shown = False
+    best_average = None
 
     def __init__(self):
         self.n_updates = 0
@@ -118,6 +134,10 @@ class TrainingState:
         self.history = History()
         self.best_params = None
         self.no_improvement_count = 0
+        self.average = None
+        self.n_averaged = 0
+        self.average_shown = False
+        self.best_average = None
 
     @classmethod
     def from_public_attributes(cls, est):
@@ -155,6 +175,9 @@ class TrainingState:
         arrays = None
         if self.optimizer is not None:
             arrays = {k: np.copy(v) for k, v in self.optimizer.items()}
+        average = getattr(self, "average", None)
+        if average is not None:
+            arrays = dict(arrays or {}, _average=average.copy())
         return (dict(self.__dict__), arrays,
                 self.history.n_epochs, set(self.history))
 
@@ -163,6 +186,11 @@ class TrainingState:
         self.__dict__.clear()
         self.__dict__.update(attributes)
         if arrays is not None:
+            arrays = dict(arrays)
+            saved_average = arrays.pop("_average", None)
+            if saved_average is not None:
+                # In place: coefs_/intercepts_ may be views of it.
+                self.average[...] = saved_average
             for key, saved in arrays.items():
                 if isinstance(self.optimizer.get(key), np.ndarray):
                     self.optimizer[key][...] = saved

@@ -468,6 +468,40 @@ cdef object _check_config(object config):
 
 
 # ---------------------------------------------------------------------------
+# Weight averaging: the exponential moving average pass (sklr.averaging.EMA)
+# ---------------------------------------------------------------------------
+
+cdef inline void _ema_range(floating* avg, const floating* p, intp_t j0, intp_t j1,
+                            floating m, floating one_minus_m) noexcept nogil:
+    """avg = m * avg + (1 - m) * p over j0 .. j1 (Keras's expression and order)."""
+    cdef intp_t j
+    for j in range(j0, j1):
+        avg[j] = m * avg[j] + one_minus_m * p[j]
+
+
+cdef void _ema_pass(floating* avg, const floating* p, intp_t n, double momentum,
+                    int n_threads) noexcept nogil:
+    """One EMA update of the averaged buffer after an optimizer update.
+
+    The momentum is cast to the weights' dtype and ``1 - m`` computed in it,
+    as Keras does; ``momentum = 0`` copies the weights (the first averaged
+    update; a copy, whatever the buffer held, as PyTorch's first
+    ``update_parameters``).  Blocks over threads as the optimizer pass does.
+    """
+    cdef floating m = <floating> momentum
+    cdef floating one_minus_m = 1 - m
+    cdef int nt = n_threads if (SKLR_OPENMP_ENABLED and n >= PAR_MIN_SIZE) else 1
+    cdef int t
+    if momentum == 0:
+        memcpy(avg, p, n * sizeof(floating))
+    elif nt > 1:
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+            _ema_range(avg, p, t * n // nt, (t + 1) * n // nt, m, one_minus_m)
+    else:
+        _ema_range(avg, p, 0, n, m, one_minus_m)
+
+
+# ---------------------------------------------------------------------------
 # The Kernel
 # ---------------------------------------------------------------------------
 
@@ -703,7 +737,7 @@ cdef class Kernel:
         self._busy = True
 
     def train_epoch(self, params, dict state, sample_idx, intp_t batch_size,
-                    lr_steps, momentum_steps, unsigned long long seed=0):
+                    lr_steps, momentum_steps, unsigned long long seed=0, average=None):
         """Run every minibatch of one epoch, updating ``params`` and ``state`` in place.
 
         Parameters
@@ -722,6 +756,13 @@ cdef class Kernel:
             Learning rate and momentum / beta_1 of each update.
         seed : int, default=0
             The epoch's dropout seed.
+        average : tuple (averaged, ema_steps) or None, default=None
+            Exponential moving average of the weights (``sklr.averaging.EMA``):
+            ``averaged`` (same shape and dtype as ``params``, IN/OUT) and
+            ``ema_steps`` (float64, one value per update). After update k,
+            when ``ema_steps[k] >= 0``, ``averaged = m * averaged + (1 - m) *
+            params`` with ``m = ema_steps[k]`` (0 copies the weights); a
+            negative value leaves it. None: no extra pass.
 
         Returns
         -------
@@ -746,11 +787,14 @@ cdef class Kernel:
         try:
             s1, s2, s3, scalars = (state["state_1"], state["state_2"], state["state_3"],
                                    state["scalars"])
+            averaged, ema_steps = (params[:0], _NO_STEPS) if average is None else average
             if self._single:
                 return _train_epoch[float](self, params, s1, s2, s3, scalars, sample_idx,
-                                           batch_size, lr_steps, momentum_steps, seed)
+                                           batch_size, lr_steps, momentum_steps, seed,
+                                           averaged, ema_steps)
             return _train_epoch[double](self, params, s1, s2, s3, scalars, sample_idx,
-                                        batch_size, lr_steps, momentum_steps, seed)
+                                        batch_size, lr_steps, momentum_steps, seed,
+                                        averaged, ema_steps)
         finally:
             self._busy = False
 
@@ -774,6 +818,9 @@ cdef class Kernel:
             self._busy = False
 
 
+_NO_STEPS = np.empty(0, dtype=np.float64)
+
+
 cdef int _propagate() except -1:
     """Return to Python with the exception already set (a signal handler's)."""
     return -1
@@ -791,6 +838,8 @@ cdef object _train_epoch(
     const double[::1] lr_steps,              # IN learning rate of each update
     const double[::1] momentum_steps,        # IN momentum / beta_1 of each update
     unsigned long long seed,                 # IN the epoch's dropout seed
+    floating[::1] averaged,                  # IN/OUT EMA of the weights (length 0: off)
+    const double[::1] ema_steps,             # IN EMA momentum of each update (< 0: none)
 ):
     cdef intp_t n_samples = sample_idx.shape[0]
     cdef intp_t n_features = k._n_features
@@ -817,9 +866,12 @@ cdef object _train_epoch(
     cdef floating* s1 = _state_ptr(state_1, n_params, "state_1")
     cdef floating* s2 = _state_ptr(state_2, n_params, "state_2")
     cdef floating* s3 = _state_ptr(state_3, n_params, "state_3")
+    cdef floating* avg = _state_ptr(averaged, n_params, "averaged")
 
     if params.shape[0] != n_params:
         raise ValueError("params must have %d values." % n_params)
+    if avg != NULL and ema_steps.shape[0] < n_steps:
+        raise ValueError("ema_steps needs one value per minibatch.")
     _check_scalars(scalars)
     if lr_steps.shape[0] < n_steps or momentum_steps.shape[0] < n_steps:
         raise ValueError("lr_steps and momentum_steps need one value per minibatch.")
@@ -869,6 +921,8 @@ cdef object _train_epoch(
             batch_loss = _batch(net, &params[0], gparts, NULL, s1, s2, s3, &u, lr_steps[step],
                                 xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
                                 n_parts, acts, acts + max_parts * ws_stride, ws_stride)
+            if avg != NULL and ema_steps[step] >= 0:
+                _ema_pass(avg, &params[0], n_params, ema_steps[step], net.n_threads)
             step += 1
             if not isfinite(batch_loss):
                 flag = Flag.NONFINITE_LOSS

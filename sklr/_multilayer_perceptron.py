@@ -43,6 +43,7 @@ from sklr._lr_finder import find_learning_rate
 from sklr._network import _layer_views, _NetworkMixin  # noqa: F401 - _layer_views for tests
 from sklr._plan import make_plan
 from sklr._threads import blas_single_threaded
+from sklr.averaging import WeightAveraging
 from sklr._trainer import LBFGSTrainer, StochasticTrainer, _KernelSetup, resolved_batch_size
 from sklr.exceptions import DivergenceError
 from sklr.optimizers import _SOLVERS, LBFGS, Optimizer, _solver_strings
@@ -104,6 +105,11 @@ _OBJECT_PARAMS = {
     "solver": _solver_hint,
     "learning_rate": _schedule_hint("learning_rate", "StepDecay()"),
     "momentum": _schedule_hint("momentum", "MomentumRamp()"),
+    "averaging": lambda current, sub: (
+        f"averaging={current!r} is not an averaging object, so 'averaging__{sub}' cannot "
+        "be set: pass one, e.g. averaging=sklr.averaging.EMA(), whose parameters are "
+        "then searchable as averaging__<name>."
+    ),
 }
 
 
@@ -154,6 +160,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "layer_lr_decay": [Interval(Real, 0, None, closed="neither")],
         "record_train_score": ["boolean"],
+        "averaging": [WeightAveraging, None],
+        "use_averaged_weights": ["boolean"],
     }
 
     @abstractmethod
@@ -190,6 +198,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         dropout,
         layer_lr_decay,
         record_train_score,
+        averaging=None,
+        use_averaged_weights=True,
     ):
         self.activation = activation
         self.solver = solver
@@ -222,6 +232,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.dropout = dropout
         self.layer_lr_decay = layer_lr_decay
         self.record_train_score = record_train_score
+        self.averaging = averaging
+        self.use_averaged_weights = use_averaged_weights
 
     def _new_state(self, plan):
         """Fresh fit-time state and the attributes scikit-learn resets with it."""
@@ -338,11 +350,11 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         attributes, params, state, lengths = saved
         self.__dict__.clear()
         self.__dict__.update(attributes)
+        if state is not None:
+            self._state.restore(state)
         if params is not None:
             self._params[...] = params
             self._set_flat_params(self._params)
-        if state is not None:
-            self._state.restore(state)
         for key, n in lengths.items():
             del getattr(self, key)[n:]
 
@@ -636,6 +648,23 @@ _PARAMS_DOC = """
         it as ``history_['score']`` (accuracy, or R² for the regressor), so
         train-versus-validation curves need no extra code. Off by default: it
         costs one forward pass over the training data per epoch.
+
+    averaging : EMA, SWA or None, default=None
+        Weight averaging from :mod:`sklr.averaging` (stochastic solvers): an
+        exponential moving average updated after every update (Keras
+        ``use_ema``, PyTorch ``AveragedModel`` with an EMA) or stochastic
+        weight averaging of end-of-epoch weights (PyTorch ``swa_utils``).
+        Training continues from the raw weights; the average and its count
+        resume through ``partial_fit``, ``warm_start`` and pickling. Its
+        parameters are searchable as ``averaging__<name>``.
+
+    use_averaged_weights : bool, default=True
+        With ``averaging``: whether the averaged weights are the model's,
+        i.e. what ``coefs_``/``intercepts_`` show and what ``predict``,
+        ``predict_proba``, ``score`` and the validation scores in
+        ``history_`` use (with early stopping, the best epoch is chosen by
+        them). False keeps the raw weights in ``coefs_``; the average is
+        then ``averaged_coefs_``/``averaged_intercepts_``. Read at ``fit``.
 """
 
 _ATTRIBUTES_DOC = """
@@ -660,10 +689,21 @@ _ATTRIBUTES_DOC = """
         The number of training samples seen by the solver during fitting.
 
     coefs_ : list of shape (n_layers - 1,)
-        Weight matrices; views into one flat parameter buffer.
+        Weight matrices; views into one flat parameter buffer: the weights
+        ``predict`` uses (the averaged ones with ``averaging`` and
+        ``use_averaged_weights=True``).
 
     intercepts_ : list of shape (n_layers - 1,)
         Bias vectors; views into the same buffer.
+
+    raw_coefs_, raw_intercepts_ : list of ndarray
+        Read-only views of the training weights, which ``partial_fit`` and
+        ``warm_start`` continue from (``coefs_``/``intercepts_`` unless
+        averaged weights are shown).
+
+    averaged_coefs_, averaged_intercepts_ : list of ndarray
+        Read-only views of the averaged weights (fits with ``averaging``;
+        the raw weights until averaging starts).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -769,6 +809,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         dropout=0.0,
         layer_lr_decay=1.0,
         record_train_score=False,
+        averaging=None,
+        use_averaged_weights=True,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -802,6 +844,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             dropout=dropout,
             layer_lr_decay=layer_lr_decay,
             record_train_score=record_train_score,
+            averaging=averaging,
+            use_averaged_weights=use_averaged_weights,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1060,6 +1104,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         dropout=0.0,
         layer_lr_decay=1.0,
         record_train_score=False,
+        averaging=None,
+        use_averaged_weights=True,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1093,6 +1139,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             dropout=dropout,
             layer_lr_decay=layer_lr_decay,
             record_train_score=record_train_score,
+            averaging=averaging,
+            use_averaged_weights=use_averaged_weights,
         )
 
     def predict(self, X):

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._compat import ACTIVATIONS, LOSS_FUNCTIONS
 from sklr._history import TrainingState
@@ -36,9 +36,65 @@ class _NetworkMixin:
     """Weights, initialisation and forward pass of the multilayer perceptron."""
 
     def _set_flat_params(self, flat):
-        """Make ``flat`` the parameter buffer; coefs_/intercepts_ become views."""
+        """Make ``flat`` the parameter buffer; coefs_/intercepts_ become views.
+
+        Views of ``flat``, or of the averaged weights when the fit shows them
+        (``averaging`` with ``use_averaged_weights``).
+        """
         self._params = flat
-        self.coefs_, self.intercepts_ = _layer_views(flat, self._layer_units)
+        self.coefs_, self.intercepts_ = _layer_views(self._shown_params(), self._layer_units)
+
+    def _shown_params(self):
+        """The buffer predict uses: the averaged weights when shown, else ``_params``."""
+        flat = self._params
+        state = self.__dict__.get("_state")
+        average = getattr(state, "average", None)
+        if (average is not None and getattr(state, "average_shown", False)
+                and average.shape == flat.shape and average.dtype == flat.dtype):
+            return average
+        return flat
+
+    def _read_only_views(self, flat):
+        coefs, intercepts = _layer_views(flat.view(), self._layer_units)
+        for v in coefs + intercepts:
+            v.flags.writeable = False
+        return coefs, intercepts
+
+    def _averaged_views(self):
+        check_is_fitted(self)
+        average = getattr(self.__dict__.get("_state"), "average", None)
+        if average is None:
+            raise AttributeError(
+                "averaged_coefs_ and averaged_intercepts_ exist when the estimator was "
+                "fitted with averaging (sklr.averaging.EMA or SWA)."
+            )
+        return self._read_only_views(average)
+
+    @property
+    def raw_coefs_(self):
+        """Read-only views of the training (raw) weight matrices.
+
+        Training continues from these; ``coefs_`` is them unless the fit
+        shows averaged weights (``averaging``, ``use_averaged_weights``).
+        """
+        check_is_fitted(self)
+        return self._read_only_views(self._flat_params())[0]
+
+    @property
+    def raw_intercepts_(self):
+        """Read-only views of the training (raw) bias vectors."""
+        check_is_fitted(self)
+        return self._read_only_views(self._flat_params())[1]
+
+    @property
+    def averaged_coefs_(self):
+        """Read-only views of the averaged weight matrices (``averaging``)."""
+        return self._averaged_views()[0]
+
+    @property
+    def averaged_intercepts_(self):
+        """Read-only views of the averaged bias vectors (``averaging``)."""
+        return self._averaged_views()[1]
 
     # Drop-in: coefs_/intercepts_ are the truth. They may be reassigned (or
     # set by hand on an unfitted estimator, as scikit-learn's own tests do);
@@ -58,6 +114,7 @@ class _NetworkMixin:
         intercepts = self.__dict__.get("intercepts_")
         if flat is None or units is None or coefs is None or intercepts is None:
             return False
+        flat = self._shown_params()
         expected_coefs, expected_intercepts = _layer_views(flat, units)
         if len(coefs) != len(expected_coefs) or len(intercepts) != len(expected_intercepts):
             return False
@@ -96,6 +153,10 @@ class _NetworkMixin:
                 dtype = np.float64
             self._layer_units = np.asarray(units, dtype=np.intp)
             flat = np.concatenate([v.ravel() for v in coefs + intercepts]).astype(dtype)
+            state = self.__dict__.get("_state")
+            if getattr(state, "average", None) is not None:
+                # Weights set by hand: training and averaging restart from them.
+                state.average, state.n_averaged, state.best_average = None, 0, None
             self._set_flat_params(flat)
         return self._params
 
@@ -177,6 +238,7 @@ class _NetworkMixin:
         flat = np.concatenate([c.ravel() for c in coefs + intercepts]).astype(dtype)
         self._set_flat_params(flat)
         self._new_state(plan)
+        self._set_flat_params(flat)  # views of the new state's buffers
 
     def _out_activation(self):
         if not is_classifier(self):
@@ -192,7 +254,13 @@ class _NetworkMixin:
         the best ones with early_stopping, which fit would end with.
         """
         if flat is None:
-            flat = self._state.best_params if self.early_stopping else self._params
+            state = self._state
+            if self.early_stopping:
+                shown = (getattr(state, "average_shown", False)
+                         and getattr(state, "best_average", None) is not None)
+                flat = state.best_average if shown else state.best_params
+            else:
+                flat = self._shown_params()
         flat = np.array(flat, dtype=self._params.dtype)
         coefs, intercepts = _layer_views(flat, self._layer_units)
         attrs = {"_params": flat, "coefs_": coefs, "intercepts_": intercepts,

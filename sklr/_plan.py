@@ -182,6 +182,8 @@ def make_plan(est, incremental, has_validation=False):
             )
     if isinstance(est.solver, (Optimizer, LBFGS)):
         est.solver._validate_params()
+    if est.averaging is not None:
+        est.averaging._validate_params()
     plan = Plan(est, hidden_layer_sizes)
     for plateau in plan.feedback:
         monitor = getattr(plateau, "monitor", "loss")
@@ -208,6 +210,7 @@ def make_plan(est, incremental, has_validation=False):
                 ("input_dropout", est.input_dropout, 0.0),
                 ("dropout", float(np.max(rates)), 0.0),
                 ("layer_lr_decay", est.layer_lr_decay, 1.0),
+                ("averaging", est.averaging, None),
             ] if value != default
         ]
         if unsupported:

@@ -123,16 +123,21 @@ class _KernelSetup:
         )
         self.n_samples = self.kernel.n_samples
 
-    def train_epoch(self, params, opt_state, sample_idx, batch_size, lr, mu, seed):
+    def train_epoch(self, params, opt_state, sample_idx, batch_size, lr, mu, seed,
+                    average=None):
         """One epoch in Cython: (loss_sum, n_steps, flag)."""
         return self.kernel.train_epoch(
             params, opt_state, np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
-            lr, mu, seed,
+            lr, mu, seed, average,
         )
 
     def loss_grad(self, params, grad):
         """Full-batch regularised loss; the gradient is written to ``grad``."""
         return self.kernel.loss_grad(params, grad)
+
+
+def _copy(array):
+    return None if array is None else array.copy()
 
 
 def _divergence_error(detail, where=None):
@@ -198,6 +203,7 @@ class StochasticTrainer:
         # does; an optimizer object keeps its state across warm_start refits.
         if state.optimizer is None or (not incremental and isinstance(est.solver, str)):
             plan.new_optimizer(state, est._params, est.learning_rate_init_)
+        self.start_averaging()
         train_labels = est._decode_targets(y_train) if est.record_train_score else None
 
         kernel = _KernelSetup(est, plan, X_train, y_train, sw_train)
@@ -214,7 +220,7 @@ class StochasticTrainer:
         callbacks = current_callbacks(est)
         # Best validation score of this call and its weights (X_val without
         # early_stopping), restored if training diverges.
-        best_val = (-np.inf, est._params.copy()) if val is not None else None
+        best_val = (-np.inf, est._params.copy(), _copy(state.average)) if val is not None else None
         try:
             est.n_iter_ = 0
             for _ in range(est.max_iter):
@@ -232,7 +238,7 @@ class StochasticTrainer:
                 sample_idx = record.pop("_sample_idx")
                 if val is not None and not est.early_stopping and (
                         record["val_score"] > best_val[0]):
-                    best_val = (record["val_score"], est._params.copy())
+                    best_val = (record["val_score"], est._params.copy(), _copy(state.average))
                 if est.verbose:
                     print(self.epoch_line(record))
 
@@ -257,6 +263,46 @@ class StochasticTrainer:
 
         if est.early_stopping:
             est._params[...] = state.best_params
+            if state.average is not None and state.best_average is not None:
+                state.average[...] = state.best_average
+
+    # -- weight averaging (sklr.averaging) -----------------------------------
+
+    def start_averaging(self):
+        """Make the averaged buffer match ``averaging`` and point coefs_ at the shown weights.
+
+        The average and its count persist across partial_fit and warm_start;
+        a fresh one (no averaging yet, or weights of another shape) starts as
+        a copy of the weights. Without ``averaging`` any earlier one is dropped.
+        """
+        est, state = self.est, self.state
+        params = est._params
+        if est.averaging is None:
+            state.average, state.n_averaged, state.best_average = None, 0, None
+        elif (state.average is None or state.average.shape != params.shape
+                or state.average.dtype != params.dtype):
+            state.average, state.n_averaged = params.copy(), 0
+        state.average_shown = est.averaging is not None and bool(est.use_averaged_weights)
+        if state.average is not None and state.n_averaged == 0:
+            state.average[...] = params
+        est._set_flat_params(params)
+
+    def ema_steps(self, n_steps):
+        """The epoch's per-update EMA momenta (None unless ``averaging`` is an EMA)."""
+        averaging = self.est.averaging
+        if averaging is None:
+            return None
+        return averaging._ema_steps(self.state.n_updates, n_steps, self.state.n_averaged)
+
+    def after_epoch_averaging(self, ema_steps):
+        """Count the EMA's updates or add the epoch to the SWA mean (counters advanced)."""
+        est, state = self.est, self.state
+        if est.averaging is None:
+            return
+        state.n_averaged = est.averaging._after_epoch(
+            state.average, est._params, state.n_epochs, state.n_averaged, ema_steps)
+        if state.n_averaged == 0:
+            state.average[...] = est._params  # not started: the raw weights
 
     def run_transaction(self, kernel, sample_idx, batch_sizes, batch_size, val,
                         train_labels, train_data):
@@ -287,11 +333,14 @@ class StochasticTrainer:
             # so scikit-learn's random stream is untouched otherwise.
             seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
                     if kernel.dropout_on else 0)
-            self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed)
+            ema_steps = self.ema_steps(len(batch_sizes))
+            self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
+                           None if ema_steps is None else (state.average, ema_steps))
             est.n_iter_ += 1
             est.t_ += n_samples
             state.n_epochs += 1
             state.n_updates += len(batch_sizes)
+            self.after_epoch_averaging(ema_steps)
             est.loss_curve_.append(est.loss_)
             record = {
                 "loss": est.loss_,
@@ -328,12 +377,16 @@ class StochasticTrainer:
                 "batch_size, shuffle=True, or drop rows of zero weight."
             )
 
-    def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed):
-        """One epoch in Cython; raises DivergenceError on a non-finite loss or weights."""
+    def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
+                  average=None):
+        """One epoch in Cython; raises DivergenceError on a non-finite loss or weights.
+
+        ``average``: ``(averaged buffer, per-update EMA momenta)`` or None.
+        """
         est = self.est
         loss_sum, n_steps, flag = kernel.train_epoch(
             est._params, self.state.optimizer, sample_idx, batch_size, lr_steps, mu_steps,
-            seed,
+            seed, average,
         )
         if flag or not np.isfinite(est._params).all():
             where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
@@ -377,10 +430,13 @@ class StochasticTrainer:
         self.update_no_improvement_count(np.nan)
         state.history.append({"learning_rate": lr_steps[-1], "momentum": mu_steps[-1]})
         if est.early_stopping:
-            score, params = est.best_validation_score_, state.best_params
+            score, params, average = (est.best_validation_score_, state.best_params,
+                                      state.best_average)
         else:
-            score, params = best_val
+            score, params, average = best_val
         est._params[...] = params
+        if state.average is not None and average is not None:
+            state.average[...] = average
         restored = (
             "the weights with the best validation score (%g) were restored" % score
             if np.isfinite(score) else
@@ -407,6 +463,7 @@ class StochasticTrainer:
             if val_score > est.best_validation_score_:
                 est.best_validation_score_ = val_score
                 state.best_params = est._params.copy()
+                state.best_average = _copy(state.average)
             return
         if est.loss_curve_[-1] > est.best_loss_ - est.tol:
             state.no_improvement_count += 1

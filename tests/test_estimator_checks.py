@@ -23,6 +23,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from sklr import MLPClassifier, MLPRegressor
+from sklr.averaging import EMA, SWA
 from sklr.schedules import StepDecay
 
 pytestmark = pytest.mark.filterwarnings(
@@ -46,6 +47,9 @@ CONFIGS = {
     "step-decay-adam": (dict(learning_rate=StepDecay(step_size=2, gamma=0.5)), {}),
     # The range test runs inside every fit (and partial_fit's first call).
     "auto-rate-sgd": (dict(solver="sgd", learning_rate_init="auto"), dict(solver="sgd")),
+    # Averaged weights are the model's (coefs_, predict); no scikit-learn counterpart.
+    "ema-adam": (dict(averaging=EMA(momentum=0.9)), {}),
+    "swa-sgd": (dict(solver="sgd", averaging=SWA(start_epoch=25)), dict(solver="sgd")),
 }
 
 # --- Expected failures: each one fails identically for scikit-learn's MLP ----
