@@ -92,3 +92,15 @@ cpdef enum:
     REG_MAX_NORM = 2       # max L2 norm of each unit's incoming weights, 0 = off
     REG_LAYER_LR_DECAY = 3 # layer k's rate x layer_lr_decay ** k
     REG_DROPOUT = 4        # then one dropout rate per layer output: input, hidden...
+
+
+# Layout of the float64 gradient-clipping array (see _kernel.clip_array).
+# Clipping acts on the finished minibatch gradient (data term, L2/L1 terms,
+# divided by the weight sum), before the optimizer's rule; norm and value
+# clipping exclude each other (as in Keras).
+cpdef enum:
+    CLIP_NORM = 0          # max L2 norm; 0 = no norm clipping
+    CLIP_PER_TENSOR = 1    # 1: each weight matrix and bias vector apart; 0: one global norm
+    CLIP_CONVENTION = 2    # a Convention: PYTORCH min(1, c / (n + 1e-6)), KERAS c / max(n, c)
+    CLIP_VALUE = 3         # clamp every component to [-v, v]; 0 = no value clipping
+    CLIP_SIZE = 4

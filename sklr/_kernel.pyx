@@ -28,6 +28,12 @@
 # grad_W = ((a.T @ delta) + alpha * W) / sw_sum; grad_b = sum(delta) / sw_sum;
 # then the optimizer rule (see _optim.pxd).
 #
+# Gradient clipping (a ``clip`` array, CLIP_* of _codes.pxd) acts on that
+# finished gradient, before the rule: a global norm needs every gradient
+# before any update, so with clipping (or when the caller asks for the
+# gradient norms) the fused finish-and-update pass becomes three:
+# finish + chunk norms, reduce (thread-count independent), clip + update.
+#
 # Non-finite losses set a flag and stop the epoch; Python checks the weights
 # and restores the last finite ones.  Between minibatches the epoch checks for
 # signals: on Ctrl-C it stops, writes the scalar state of the updates done and
@@ -41,8 +47,9 @@ from libc.string cimport memcpy
 
 from sklr._blas cimport _matmul, _matmul_nt, _matmul_tn
 from sklr._codes cimport (
-    CFG_RULE, CFG_SIZE, Flag, Loss, REG_ALPHA, REG_DROPOUT, REG_L1,
-    REG_LAYER_LR_DECAY, REG_MAX_NORM, SC_SIZE, intp_t,
+    CFG_RULE, CFG_SIZE, CLIP_CONVENTION, CLIP_NORM, CLIP_PER_TENSOR, CLIP_SIZE, CLIP_VALUE,
+    Convention, Flag, Loss, REG_ALPHA, REG_DROPOUT, REG_L1, REG_LAYER_LR_DECAY, REG_MAX_NORM,
+    SC_SIZE, intp_t,
 )
 from sklr._layers cimport (
     Sparse, _activate, _activation_derivative, _dropout_derivative, _dropout_forward,
@@ -57,7 +64,7 @@ from sklr._optim cimport (
 import numpy as np
 import scipy.sparse
 
-from sklr._codes import Activation, Loss as _PyLoss, Rule
+from sklr._codes import Activation, Convention as _PyConvention, Loss as _PyLoss, Rule
 
 
 cdef extern from "Python.h":
@@ -77,6 +84,10 @@ cdef intp_t PAR_MIN_SIZE = 16384
 cdef intp_t MIN_ROWS_PER_THREAD = 16
 cdef intp_t PAR_MIN_BATCH_WORK = 1000000
 cdef intp_t ROW_SPLIT_MAX_PARAMS = 65536
+# Gradient clipping measures norms over fixed chunks of at most this many
+# parameters (never straddling two tensors), summed in chunk order: the
+# norms, hence the trajectory, do not depend on the thread count.
+cdef intp_t CLIP_CHUNK = 4096
 
 
 cdef struct Net:
@@ -97,6 +108,18 @@ cdef struct Net:
     bint has_dropout
     unsigned long long seed  # of the current batch's dropout masks
     double* norm_scale       # workspace of _apply_max_norm (one value per unit)
+    # Gradient clipping (CLIP_* of _codes.pxd) and its workspaces.
+    bint clip_on             # norm or value clipping
+    double clip_norm         # 0 = off
+    bint clip_per_tensor
+    bint clip_pytorch        # PyTorch's coefficient (else Keras')
+    double clip_value        # 0 = off
+    intp_t n_chunks          # chunks of the flat parameters (CLIP_CHUNK)
+    const intp_t* chunk_off  # chunk c is chunk_off[c] .. chunk_off[c + 1]
+    const intp_t* chunk_tensor  # its tensor: W_0 .. W_{L-1}, then b_0 .. b_{L-1}
+    double* chunk_ss         # sum of squares of each chunk's gradient
+    double* tensor_ss        # ... of each tensor's
+    double* tensor_scale     # the clipping coefficient of each tensor
 
 
 cdef struct Buffer:
@@ -242,25 +265,19 @@ cdef inline double _sum_abs(const floating* w, intp_t n) noexcept nogil:
     return s
 
 
-cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
-                        intp_t n_params, floating* p, floating* g, floating* out,
-                        floating* s1, floating* s2, floating* s3, const Update* u,
-                        double lr, floating sw_sum) noexcept nogil:
-    """Finish the gradient of parameters j0 .. j1 and apply the update.
+cdef inline void _finish_grad(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
+                              intp_t n_params, const floating* p, floating* g,
+                              floating sw_sum) noexcept nogil:
+    """Finish the gradient of parameters j0 .. j1 in ``g``.
 
     Sums the per-thread partial gradients into ``g``, adds the L2 (and L1)
-    terms to the weights, divides by the weight sum, then writes the gradient
-    to ``out`` (``u`` NULL: L-BFGS) or applies the optimizer at rate ``lr``
-    (``_optim._update``), per layer at rate lr x layer_lr_decay ** i when
-    layer rates differ.  Plain loops over contiguous memory, so that the
-    compiler vectorises them.
+    terms to the weights and divides by the weight sum.
     """
-    cdef intp_t j, t, i, lo, hi, b0, b1, part
+    cdef intp_t j, t
     cdef intp_t n_coef = net.int_off[0]
     cdef intp_t jc = min(j1, n_coef)
     cdef intp_t ji = max(j0, n_coef)
     cdef floating alpha = net.alpha, l1 = net.l1
-    cdef double layer_lr
     for t in range(1, n_parts):
         for j in range(j0, j1):
             g[j] = g[j] + g[t * n_params + j]
@@ -277,6 +294,23 @@ cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
             g[j] = (g[j] + alpha * p[j]) / sw_sum
     for j in range(ji, j1):
         g[j] = g[j] / sw_sum
+
+
+cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
+                        intp_t n_params, floating* p, floating* g, floating* out,
+                        floating* s1, floating* s2, floating* s3, const Update* u,
+                        double lr, floating sw_sum) noexcept nogil:
+    """Finish the gradient of parameters j0 .. j1 and apply the update.
+
+    ``_finish_grad``, then writes the gradient to ``out`` (``u`` NULL:
+    L-BFGS) or applies the optimizer at rate ``lr`` (``_optim._update``),
+    per layer at rate lr x layer_lr_decay ** i when layer rates differ.
+    Plain loops over contiguous memory, so that the compiler vectorises them.
+    This is the pass without clipping: one sweep over the parameters.
+    """
+    cdef intp_t j, i, lo, hi, b0, b1, part
+    cdef double layer_lr
+    _finish_grad(net, j0, j1, n_parts, n_params, p, g, sw_sum)
     if u == NULL:
         for j in range(j0, j1):
             out[j] = g[j]
@@ -297,6 +331,103 @@ cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
                 hi = min(j1, b1)
                 if hi > lo:
                     _update(u, layer_lr, lo, hi, p, g, s1, s2, s3)
+
+
+cdef inline double _clip_coef(const Net* net, double norm) noexcept nogil:
+    """The factor of a gradient (or tensor) of L2 norm ``norm`` under norm clipping.
+
+    PyTorch (``clip_grad_norm_``): min(1, c / (norm + 1e-6)); Keras
+    (``clip_by_global_norm``, ``clipnorm``): c / max(norm, c).  A NaN norm
+    gives NaN (PyTorch) or 1 (Keras): the gradient stays non-finite either way.
+    """
+    cdef double c = net.clip_norm, coef
+    if net.clip_pytorch:
+        coef = c / (norm + 1e-6)
+        if coef > 1.0:
+            coef = 1.0
+        return coef
+    # c / max(norm, c), written so that c = inf gives 1 (not inf / inf).
+    return c / norm if norm > c else 1.0
+
+
+cdef inline void _finish_chunk(Net* net, intp_t c, intp_t n_parts, intp_t n_params,
+                               const floating* p, floating* g,
+                               floating sw_sum) noexcept nogil:
+    """Finish chunk ``c``'s gradient and store its sum of squares."""
+    cdef intp_t j0 = net.chunk_off[c], j1 = net.chunk_off[c + 1]
+    _finish_grad(net, j0, j1, n_parts, n_params, p, g, sw_sum)
+    net.chunk_ss[c] = _sum_squares(g + j0, j1 - j0)
+
+
+cdef inline void _clip_update_chunk(Net* net, intp_t c, floating* p, floating* g,
+                                    floating* s1, floating* s2, floating* s3,
+                                    const Update* u, double lr) noexcept nogil:
+    """Scale (norm clipping) or clamp (value clipping) chunk ``c``'s gradient,
+    then apply the optimizer at its layer's rate."""
+    cdef intp_t j, j0 = net.chunk_off[c], j1 = net.chunk_off[c + 1]
+    cdef intp_t k = net.chunk_tensor[c]
+    cdef floating scale = <floating> net.tensor_scale[k]
+    cdef floating hi = <floating> net.clip_value, lo = -hi
+    if net.clip_norm > 0 and net.tensor_scale[k] != 1.0:
+        for j in range(j0, j1):
+            g[j] = g[j] * scale
+    if net.clip_value > 0:
+        # Comparisons, not fmin/fmax: a NaN stays NaN (torch.clamp, ops.clip).
+        for j in range(j0, j1):
+            if g[j] > hi:
+                g[j] = hi
+            elif g[j] < lo:
+                g[j] = lo
+    if net.layer_lr_decay != 1.0:
+        lr = lr * pow(net.layer_lr_decay, <double> (k % (net.n_layers - 1)))
+    _update(u, lr, j0, j1, p, g, s1, s2, s3)
+
+
+cdef double _finish_clipped(Net* net, int nt, intp_t n_parts, intp_t n_params,
+                            floating* p, floating* g, floating* s1, floating* s2,
+                            floating* s3, const Update* u, double lr,
+                            floating sw_sum) noexcept nogil:
+    """Finish the gradient, measure it, clip it and apply the update.
+
+    Three passes instead of ``_finish_range``'s one, because the global norm
+    needs every parameter's gradient before any is scaled: (1) finish each
+    chunk's gradient and its sum of squares (``nt`` threads); (2) sum the
+    chunks into tensor and global norms, in chunk order (one thread, so the
+    result does not depend on ``nt``) and derive each tensor's factor;
+    (3) scale or clamp, then update (``nt`` threads).  Returns the global L2
+    norm of the gradient before clipping.
+    """
+    cdef intp_t c, k
+    cdef intp_t n_chunks = net.n_chunks
+    cdef intp_t n_tensors = 2 * (net.n_layers - 1)
+    cdef double total = 0.0, norm
+    if nt > 1:
+        for c in prange(n_chunks, num_threads=nt, schedule='static'):
+            _finish_chunk(net, c, n_parts, n_params, p, g, sw_sum)
+    else:
+        for c in range(n_chunks):
+            _finish_chunk(net, c, n_parts, n_params, p, g, sw_sum)
+    for k in range(n_tensors):
+        net.tensor_ss[k] = 0.0
+    for c in range(n_chunks):
+        net.tensor_ss[net.chunk_tensor[c]] += net.chunk_ss[c]
+    for k in range(n_tensors):
+        total += net.tensor_ss[k]
+    norm = sqrt(total)
+    for k in range(n_tensors):
+        if net.clip_norm <= 0:
+            net.tensor_scale[k] = 1.0
+        elif net.clip_per_tensor:
+            net.tensor_scale[k] = _clip_coef(net, sqrt(net.tensor_ss[k]))
+        else:
+            net.tensor_scale[k] = _clip_coef(net, norm)
+    if nt > 1:
+        for c in prange(n_chunks, num_threads=nt, schedule='static'):
+            _clip_update_chunk(net, c, p, g, s1, s2, s3, u, lr)
+    else:
+        for c in range(n_chunks):
+            _clip_update_chunk(net, c, p, g, s1, s2, s3, u, lr)
+    return norm
 
 
 cdef void _apply_max_norm(Net* net, floating* params) noexcept nogil:
@@ -325,23 +456,26 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
                    floating* s1, floating* s2, floating* s3, const Update* u, double lr,
                    const floating* xb, Sparse* sp, const floating* yb,
                    const floating* swb, intp_t nb, intp_t chunk, int n_parts,
-                   floating* acts, floating* deltas, intp_t ws_stride) noexcept nogil:
+                   floating* acts, floating* deltas, intp_t ws_stride,
+                   double* grad_norm) noexcept nogil:
     """One minibatch: data-parallel forward/backward, then reduce and update.
 
     Rows are split into ``n_parts`` chunks of ``chunk`` rows, one per thread,
     each with its own workspace and gradient buffer; then one pass over the
     flat parameters sums the partial gradients, adds the L2 term, divides by
     the weight sum and applies the optimizer at rate ``lr`` (or, ``u`` NULL,
-    writes the gradient to ``out``).  The caller has advanced ``u`` for this
-    update.  Returns the regularised batch loss; non-finite weights show up
-    as a non-finite loss of the next batch, and Python checks the weights
-    once the epoch is over.
+    writes the gradient to ``out``).  With gradient clipping, or when
+    ``grad_norm`` is not NULL (it receives the gradient's L2 norm before
+    clipping), ``_finish_clipped`` replaces that pass.  The caller has
+    advanced ``u`` for this update.  Returns the regularised batch loss;
+    non-finite weights show up as a non-finite loss of the next batch, and
+    Python checks the weights once the epoch is over.
     """
     cdef intp_t L = net.n_layers - 1
     cdef intp_t n_params = net.int_off[L - 1] + net.units[L]
     cdef intp_t n_coef = net.int_off[0]
     cdef intp_t t, r0, nr, j, j0, j1
-    cdef double data_loss = 0.0, sq = 0.0, sabs = 0.0, sw_sum = 0.0, loss
+    cdef double data_loss = 0.0, sq = 0.0, sabs = 0.0, sw_sum = 0.0, loss, norm
     cdef int nt_update = net.n_threads if n_params >= PAR_MIN_SIZE else 1
     cdef intp_t n_blocks
     cdef floating fsw_sum
@@ -384,7 +518,12 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     if net.l1 > 0:
         loss += net.l1 * sabs / sw_sum
 
-    if nt_update > 1:
+    if u != NULL and (net.clip_on or grad_norm != NULL):
+        norm = _finish_clipped(net, nt_update, n_parts, n_params, params, gparts,
+                               s1, s2, s3, u, lr, fsw_sum)
+        if grad_norm != NULL:
+            grad_norm[0] = norm
+    elif nt_update > 1:
         n_blocks = nt_update
         for t in prange(n_blocks, num_threads=nt_update, schedule='static', chunksize=1):
             _finish_range(net, t * n_params // n_blocks, (t + 1) * n_params // n_blocks,
@@ -535,6 +674,10 @@ cdef class Kernel:
         that only computes ``loss_grad``.
     n_threads : int, default=1
         OpenMP threads (1 when sklr was built without OpenMP).
+    clip : ndarray of float64 of shape (CLIP_SIZE,) or None, default=None
+        Gradient clipping of ``train_epoch``'s updates, laid out by
+        ``CLIP_*`` (see :func:`clip_array`); None for none.  ``loss_grad``
+        is never clipped.
     """
 
     cdef readonly object dtype
@@ -546,7 +689,7 @@ cdef class Kernel:
     cdef bint _has_config
     cdef bint _busy
     # References that keep alive the memory the pointers below read.
-    cdef object _X, _Y, _sw, _indices, _indptr, _units, _reg, _config
+    cdef object _X, _Y, _sw, _indices, _indptr, _units, _reg, _config, _clip
     cdef const void* _x
     cdef const void* _y
     cdef const void* _swp
@@ -565,6 +708,8 @@ cdef class Kernel:
     cdef Buffer _swb                  # its sample weights
     cdef Buffer _rows                 # 0 .. n_samples - 1 (full batch, sparse input)
     cdef Buffer _scale                # max_norm's per-unit scales
+    cdef Buffer _chunks               # clipping: chunk offsets and tensors
+    cdef Buffer _norms                # clipping: chunk and tensor norms, scales
 
     def __cinit__(self):
         # Buffers start empty (Cython zero-fills the object), so that
@@ -580,8 +725,11 @@ cdef class Kernel:
         free(self._swb.ptr)
         free(self._rows.ptr)
         free(self._scale.ptr)
+        free(self._chunks.ptr)
+        free(self._norms.ptr)
 
-    def __init__(self, X, Y, sample_weight, units, codes, reg, config=None, int n_threads=1):
+    def __init__(self, X, Y, sample_weight, units, codes, reg, config=None, int n_threads=1,
+                 clip=None):
         cdef intp_t i, off, n_layers, max_units = 0
         cdef const intp_t* u
         cdef const double* r
@@ -715,6 +863,59 @@ cdef class Kernel:
             if self._net.dropout[i] > 0:
                 self._net.has_dropout = True
         self._net.seed = 0
+        self._set_clip(clip)
+
+    cdef int _set_clip(self, clip) except -1:
+        """Read the clipping array and lay out the chunks its norms are summed over."""
+        cdef intp_t i, k, c, lo, size, n_chunks = 0
+        cdef intp_t L = self._net.n_layers - 1
+        cdef intp_t* off
+        cdef intp_t* tensor
+        cdef double* norms
+        clip = np.zeros(CLIP_SIZE) if clip is None else np.array(clip, dtype=np.float64)
+        if clip.shape != (CLIP_SIZE,):
+            raise ValueError("clip must have %d fields (see clip_array)." % CLIP_SIZE)
+        if np.isnan(clip).any() or clip[CLIP_NORM] < 0 or clip[CLIP_VALUE] < 0:
+            raise ValueError("clip's norm and value must be >= 0 (0 = off).")
+        if clip[CLIP_NORM] > 0 and clip[CLIP_VALUE] > 0:
+            raise ValueError("clip: norm and value clipping exclude each other.")
+        if clip[CLIP_PER_TENSOR] not in (0.0, 1.0):
+            raise ValueError("clip's per-tensor flag must be 0 or 1.")
+        _check_code(_PyConvention, clip[CLIP_CONVENTION], "clip's convention")
+        self._clip = clip
+        self._net.clip_norm = clip[CLIP_NORM]
+        self._net.clip_value = clip[CLIP_VALUE]
+        self._net.clip_per_tensor = clip[CLIP_PER_TENSOR] != 0
+        self._net.clip_pytorch = int(clip[CLIP_CONVENTION]) == Convention.PYTORCH
+        self._net.clip_on = self._net.clip_norm > 0 or self._net.clip_value > 0
+        # Tensors W_0 .. W_{L-1}, b_0 .. b_{L-1} lie back to back in params.
+        for k in range(2 * L):
+            i = k % L
+            size = self._net.units[i] * self._net.units[i + 1] if k < L else self._net.units[i + 1]
+            n_chunks += (size + CLIP_CHUNK - 1) // CLIP_CHUNK
+        _reserve(&self._chunks, (2 * n_chunks + 1) * sizeof(intp_t))
+        _reserve(&self._norms, (n_chunks + 4 * L) * sizeof(double))
+        off = <intp_t*> self._chunks.ptr
+        tensor = off + n_chunks + 1
+        norms = <double*> self._norms.ptr
+        c = 0
+        lo = 0
+        for k in range(2 * L):
+            i = k % L
+            size = self._net.units[i] * self._net.units[i + 1] if k < L else self._net.units[i + 1]
+            for i in range(0, size, CLIP_CHUNK):
+                off[c] = lo + i
+                tensor[c] = k
+                c += 1
+            lo += size
+        off[n_chunks] = lo
+        self._net.n_chunks = n_chunks
+        self._net.chunk_off = off
+        self._net.chunk_tensor = tensor
+        self._net.chunk_ss = norms
+        self._net.tensor_ss = norms + n_chunks
+        self._net.tensor_scale = norms + n_chunks + 2 * L
+        return 0
 
     cdef int _reserve_batch(self, intp_t n_rows, bint minibatch) except -1:
         """Grow the workspaces for batches of up to ``n_rows`` rows."""
@@ -737,7 +938,8 @@ cdef class Kernel:
         self._busy = True
 
     def train_epoch(self, params, dict state, sample_idx, intp_t batch_size,
-                    lr_steps, momentum_steps, unsigned long long seed=0, average=None):
+                    lr_steps, momentum_steps, unsigned long long seed=0, average=None,
+                    grad_norms=None):
         """Run every minibatch of one epoch, updating ``params`` and ``state`` in place.
 
         Parameters
@@ -763,6 +965,10 @@ cdef class Kernel:
             when ``ema_steps[k] >= 0``, ``averaged = m * averaged + (1 - m) *
             params`` with ``m = ema_steps[k]`` (0 copies the weights); a
             negative value leaves it. None: no extra pass.
+        grad_norms : ndarray of float64 or None, default=None
+            OUT: when given (one value per minibatch at least), receives the
+            L2 norm of each update's full gradient before clipping (the
+            gradient the optimizer would see without clipping).
 
         Returns
         -------
@@ -791,10 +997,10 @@ cdef class Kernel:
             if self._single:
                 return _train_epoch[float](self, params, s1, s2, s3, scalars, sample_idx,
                                            batch_size, lr_steps, momentum_steps, seed,
-                                           averaged, ema_steps)
+                                           averaged, ema_steps, grad_norms)
             return _train_epoch[double](self, params, s1, s2, s3, scalars, sample_idx,
                                         batch_size, lr_steps, momentum_steps, seed,
-                                        averaged, ema_steps)
+                                        averaged, ema_steps, grad_norms)
         finally:
             self._busy = False
 
@@ -840,6 +1046,7 @@ cdef object _train_epoch(
     unsigned long long seed,                 # IN the epoch's dropout seed
     floating[::1] averaged,                  # IN/OUT EMA of the weights (length 0: off)
     const double[::1] ema_steps,             # IN EMA momentum of each update (< 0: none)
+    object grad_norms,                       # OUT pre-clip gradient norm per update, or None
 ):
     cdef intp_t n_samples = sample_idx.shape[0]
     cdef intp_t n_features = k._n_features
@@ -867,11 +1074,19 @@ cdef object _train_epoch(
     cdef floating* s2 = _state_ptr(state_2, n_params, "state_2")
     cdef floating* s3 = _state_ptr(state_3, n_params, "state_3")
     cdef floating* avg = _state_ptr(averaged, n_params, "averaged")
+    cdef double[::1] norms_view
+    cdef double* norms = NULL
 
     if params.shape[0] != n_params:
         raise ValueError("params must have %d values." % n_params)
     if avg != NULL and ema_steps.shape[0] < n_steps:
         raise ValueError("ema_steps needs one value per minibatch.")
+    if grad_norms is not None:
+        norms_view = grad_norms
+        if norms_view.shape[0] < n_steps:
+            raise ValueError("grad_norms needs one value per minibatch.")
+        if n_steps > 0:
+            norms = &norms_view[0]
     _check_scalars(scalars)
     if lr_steps.shape[0] < n_steps or momentum_steps.shape[0] < n_steps:
         raise ValueError("lr_steps and momentum_steps need one value per minibatch.")
@@ -920,7 +1135,8 @@ cdef object _train_epoch(
             _advance(&u, momentum_steps[step])
             batch_loss = _batch(net, &params[0], gparts, NULL, s1, s2, s3, &u, lr_steps[step],
                                 xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
-                                n_parts, acts, acts + max_parts * ws_stride, ws_stride)
+                                n_parts, acts, acts + max_parts * ws_stride, ws_stride,
+                                norms + step if norms != NULL else NULL)
             if avg != NULL and ema_steps[step] >= 0:
                 _ema_pass(avg, &params[0], n_params, ema_steps[step], net.n_threads)
             step += 1
@@ -967,7 +1183,7 @@ cdef object _loss_grad(Kernel k, floating[::1] params, floating[::1] grad):
         value = _batch(net, &params[0], gparts, &grad[0], NULL, NULL, NULL, NULL, 0.0,
                        <const floating*> k._x, &sp, <const floating*> k._y,
                        <const floating*> k._swp, n_samples, chunk, n_parts,
-                       acts, acts + n_parts * ws_stride, ws_stride)
+                       acts, acts + n_parts * ws_stride, ws_stride, NULL)
     return value
 
 
@@ -1056,6 +1272,19 @@ def reg_array(n_layers, l1=0.0, max_norm=None, layer_lr_decay=1.0, dropout=None,
     head[REG_MAX_NORM] = 0.0 if max_norm is None else max_norm
     head[REG_LAYER_LR_DECAY] = layer_lr_decay
     return np.concatenate([head, rates])
+
+
+def clip_array(norm=None, per_tensor=False, convention="pytorch", value=None):
+    """The clip array a Kernel reads (``CLIP_*``): the max norm (None or 0 =
+    off), whether it bounds each tensor apart (else the global norm), whose
+    coefficient ('pytorch': min(1, norm_max / (norm + 1e-6)); 'keras':
+    norm_max / max(norm, norm_max)), and the value bound (None or 0 = off)."""
+    out = np.zeros(CLIP_SIZE)
+    out[CLIP_NORM] = 0.0 if norm is None else norm
+    out[CLIP_PER_TENSOR] = 1.0 if per_tensor else 0.0
+    out[CLIP_CONVENTION] = _PyConvention[convention.upper()]
+    out[CLIP_VALUE] = 0.0 if value is None else value
+    return out
 
 
 def dropout_mask(unsigned long long epoch_seed, intp_t step, intp_t layer, intp_t n_rows,

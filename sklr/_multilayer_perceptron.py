@@ -159,6 +159,10 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "layer_lr_decay": [Interval(Real, 0, None, closed="neither")],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), Options(Real, {np.inf}), None],
+        "clip_norm_mode": [StrOptions({"global", "per_tensor"})],
+        "clip_value": [Interval(Real, 0, None, closed="neither"), None],
+        "clip_convention": [StrOptions({"pytorch", "keras"})],
         "record_train_score": ["boolean"],
         "averaging": [WeightAveraging, None],
         "use_averaged_weights": ["boolean"],
@@ -197,6 +201,10 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         input_dropout,
         dropout,
         layer_lr_decay,
+        clip_norm,
+        clip_norm_mode,
+        clip_value,
+        clip_convention,
         record_train_score,
         averaging=None,
         use_averaged_weights=True,
@@ -231,6 +239,10 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.input_dropout = input_dropout
         self.dropout = dropout
         self.layer_lr_decay = layer_lr_decay
+        self.clip_norm = clip_norm
+        self.clip_norm_mode = clip_norm_mode
+        self.clip_value = clip_value
+        self.clip_convention = clip_convention
         self.record_train_score = record_train_score
         self.averaging = averaging
         self.use_averaged_weights = use_averaged_weights
@@ -643,6 +655,42 @@ _PARAMS_DOC = """
         Layer k (from the input, k = 0) trains at rate ``lr * layer_lr_decay
         ** k`` (H2O's ``rate_decay``).
 
+    clip_norm : float, default=None
+        Gradient clipping by L2 norm (stochastic solvers; off by default).
+        Before every update the minibatch gradient ``g`` the optimizer sees
+        (data term plus the ``alpha`` and ``l1`` terms, divided by the batch
+        size or weight sum: PyTorch's ``.grad`` with those penalties in the
+        loss) is rescaled when its norm ``n`` exceeds ``clip_norm``:
+        ``g *= min(1, clip_norm / (n + 1e-6))`` with
+        ``clip_convention='pytorch'``, ``g *= clip_norm / max(n, clip_norm)``
+        with ``'keras'``. ``clip_norm_mode`` says which norm. Decoupled
+        ``weight_decay`` and ``max_norm`` act on the weights and are not
+        clipped. ``np.inf`` clips nothing but records the gradient norms
+        in ``history_``, to choose a threshold. Excludes ``clip_value``.
+
+    clip_norm_mode : {'global', 'per_tensor'}, default='global'
+        'global': one norm over every weight and intercept (PyTorch
+        ``clip_grad_norm_(model.parameters(), clip_norm)``, Keras
+        ``global_clipnorm``). 'per_tensor': each weight matrix and each
+        intercept vector is clipped by its own norm (Keras ``clipnorm``,
+        which clips each variable apart; PyTorch ``clip_grad_norm_`` called
+        on each parameter in turn).
+
+    clip_value : float, default=None
+        Gradient clipping by value (stochastic solvers; off by default):
+        before every update each component of the gradient (as for
+        ``clip_norm``) is clamped to ``[-clip_value, clip_value]`` (PyTorch
+        ``clip_grad_value_``, Keras ``clipvalue``). Excludes ``clip_norm``,
+        as Keras allows one of ``clipnorm``, ``global_clipnorm`` and
+        ``clipvalue``.
+
+    clip_convention : {'pytorch', 'keras'}, default='pytorch'
+        The factor of norm clipping: 'pytorch' (``clip_grad_norm_``) adds
+        1e-6 to the norm, so a clipped gradient ends just below
+        ``clip_norm``; 'keras' (``clip_by_global_norm``, ``clipnorm``)
+        rescales to ``clip_norm`` exactly. The two differ by about
+        ``1e-6 / clip_norm`` relative: noticeable only for small thresholds.
+
     record_train_score : bool, default=False
         Also score the model on its training data after every epoch and record
         it as ``history_['score']`` (accuracy, or R² for the regressor), so
@@ -731,7 +779,10 @@ _ATTRIBUTES_DOC = """
         momentum, or Adam's ``beta_1``), ``'time'`` (seconds), and
         ``'val_loss'``, ``'val_score'`` when a validation set is used
         (``early_stopping``'s split or ``fit(X_val=..., y_val=...)``), and
-        ``'score'`` (on the training data) with ``record_train_score=True``. A
+        ``'score'`` (on the training data) with ``record_train_score=True``, and
+        ``'grad_norm_mean'``, ``'grad_norm_max'`` with ``clip_norm`` or
+        ``clip_value``: the L2 norm of the whole minibatch gradient before
+        clipping, mean and maximum over the epoch's updates. A
         key new to a warm-start refit is NaN for the earlier epochs. For
         'lbfgs' one entry per L-BFGS iteration, with NaN rate and momentum.
 """
@@ -808,6 +859,10 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         input_dropout=0.0,
         dropout=0.0,
         layer_lr_decay=1.0,
+        clip_norm=None,
+        clip_norm_mode="global",
+        clip_value=None,
+        clip_convention="pytorch",
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
@@ -843,6 +898,10 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             input_dropout=input_dropout,
             dropout=dropout,
             layer_lr_decay=layer_lr_decay,
+            clip_norm=clip_norm,
+            clip_norm_mode=clip_norm_mode,
+            clip_value=clip_value,
+            clip_convention=clip_convention,
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
@@ -1103,6 +1162,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         input_dropout=0.0,
         dropout=0.0,
         layer_lr_decay=1.0,
+        clip_norm=None,
+        clip_norm_mode="global",
+        clip_value=None,
+        clip_convention="pytorch",
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
@@ -1138,6 +1201,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             input_dropout=input_dropout,
             dropout=dropout,
             layer_lr_decay=layer_lr_decay,
+            clip_norm=clip_norm,
+            clip_norm_mode=clip_norm_mode,
+            clip_value=clip_value,
+            clip_convention=clip_convention,
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,

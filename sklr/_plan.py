@@ -202,6 +202,12 @@ def make_plan(est, incremental, has_validation=False):
         )
     if np.any(~np.isfinite(rates)) or np.any(rates < 0) or np.any(rates >= 1):
         raise ValueError(f"dropout rates must be in [0, 1), got {est.dropout!r}.")
+    if est.clip_norm is not None and est.clip_value is not None:
+        raise ValueError(
+            f"clip_norm={est.clip_norm!r} and clip_value={est.clip_value!r}: set one "
+            "of them, not both. As in Keras (one of clipnorm, global_clipnorm and "
+            "clipvalue), gradient clipping is by norm or by value."
+        )
     if not plan.is_stochastic:
         unsupported = [
             name for name, value, default in [
@@ -211,6 +217,8 @@ def make_plan(est, incremental, has_validation=False):
                 ("dropout", float(np.max(rates)), 0.0),
                 ("layer_lr_decay", est.layer_lr_decay, 1.0),
                 ("averaging", est.averaging, None),
+                ("clip_norm", est.clip_norm, None),
+                ("clip_value", est.clip_value, None),
             ] if value != default
         ]
         if unsupported:

@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state, gen_batches
 from sklr._callbacks import current_callbacks
 from sklr._codes import Activation, Loss
 from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
-from sklr._kernel import Kernel, reg_array
+from sklr._kernel import Kernel, clip_array, reg_array
 from sklr._lr_finder import _DEFAULTS, _range_test
 from sklr._openmp_helpers import _openmp_effective_n_threads
 from sklr.exceptions import DivergenceError
@@ -31,6 +31,7 @@ from sklr.schedules import StepPositions
 
 _HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
 _VALIDATION_KEYS = ("val_loss", "val_score")
+_CLIP_KEYS = ("grad_norm_mean", "grad_norm_max")
 
 
 def resolved_batch_size(est, n_samples):
@@ -117,18 +118,28 @@ class _KernelSetup:
         )
         self.dropout_on = est.input_dropout > 0 or bool(np.any(np.asarray(est.dropout) > 0))
         config = plan.kernel_config() if plan.is_stochastic else None
+        # Gradient clipping (stochastic solvers only: make_plan rejects it
+        # with L-BFGS); its epochs also measure the pre-clip gradient norms.
+        self.clipping = plan.is_stochastic and (
+            est.clip_norm is not None or est.clip_value is not None)
+        clip = clip_array(
+            norm=est.clip_norm, per_tensor=est.clip_norm_mode == "per_tensor",
+            convention=est.clip_convention, value=est.clip_value,
+        ) if self.clipping else None
         self.kernel = Kernel(
             X, np.ascontiguousarray(y, dtype=dtype), self.sw if self.sw.size else None,
-            est._layer_units, codes, reg, config, _openmp_effective_n_threads(),
+            est._layer_units, codes, reg, config, _openmp_effective_n_threads(), clip,
         )
         self.n_samples = self.kernel.n_samples
 
     def train_epoch(self, params, opt_state, sample_idx, batch_size, lr, mu, seed,
-                    average=None):
-        """One epoch in Cython: (loss_sum, n_steps, flag)."""
+                    average=None, grad_norms=None):
+        """One epoch in Cython: (loss_sum, n_steps, flag). ``average``: the EMA
+        buffer and per-update momenta, or None; ``grad_norms`` (OUT, optional)
+        receives each update's gradient norm before clipping."""
         return self.kernel.train_epoch(
             params, opt_state, np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
-            lr, mu, seed, average,
+            lr, mu, seed, average, grad_norms,
         )
 
     def loss_grad(self, params, grad):
@@ -215,6 +226,7 @@ class StochasticTrainer:
         )
         keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
         keys += ("score",) if est.record_train_score else ()
+        keys += _CLIP_KEYS if kernel.clipping else ()
         state.history.add_keys(keys)
 
         callbacks = current_callbacks(est)
@@ -334,8 +346,8 @@ class StochasticTrainer:
             seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
                     if kernel.dropout_on else 0)
             ema_steps = self.ema_steps(len(batch_sizes))
-            self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
-                           None if ema_steps is None else (state.average, ema_steps))
+            norms = self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
+                                   None if ema_steps is None else (state.average, ema_steps))
             est.n_iter_ += 1
             est.t_ += n_samples
             state.n_epochs += 1
@@ -347,6 +359,9 @@ class StochasticTrainer:
                 "learning_rate": lr_steps[-1],
                 "momentum": mu_steps[-1],
             }
+            if norms is not None:
+                record["grad_norm_mean"] = float(np.mean(norms))
+                record["grad_norm_max"] = float(np.max(norms))
             if val is not None:
                 record["val_score"], record["val_loss"] = validation_metrics(est, val)
             if train_labels is not None:
@@ -382,11 +397,14 @@ class StochasticTrainer:
         """One epoch in Cython; raises DivergenceError on a non-finite loss or weights.
 
         ``average``: ``(averaged buffer, per-update EMA momenta)`` or None.
+        Returns the gradient norm of each update before clipping when the
+        kernel clips, else None.
         """
         est = self.est
+        norms = np.empty(len(lr_steps)) if kernel.clipping else None
         loss_sum, n_steps, flag = kernel.train_epoch(
             est._params, self.state.optimizer, sample_idx, batch_size, lr_steps, mu_steps,
-            seed, average,
+            seed, average, norms,
         )
         if flag or not np.isfinite(est._params).all():
             where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
@@ -396,6 +414,7 @@ class StochasticTrainer:
                 "weights." % (est.n_iter_ + 1, where), where=where,
             )
         est.loss_ = loss_sum / kernel.n_samples
+        return norms
 
     def epoch_line(self, record):
         """The ``verbose`` line of one epoch (scikit-learn's prefix, then more)."""
@@ -405,6 +424,9 @@ class StochasticTrainer:
         for key in ("score", "val_loss", "val_score"):
             if key in record:
                 line += ", %s = %.6f" % (key, record[key])
+        if "grad_norm_max" in record:
+            line += ", grad_norm = %.4g (max %.4g)" % (
+                record["grad_norm_mean"], record["grad_norm_max"])
         return line + ", time = %.3fs" % record["time"]
 
     # -- stopping ------------------------------------------------------------
