@@ -44,7 +44,13 @@ from sklr._network import _layer_views, _NetworkMixin  # noqa: F401 - _layer_vie
 from sklr._plan import make_plan
 from sklr._threads import blas_single_threaded
 from sklr.averaging import WeightAveraging
-from sklr._trainer import LBFGSTrainer, StochasticTrainer, _KernelSetup, resolved_batch_size
+from sklr._trainer import (
+    LBFGSTrainer,
+    RangeTest,
+    StochasticTrainer,
+    _KernelSetup,
+    resolved_batch_size,
+)
 from sklr.exceptions import DivergenceError
 from sklr.optimizers import _SOLVERS, LBFGS, Optimizer, _solver_strings
 from sklr.schedules import Schedule
@@ -308,7 +314,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
 
     def _range_test(self, plan, X, y, sample_weight, **settings):
         """The learning-rate range test from the current weights (not modified)."""
-        return StochasticTrainer(self, plan).range_test(X, y, sample_weight, **settings)
+        return RangeTest(self, plan).range_test(X, y, sample_weight, **settings)
 
     def _callback_max_subtasks(self):
         """Epoch tasks a fit may open: max_iter (L-BFGS: one more, never run)."""

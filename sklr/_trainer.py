@@ -209,7 +209,7 @@ class StochasticTrainer:
         if est.learning_rate_init != "auto":
             est.learning_rate_init_ = float(est.learning_rate_init)
         elif getattr(est, "lr_finder_", None) is None:
-            self.find_learning_rate(X_train, y_train, sw_train)
+            RangeTest(est, plan).find_learning_rate(X_train, y_train, sw_train)
         # String solvers start a new optimizer at each fit, as scikit-learn
         # does; an optimizer object keeps its state across warm_start refits.
         if state.optimizer is None or (not incremental and isinstance(est.solver, str)):
@@ -513,7 +513,21 @@ class StochasticTrainer:
                 print(msg + " Stopping.")
         return stop
 
-    # -- the learning-rate range test ---------------------------------------
+class RangeTest:
+    """The learning-rate range test through the fit's kernel: one driver for
+    :func:`sklr.find_learning_rate` and ``learning_rate_init='auto'``.
+
+    Parameters
+    ----------
+    est : BaseMultilayerPerceptron
+        The estimator, validated and initialised (its weights are not modified).
+    plan : Plan
+        Its normalised optimizer and schedules.
+    """
+
+    def __init__(self, est, plan):
+        self.est = est
+        self.plan = plan
 
     def find_learning_rate(self, X, y, sample_weight):
         """learning_rate_init='auto': run the range test, keep its suggestion."""
