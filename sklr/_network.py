@@ -43,6 +43,9 @@ class _NetworkMixin:
         """
         self._params = flat
         self.coefs_, self.intercepts_ = _layer_views(self._shown_params(), self._layer_units)
+        # The views made here: while coefs_/intercepts_ hold exactly these
+        # objects, they are in sync with the buffer (an O(layers) check).
+        self._views = tuple(self.coefs_) + tuple(self.intercepts_)
 
     def _shown_params(self):
         """The buffer predict uses: the averaged weights when shown, else ``_params``."""
@@ -114,6 +117,11 @@ class _NetworkMixin:
         intercepts = self.__dict__.get("intercepts_")
         if flat is None or units is None or coefs is None or intercepts is None:
             return False
+        views = self.__dict__.get("_views")
+        if views is not None and len(views) == len(coefs) + len(intercepts) and all(
+            a is b for a, b in zip(views, list(coefs) + list(intercepts))
+        ):
+            return True
         flat = self._shown_params()
         expected_coefs, expected_intercepts = _layer_views(flat, units)
         if len(coefs) != len(expected_coefs) or len(intercepts) != len(expected_intercepts):
@@ -164,6 +172,7 @@ class _NetworkMixin:
         state = super().__getstate__()
         if "_params" in state:
             state = dict(state)
+            state.pop("_views", None)  # rebuilt with the views on unpickling
             if self._params_in_sync():
                 # coefs_/intercepts_ are rebuilt as views on unpickling.
                 state.pop("coefs_", None)

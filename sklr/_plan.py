@@ -77,6 +77,8 @@ class Plan:
                 lr = Constant()
         self.learning_rate = lr
         self.momentum = est.momentum if isinstance(est.momentum, Schedule) else None
+        # Constant rate and momentum: the epoch's arrays need no schedule.
+        self.is_constant = type(lr) is Constant and self.momentum is None
         # The feedback schedules (FeedbackSchedule protocol), fed after every
         # epoch; an Adaptive is scikit-learn's rule, consulted when the
         # stopping criterion fires.

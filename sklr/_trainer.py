@@ -186,11 +186,16 @@ class StochasticTrainer:
         so partial_fit and warm_start continue them where they stopped.
         """
         est, plan, state = self.est, self.plan, self.state
+        n_steps = len(batch_sizes)
+        base = state.optimizer["lr"] * plan.feedback_scale(state)
+        if plan.is_constant:
+            # scikit-learn's defaults: no schedule to evaluate (it would cost
+            # more than a small epoch).
+            return np.full(n_steps, base), np.full(n_steps, plan.solver._momentum())
         positions = StepPositions._for_epoch(
             state.n_updates, state.n_epochs, est.t_, batch_sizes
         )
-        lr = state.optimizer["lr"] * plan.feedback_scale(state) * (
-            plan.learning_rate._evaluate(positions))
+        lr = base * plan.learning_rate._evaluate(positions)
         if not np.all(np.isfinite(lr)) or np.any(lr < 0):
             raise ValueError("The learning-rate schedule gave negative or non-finite rates.")
         mu = plan.momentum_values(positions)
@@ -321,14 +326,15 @@ class StochasticTrainer:
         """One epoch as a transaction: all of it, or (interrupt, divergence) none.
 
         On KeyboardInterrupt or divergence the estimator (weights, optimizer,
-        counters, record, random state) is put back as it was before the
-        epoch, so the model is always consistent, then the error propagates.
+        counters, record) is put back as it was before the epoch, so the model
+        is always consistent, then the error propagates. (The random state,
+        re-seeded from ``random_state`` at every call, is not rewound: that
+        would cost more than the epoch on small data.)
         Returns the epoch's record (with the epoch's row order).
         """
         est, plan, state = self.est, self.plan, self.state
         n_samples = kernel.n_samples
         start = est._snapshot()
-        rng_state = est._random_state.get_state()
         try:
             tic = time.perf_counter()
             if est.shuffle:
@@ -373,7 +379,6 @@ class StochasticTrainer:
             state.history.append(record)
         except (KeyboardInterrupt, DivergenceError):
             est._restore(start)
-            est._random_state.set_state(rng_state)
             raise
         record["_sample_idx"] = sample_idx
         return record
