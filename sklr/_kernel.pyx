@@ -939,7 +939,7 @@ cdef class Kernel:
 
     def train_epoch(self, params, dict state, sample_idx, intp_t batch_size,
                     lr_steps, momentum_steps, unsigned long long seed=0, average=None,
-                    grad_norms=None):
+                    grad_norms=None, weight_decay_steps=None):
         """Run every minibatch of one epoch, updating ``params`` and ``state`` in place.
 
         Parameters
@@ -969,6 +969,9 @@ cdef class Kernel:
             OUT: when given (one value per minibatch at least), receives the
             L2 norm of each update's full gradient before clipping (the
             gradient the optimizer would see without clipping).
+        weight_decay_steps : ndarray of float64 or None, default=None
+            The decoupled weight decay of each update (a ``weight_decay``
+            schedule); None keeps the config's constant.
 
         Returns
         -------
@@ -994,13 +997,14 @@ cdef class Kernel:
             s1, s2, s3, scalars = (state["state_1"], state["state_2"], state["state_3"],
                                    state["scalars"])
             averaged, ema_steps = (params[:0], _NO_STEPS) if average is None else average
+            wd_steps = _NO_STEPS if weight_decay_steps is None else weight_decay_steps
             if self._single:
                 return _train_epoch[float](self, params, s1, s2, s3, scalars, sample_idx,
                                            batch_size, lr_steps, momentum_steps, seed,
-                                           averaged, ema_steps, grad_norms)
+                                           averaged, ema_steps, grad_norms, wd_steps)
             return _train_epoch[double](self, params, s1, s2, s3, scalars, sample_idx,
                                         batch_size, lr_steps, momentum_steps, seed,
-                                        averaged, ema_steps, grad_norms)
+                                        averaged, ema_steps, grad_norms, wd_steps)
         finally:
             self._busy = False
 
@@ -1047,6 +1051,8 @@ cdef object _train_epoch(
     floating[::1] averaged,                  # IN/OUT EMA of the weights (length 0: off)
     const double[::1] ema_steps,             # IN EMA momentum of each update (< 0: none)
     object grad_norms,                       # OUT pre-clip gradient norm per update, or None
+    const double[::1] wd_steps,              # IN decoupled weight decay of each update
+                                             #    (length 0: the config's constant)
 ):
     cdef intp_t n_samples = sample_idx.shape[0]
     cdef intp_t n_features = k._n_features
@@ -1065,6 +1071,7 @@ cdef object _train_epoch(
     cdef double batch_loss, loss_sum = 0.0
     cdef int flag = Flag.OK
     cdef bint interrupted = False
+    cdef bint has_wd_steps = wd_steps.shape[0] > 0
     cdef floating* gparts
     cdef floating* acts
     cdef floating* xb
@@ -1090,6 +1097,8 @@ cdef object _train_epoch(
     _check_scalars(scalars)
     if lr_steps.shape[0] < n_steps or momentum_steps.shape[0] < n_steps:
         raise ValueError("lr_steps and momentum_steps need one value per minibatch.")
+    if has_wd_steps and wd_steps.shape[0] < n_steps:
+        raise ValueError("weight_decay_steps needs one value per minibatch (or none).")
     for r in range(n_samples):
         if sample_idx[r] < 0 or sample_idx[r] >= k.n_samples:
             raise ValueError("sample_idx holds a row outside range(%d)." % k.n_samples)
@@ -1133,6 +1142,8 @@ cdef object _train_epoch(
             sp.rows = &sample_idx[start]
             n_parts = _n_parts(net.n_threads, nb, n_params)
             _advance(&u, momentum_steps[step])
+            if has_wd_steps:
+                u.weight_decay = wd_steps[step]
             batch_loss = _batch(net, &params[0], gparts, NULL, s1, s2, s3, &u, lr_steps[step],
                                 xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
                                 n_parts, acts, acts + max_parts * ws_stride, ws_stride,

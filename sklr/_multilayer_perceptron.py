@@ -160,7 +160,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "l1": [Interval(Real, 0, None, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), Schedule],
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
@@ -639,11 +639,15 @@ _PARAMS_DOC = """
         ``l1`` is per sample and not divided by the batch: the same number
         means a different strength.)
 
-    weight_decay : float, default=0.0
+    weight_decay : float or Schedule, default=0.0
         Decoupled weight decay for any stochastic optimizer: before each
         update ``p *= 1 - lr * weight_decay`` (AdamW's rule; an optimizer
         object with its own ``weight_decay`` parameter, such as ``AdamW`` or
-        ``Lion``, keeps its value).
+        ``Lion``, keeps its value). A schedule from :mod:`sklr.schedules`
+        gives absolute values per update, as a momentum schedule does (fastai
+        and optax schedule the decay), and drives the decay of every
+        stochastic optimizer; ``history_['weight_decay']`` then records the
+        value of each epoch's last update.
 
     max_norm : float, default=None
         Maximum L2 norm of each unit's incoming weights, enforced after every

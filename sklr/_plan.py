@@ -63,7 +63,12 @@ class Plan:
         solver = est.solver
         self.solver = solver if not isinstance(solver, str) else _solver_from_string(solver, est)
         self.is_stochastic = isinstance(self.solver, Optimizer)
-        self.weight_decay = est.weight_decay
+        # A weight_decay schedule gives the decoupled decay of every update
+        # (absolute values, whatever the optimizer's own weight_decay).
+        if isinstance(est.weight_decay, Schedule):
+            self.weight_decay, self.weight_decay_schedule = 0.0, est.weight_decay
+        else:
+            self.weight_decay, self.weight_decay_schedule = est.weight_decay, None
         self.sklearn_rule = None
         lr = est.learning_rate
         if isinstance(lr, str):
@@ -142,6 +147,18 @@ class Plan:
             state.feedback = [f._init_state() for f in self.feedback]
         return state.feedback
 
+    def weight_decay_values(self, positions):
+        """The decoupled weight decay of each update, or None (the config's constant)."""
+        if self.weight_decay_schedule is None:
+            return None
+        wd = self.weight_decay_schedule._evaluate(positions)
+        if not np.all(np.isfinite(wd) & (wd >= 0)):
+            raise ValueError(
+                "The weight_decay schedule gave negative or non-finite values: min "
+                f"{wd.min()}, max {wd.max()}."
+            )
+        return wd
+
     def feedback_scale(self, state):
         """The product of the feedback schedules' scales."""
         if not self.feedback:
@@ -175,6 +192,13 @@ def make_plan(est, incremental, has_validation=False):
     hidden_layer_sizes = _hidden_layer_sizes(est)
     if isinstance(est.learning_rate, Schedule):
         _check_schedule(est.learning_rate, "learning_rate")
+    if isinstance(est.weight_decay, Schedule):
+        _check_schedule(est.weight_decay, "weight_decay")
+        if est.weight_decay._feedback_schedules():
+            raise ValueError(
+                "weight_decay cannot be a feedback schedule (Adaptive, ReduceOnPlateau); "
+                "use them as learning_rate."
+            )
     if isinstance(est.momentum, Schedule):
         _check_schedule(est.momentum, "momentum")
         if est.momentum._feedback_schedules():

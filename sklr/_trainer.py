@@ -133,13 +133,13 @@ class _KernelSetup:
         self.n_samples = self.kernel.n_samples
 
     def train_epoch(self, params, opt_state, sample_idx, batch_size, lr, mu, seed,
-                    average=None, grad_norms=None):
+                    average=None, grad_norms=None, weight_decay=None):
         """One epoch in Cython: (loss_sum, n_steps, flag). ``average``: the EMA
         buffer and per-update momenta, or None; ``grad_norms`` (OUT, optional)
         receives each update's gradient norm before clipping."""
         return self.kernel.train_epoch(
             params, opt_state, np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
-            lr, mu, seed, average, grad_norms,
+            lr, mu, seed, average, grad_norms, weight_decay,
         )
 
     def loss_grad(self, params, grad):
@@ -201,6 +201,16 @@ class StochasticTrainer:
         mu = plan.momentum_values(positions)
         return (np.ascontiguousarray(lr, dtype=np.float64),
                 np.ascontiguousarray(mu, dtype=np.float64))
+
+    def weight_decay_steps(self, batch_sizes):
+        """The epoch's per-update weight decay (a ``weight_decay`` schedule), or None."""
+        if self.plan.weight_decay_schedule is None:
+            return None
+        state = self.state
+        positions = StepPositions._for_epoch(
+            state.n_updates, state.n_epochs, self.est.t_, batch_sizes
+        )
+        return np.ascontiguousarray(self.plan.weight_decay_values(positions))
 
     # -- the loop ----------------------------------------------------------
 
@@ -345,6 +355,7 @@ class StochasticTrainer:
                 est._random_state.shuffle(perm)
                 sample_idx = sample_idx[perm]
             lr_steps, mu_steps = self.epoch_rates(batch_sizes)
+            wd_steps = self.weight_decay_steps(batch_sizes)
             if kernel.sw.size:
                 self.check_batch_weights(kernel.sw, sample_idx, batch_sizes)
             # Dropout draws its seed from random_state only when it is on,
@@ -353,7 +364,8 @@ class StochasticTrainer:
                     if kernel.dropout_on else 0)
             ema_steps = self.ema_steps(len(batch_sizes))
             norms = self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
-                                   None if ema_steps is None else (state.average, ema_steps))
+                                   None if ema_steps is None else (state.average, ema_steps),
+                                   wd_steps)
             est.n_iter_ += 1
             est.t_ += n_samples
             state.n_epochs += 1
@@ -364,6 +376,7 @@ class StochasticTrainer:
                 "loss": est.loss_,
                 "learning_rate": lr_steps[-1],
                 "momentum": mu_steps[-1],
+                **({} if wd_steps is None else {"weight_decay": wd_steps[-1]}),
             }
             if norms is not None:
                 record["grad_norm_mean"] = float(np.mean(norms))
@@ -398,7 +411,7 @@ class StochasticTrainer:
             )
 
     def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
-                  average=None):
+                  average=None, wd_steps=None):
         """One epoch in Cython; raises DivergenceError on a non-finite loss or weights.
 
         ``average``: ``(averaged buffer, per-update EMA momenta)`` or None.
@@ -409,7 +422,7 @@ class StochasticTrainer:
         norms = np.empty(len(lr_steps)) if kernel.clipping else None
         loss_sum, n_steps, flag = kernel.train_epoch(
             est._params, self.state.optimizer, sample_idx, batch_size, lr_steps, mu_steps,
-            seed, average, norms,
+            seed, average, norms, wd_steps,
         )
         if flag or not np.isfinite(est._params).all():
             where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"

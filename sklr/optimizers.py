@@ -455,9 +455,10 @@ class AdamW(Adam):
 
     @classmethod
     def _from_estimator(cls, estimator):
-        # The estimator's weight_decay when set, else AdamW's own 0.01.
+        # The estimator's weight_decay when set, else AdamW's own 0.01 (a
+        # weight_decay schedule drives the decay at every update instead).
         opt = super()._from_estimator(estimator)
-        if estimator.weight_decay > 0:
+        if isinstance(estimator.weight_decay, Real) and estimator.weight_decay > 0:
             opt.weight_decay = estimator.weight_decay
         return opt
 
@@ -828,7 +829,7 @@ class Lion(Optimizer):
         # 'lion': the class defaults (its beta_2 is not Adam's), with the
         # estimator's weight_decay when set, as 'adamw' does.
         opt = cls()
-        if estimator.weight_decay > 0:
+        if isinstance(estimator.weight_decay, Real) and estimator.weight_decay > 0:
             opt.weight_decay = estimator.weight_decay
         return opt
 

@@ -322,3 +322,58 @@ def test_lambda_with_the_wrong_shape_says_so(digits):
         MLPClassifier(solver="sgd", learning_rate=bad, max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match=r"returned None"):
         schedules.Lambda(lambda t: None).preview(2)
+
+
+# ---------------------------------------------------------------------------
+# weight_decay as a schedule
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_weight_decay_schedule_equals_changing_the_float_between_updates(digits, solver, dtype):
+    """A step-unit schedule equals setting weight_decay to its value before each update.
+
+    The reference runs one full-batch update per partial_fit with a plain
+    float weight_decay (the constant path of the kernel), changed between calls.
+    """
+    X, y = digits
+    X = X.astype(dtype)
+    values = [0.5 * (k + 1) for k in range(5)]
+    schedule = schedules.Lambda(lambda t: 0.5 * (t + 1), unit="step")
+    kw = dict(hidden_layer_sizes=(6,), solver=solver, batch_size=len(y), random_state=0,
+              learning_rate_init=0.01)
+    ours = MLPClassifier(weight_decay=schedule, **kw)
+    ref = MLPClassifier(weight_decay=values[0], **kw)
+    for k, value in enumerate(values):
+        ours.partial_fit(X, y, classes=np.unique(y))
+        ref.set_params(weight_decay=value)
+        ref.partial_fit(X, y, classes=np.unique(y))
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for a, b in zip(ours.coefs_ + ours.intercepts_, ref.coefs_ + ref.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3)
+    np.testing.assert_array_equal(ours.history_["weight_decay"], values)
+    # and the decay did something: without it the weights differ
+    plain = MLPClassifier(**kw)
+    for _ in values:
+        plain.partial_fit(X, y, classes=np.unique(y))
+    assert np.abs(plain.coefs_[0] - ours.coefs_[0]).max() > 1e-6
+
+
+def test_weight_decay_schedule_checks(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="weight_decay cannot be a feedback schedule"):
+        MLPClassifier(weight_decay=schedules.ReduceOnPlateau(), max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="negative or non-finite"):
+        MLPClassifier(weight_decay=schedules.Lambda(lambda t: -1.0), max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="weight_decay.*need a stochastic solver"):
+        MLPClassifier(solver="lbfgs", weight_decay=schedules.Constant(), max_iter=1).fit(X, y)
+    # a constant schedule of value c is the float c, exactly
+    a = MLPClassifier(hidden_layer_sizes=(6,), weight_decay=0.1, max_iter=3, random_state=0)
+    b = MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0,
+                      weight_decay=schedules.Lambda(lambda t: 0.1 + 0 * t, unit="step"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a.fit(X, y)
+        b.fit(X, y)
+    np.testing.assert_array_equal(a.loss_curve_, b.loss_curve_)
