@@ -44,6 +44,8 @@ cpdef enum Rule:
     RADAM = 8
     RPROP = 9
     LION = 10
+    SFSGD = 11
+    SFADAMW = 12
 
 
 # Whose order of operations a rule reproduces; KERAS is an alias of SKLEARN

@@ -1141,7 +1141,7 @@ cdef object _train_epoch(
                     swb[r] = sw[row]
             sp.rows = &sample_idx[start]
             n_parts = _n_parts(net.n_threads, nb, n_params)
-            _advance(&u, momentum_steps[step])
+            _advance(&u, momentum_steps[step], lr_steps[step])
             if has_wd_steps:
                 u.weight_decay = wd_steps[step]
             batch_loss = _batch(net, &params[0], gparts, NULL, s1, s2, s3, &u, lr_steps[step],
@@ -1259,7 +1259,7 @@ cdef int _apply_update(
     _read_config(&config[0], &u)
     _read_scalars(&scalars[0], &u)
     with nogil:
-        _advance(&u, momentum)
+        _advance(&u, momentum, learning_rate)
         if nt > 1:
             for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
                 _update(&u, learning_rate, t * n_params // nt, (t + 1) * n_params // nt,

@@ -388,17 +388,80 @@ cdef inline void _lion(const Update* u, double lr, intp_t j0, intp_t j1, floatin
         m[j] = c2 * g[j] + b2 * m[j]
 
 
+cdef inline double _sf_sched(const Update* u) noexcept nogil:
+    """Schedule-free warmup factor of update t = k + 1 (slot 0: warmup_steps)."""
+    cdef double t = u.scalars[SC_T]
+    if t - 1 < u.slot[0]:
+        return t / u.slot[0]
+    return 1.0
+
+
+cdef inline void _sf_advance(Update* u, double lr) noexcept nogil:
+    """Schedule-free scalar state: lr_max (slot 0), weight_sum (slot 1), the
+    momentum of the last update (slot 2, the beta of the averaged point)."""
+    cdef double lr_t = lr * _sf_sched(u)
+    if lr_t > u.scalars[SC_SLOTS]:
+        u.scalars[SC_SLOTS] = lr_t
+    u.scalars[SC_SLOTS + 1] = u.scalars[SC_SLOTS + 1] + (
+        pow(u.scalars[SC_T], u.slot[1]) * pow(u.scalars[SC_SLOTS], u.slot[2]))
+    u.scalars[SC_SLOTS + 2] = u.momentum
+
+
+cdef inline void _schedulefree(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
+                               const floating* g, floating* z, floating* v,
+                               bint adaptive) noexcept nogil:
+    """Schedule-free SGD / AdamW. Slots: warmup_steps, r, weight_lr_power
+    (AdamW: then beta_2, epsilon). State: z (AdamW: v); p holds y."""
+    # The reference ``schedulefree`` package (SGDScheduleFree /
+    # AdamWScheduleFree.step, in its order of operations), with beta the
+    # per-update momentum and lambda the shared weight decay (taken at y):
+    #   lr_t = lr sched;  c = (t^r lr_max^P) / weight_sum   (from _sf_advance)
+    #   AdamW: v = b2 v + (1 - b2) g^2;  g <- g / (sqrt(v / (1 - b2^t)) + eps)
+    #   g <- g + lambda y;  y <- lerp(y, z, c);  y <- y + lr_t (beta (1 - c) - 1) g
+    #   z <- z - lr_t g;    z starts as y (set at the first update)
+    cdef double t = u.scalars[SC_T], wsum = u.scalars[SC_SLOTS + 1]
+    cdef double weight = pow(t, u.slot[1]) * pow(u.scalars[SC_SLOTS], u.slot[2])
+    cdef double ckp1 = weight / wsum if wsum != 0 else 0.0
+    cdef double lr_t = lr * _sf_sched(u)
+    cdef floating c = ckp1, c1 = 1 - ckp1, wz = lr_t, wd = u.weight_decay
+    cdef floating wy = <floating> (lr_t * (u.momentum * (1 - ckp1) - 1))
+    cdef floating b2 = u.slot[3], c2 = 1 - u.slot[3], eps = u.slot[4]
+    cdef floating bc2 = <floating> (1 - pow(u.slot[3], t)), d
+    cdef bint high = ckp1 >= 0.5
+    cdef intp_t j
+    if t == 1:
+        for j in range(j0, j1):
+            z[j] = p[j]
+    for j in range(j0, j1):
+        d = g[j]
+        if adaptive:
+            v[j] = b2 * v[j] + c2 * (g[j] * g[j])
+            d = d / (<floating> sqrt(v[j] / bc2) + eps)
+        if wd != 0:
+            d = d + wd * p[j]
+        # torch.lerp's two forms
+        if high:
+            p[j] = z[j] - (z[j] - p[j]) * c1
+        else:
+            p[j] = p[j] + c * (z[j] - p[j])
+        p[j] = p[j] + wy * d
+        z[j] = z[j] - wz * d
+
+
 # ---------------------------------------------------------------------------
 # Dispatchers
 # ---------------------------------------------------------------------------
 
-cdef inline void _advance(Update* u, double momentum) noexcept nogil:
-    """(a) Start an update whose momentum / beta_1 is ``momentum``: t += 1 and
-    the rule's scalar state. Once per update, whatever the number of ranges."""
+cdef inline void _advance(Update* u, double momentum, double lr) noexcept nogil:
+    """(a) Start an update whose momentum / beta_1 is ``momentum`` and base
+    rate ``lr``: t += 1 and the rule's scalar state. Once per update,
+    whatever the number of ranges."""
     u.momentum = momentum
     u.scalars[SC_T] = u.scalars[SC_T] + 1
     if u.rule == Rule.NADAM:
         _nadam_advance(u)
+    elif u.rule == Rule.SFSGD or u.rule == Rule.SFADAMW:
+        _sf_advance(u, lr)
 
 
 cdef inline void _update(const Update* u, double lr, intp_t j0, intp_t j1, floating* p,
@@ -407,7 +470,8 @@ cdef inline void _update(const Update* u, double lr, intp_t j0, intp_t j1, float
     """(b) Apply the update at rate ``lr`` to parameters j0 .. j1 given their gradient."""
     cdef floating decay
     cdef intp_t j
-    if u.weight_decay > 0:
+    if u.weight_decay > 0 and u.rule != Rule.SFSGD and u.rule != Rule.SFADAMW:
+        # (schedule-free rules add it to the gradient at y instead.)
         # Decoupled weight decay, before the step: p *= 1 - lr * wd (PyTorch
         # AdamW / SGDW; Keras' p -= lr * wd * p up to rounding).
         decay = <floating> (1 - lr * u.weight_decay)
@@ -433,3 +497,7 @@ cdef inline void _update(const Update* u, double lr, intp_t j0, intp_t j1, float
         _rprop(u, lr, j0, j1, p, g, s1, s2)
     elif u.rule == Rule.LION:
         _lion(u, lr, j0, j1, p, g, s1)
+    elif u.rule == Rule.SFSGD:
+        _schedulefree(u, lr, j0, j1, p, g, s1, s2, False)
+    elif u.rule == Rule.SFADAMW:
+        _schedulefree(u, lr, j0, j1, p, g, s1, s2, True)

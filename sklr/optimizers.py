@@ -41,6 +41,8 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "ScheduleFreeAdamW",
+    "ScheduleFreeSGD",
 ]
 
 # Validated configs by (class, parameter values); see Optimizer._config.
@@ -832,6 +834,230 @@ class Lion(Optimizer):
         if isinstance(estimator.weight_decay, Real) and estimator.weight_decay > 0:
             opt.weight_decay = estimator.weight_decay
         return opt
+
+
+class _ScheduleFree(Optimizer):
+    """Shared configuration of the schedule-free rules (Defazio et al. 2024)."""
+
+    _max_momentum = float(np.nextafter(1.0, 0.0))  # beta < 1
+    _slots = ("warmup_steps", "r", "weight_lr_power")
+    # lr_max, weight_sum, the momentum (beta) of the last update
+    _scalar_starts = (0.0, 0.0, 0.0)
+    _parameter_constraints: dict = {
+        "weight_decay": _NON_NEGATIVE,
+        "warmup_steps": [Interval(Real, 0, None, closed="left")],
+        "r": [Interval(Real, None, None, closed="neither")],
+        "weight_lr_power": [Interval(Real, None, None, closed="neither")],
+        "learning_rate": _OPTIONAL_RATE,
+    }
+
+    def _fields(self):
+        return {
+            "weight_decay": self.weight_decay,
+            "warmup_steps": self.warmup_steps,
+            "r": self.r,
+            "weight_lr_power": self.weight_lr_power,
+        }
+
+    def _momentum(self):
+        return float(getattr(self, self._momentum_name))
+
+    def eval_params(self, params, state):
+        r"""The averaged point :math:`x = (y - (1 - \beta) z) / \beta` (a new array).
+
+        ``params`` holds :math:`y` (where gradients are taken), ``state``
+        the :math:`z` of :meth:`init_state` / :meth:`step`; :math:`\beta` is
+        the momentum of the last update. This is the point to evaluate
+        (the reference's ``optimizer.eval()``). Before any update, or with
+        :math:`\beta = 0`, a copy of ``params``.
+        """
+        params = np.asarray(params)
+        beta = float(state["scalars"][_codes.SC_SLOTS + 2])
+        if state["scalars"][_codes.SC_T] == 0 or beta <= 0:
+            return params.copy()
+        z = state["state_1"]
+        # the reference's p.lerp_(z, 1 - 1 / beta)
+        return (params + (1 - 1 / beta) * (z - params)).astype(params.dtype, copy=False)
+
+    @classmethod
+    def _from_estimator(cls, estimator):
+        # the class defaults, with the estimator's weight_decay when set.
+        opt = cls()
+        if isinstance(estimator.weight_decay, Real) and estimator.weight_decay > 0:
+            opt.weight_decay = estimator.weight_decay
+        return opt
+
+
+
+
+
+class ScheduleFreeSGD(_ScheduleFree):
+    r"""Schedule-free SGD (``schedulefree.SGDScheduleFree``).
+
+    The reference ``schedulefree`` package's equations and order of
+    operations (Defazio et al. 2024, "The Road Less Scheduled"). The
+    parameters hold :math:`y`, where gradients are taken; the state holds
+    :math:`z` (``state_1``, set to :math:`y` at the first update).
+    Update :math:`t = k + 1` at rate :math:`\eta`, with :math:`\beta` the
+    per-update momentum:
+
+    .. math::
+
+        \eta_t = \eta \min(1, t / T_w), \quad
+        \eta_{\max} \leftarrow \max(\eta_{\max}, \eta_t), \quad
+        w_t = t^r \eta_{\max}^P, \quad
+        S \leftarrow S + w_t, \quad c = w_t / S
+
+    with :math:`\hat g = g`.
+
+    .. math::
+
+        \hat g \leftarrow \hat g + \lambda y, \quad
+        y \leftarrow (1 - c) y + c z + \eta_t (\beta (1 - c) - 1) \hat g, \quad
+        z \leftarrow z - \eta_t \hat g
+
+    (:math:`\eta_{\max}` and :math:`S` are the scalar state slots after the
+    update count; :math:`T_w` is ``warmup_steps``, no warmup when 0.) The
+    point to evaluate is the average :math:`x = (y - (1 - \beta) z) / \beta`,
+    returned by :meth:`eval_params` (the reference's ``optimizer.eval()``).
+
+    **Estimator.** An estimator fitted with this solver keeps :math:`y` as
+    its parameters: ``predict`` and ``coefs_`` use :math:`y`, not the
+    average :math:`x`. With a layer-wise rate (``layer_lr_decay``),
+    :math:`c` comes from the base rates, which is the per-layer reference
+    value (the factors cancel).
+
+    Parameters
+    ----------
+    momentum : float, default=0.9
+        :math:`\beta`, in (0, 1); a momentum schedule given to the estimator
+        overrides it.
+    weight_decay : float, default=0.0
+        :math:`\lambda`, >= 0, added to the gradient at :math:`y`; this value
+        wins over the estimator's ``weight_decay`` (``solver='sfsgd'`` takes
+        the estimator's when it is > 0).
+    warmup_steps : float, default=0
+        :math:`T_w`, >= 0.
+    r : float, default=0.0
+        Power of :math:`t` in the averaging weights.
+    weight_lr_power : float, default=2.0
+        :math:`P`, power of :math:`\eta_{\max}` in the averaging weights.
+    learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``
+        (the reference's default ``lr`` is 1.0).
+    """
+
+    _rule = "sfsgd"
+    _alias = "sfsgd"
+    _momentum_name = "momentum"
+    _parameter_constraints: dict = {
+        **_ScheduleFree._parameter_constraints,
+        "momentum": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(self, momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0,
+                 weight_lr_power=2.0, learning_rate=None):
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.warmup_steps = warmup_steps
+        self.r = r
+        self.weight_lr_power = weight_lr_power
+        self.learning_rate = learning_rate
+
+    def _state_arrays(self):
+        return (0.0, None, None)
+
+
+class ScheduleFreeAdamW(_ScheduleFree):
+    r"""Schedule-free AdamW (``schedulefree.AdamWScheduleFree``).
+
+    The reference ``schedulefree`` package's equations and order of
+    operations (Defazio et al. 2024, "The Road Less Scheduled"). The
+    parameters hold :math:`y`, where gradients are taken; the state holds
+    :math:`z` (``state_1``, set to :math:`y` at the first update) and :math:`v` (``state_2``).
+    Update :math:`t = k + 1` at rate :math:`\eta`, with :math:`\beta` the
+    per-update momentum:
+
+    .. math::
+
+        \eta_t = \eta \min(1, t / T_w), \quad
+        \eta_{\max} \leftarrow \max(\eta_{\max}, \eta_t), \quad
+        w_t = t^r \eta_{\max}^P, \quad
+        S \leftarrow S + w_t, \quad c = w_t / S
+
+    .. math::
+
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \quad
+        \hat g = g / \big(\sqrt{v / (1 - \beta_2^t)} + \epsilon\big)
+
+    .. math::
+
+        \hat g \leftarrow \hat g + \lambda y, \quad
+        y \leftarrow (1 - c) y + c z + \eta_t (\beta (1 - c) - 1) \hat g, \quad
+        z \leftarrow z - \eta_t \hat g
+
+    (:math:`\eta_{\max}` and :math:`S` are the scalar state slots after the
+    update count; :math:`T_w` is ``warmup_steps``, no warmup when 0.) The
+    point to evaluate is the average :math:`x = (y - (1 - \beta) z) / \beta`,
+    returned by :meth:`eval_params` (the reference's ``optimizer.eval()``).
+
+    **Estimator.** An estimator fitted with this solver keeps :math:`y` as
+    its parameters: ``predict`` and ``coefs_`` use :math:`y`, not the
+    average :math:`x`. With a layer-wise rate (``layer_lr_decay``),
+    :math:`c` comes from the base rates, which is the per-layer reference
+    value (the factors cancel).
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        :math:`\beta`, in (0, 1); a momentum schedule given to the estimator
+        overrides it.
+    beta_2 : float, default=0.999
+        Decay of :math:`v`, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the corrected root, > 0.
+    weight_decay : float, default=0.0
+        :math:`\lambda`, >= 0, added to the normalised gradient at :math:`y`;
+        this value wins over the estimator's ``weight_decay``
+        (``solver='sfadamw'`` takes the estimator's when it is > 0).
+    warmup_steps : float, default=0
+        :math:`T_w`, >= 0.
+    r : float, default=0.0
+        Power of :math:`t` in the averaging weights.
+    weight_lr_power : float, default=2.0
+        :math:`P`, power of :math:`\eta_{\max}` in the averaging weights.
+    learning_rate : float, default=None
+        Scale of the rate; None uses the estimator's ``learning_rate_init``
+        (the reference's default ``lr`` is 0.0025).
+    """
+
+    _rule = "sfadamw"
+    _alias = "sfadamw"
+    _momentum_name = "beta_1"
+    _slots = _ScheduleFree._slots + ("beta_2", "epsilon")
+    _parameter_constraints: dict = {
+        **_ScheduleFree._parameter_constraints,
+        "beta_1": [Interval(Real, 0, 1, closed="neither")],
+        "beta_2": _UNIT_INTERVAL,
+        "epsilon": _POSITIVE,
+    }
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0,
+                 warmup_steps=0, r=0.0, weight_lr_power=2.0, learning_rate=None):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.weight_decay = weight_decay
+        self.warmup_steps = warmup_steps
+        self.r = r
+        self.weight_lr_power = weight_lr_power
+        self.learning_rate = learning_rate
+
+    def _fields(self):
+        return {**super()._fields(), "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+    def _state_arrays(self):
+        return (0.0, 0.0, None)
 
 
 class Adagrad(Optimizer):
