@@ -40,7 +40,7 @@ from sklr._compat import (
 )
 from sklr._history import TrainingState
 from sklr._lr_finder import find_learning_rate
-from sklr._network import _layer_views, _NetworkMixin  # noqa: F401 - _layer_views for tests
+from sklr._network import _NetworkMixin
 from sklr._plan import make_plan
 from sklr._threads import blas_single_threaded
 from sklr.averaging import WeightAveraging

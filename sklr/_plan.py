@@ -91,10 +91,6 @@ class Plan:
         self.adaptive = [i for i, f in enumerate(self.feedback) if isinstance(f, Adaptive)]
 
     @property
-    def optimizer(self):
-        return self.solver
-
-    @property
     def momentum_name(self):
         """What the momentum value drives: 'momentum' or 'beta_1'."""
         return self.solver._momentum_name

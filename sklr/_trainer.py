@@ -585,7 +585,7 @@ class RangeTest:
         """
         est, plan = self.est, self.plan
         params = est._params.copy()
-        opt_state = plan.optimizer.init_state(params)
+        opt_state = plan.solver.init_state(params)
         kernel = _KernelSetup(est, plan, X, y, sample_weight)
         n_samples = kernel.n_samples
         batches = list(gen_batches(n_samples, resolved_batch_size(est, n_samples)))

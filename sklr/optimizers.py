@@ -81,6 +81,18 @@ class _Solver(ParamObject):
         return cls()
 
 
+def _own_weight_decay(opt, estimator):
+    """``opt`` with the estimator's float ``weight_decay`` when it is > 0.
+
+    For the optimizers with a ``weight_decay`` of their own (AdamW, Lion,
+    schedule-free) named by a string ``solver``; a ``weight_decay``
+    schedule drives the decay at every update instead.
+    """
+    if isinstance(estimator.weight_decay, Real) and estimator.weight_decay > 0:
+        opt.weight_decay = estimator.weight_decay
+    return opt
+
+
 def _solver_from_string(name, estimator):
     """The optimizer object that ``solver=name`` means for ``estimator``."""
     return _SOLVERS[name]._from_estimator(estimator)
@@ -457,12 +469,8 @@ class AdamW(Adam):
 
     @classmethod
     def _from_estimator(cls, estimator):
-        # The estimator's weight_decay when set, else AdamW's own 0.01 (a
-        # weight_decay schedule drives the decay at every update instead).
-        opt = super()._from_estimator(estimator)
-        if isinstance(estimator.weight_decay, Real) and estimator.weight_decay > 0:
-            opt.weight_decay = estimator.weight_decay
-        return opt
+        # The estimator's weight_decay when set, else AdamW's own 0.01.
+        return _own_weight_decay(super()._from_estimator(estimator), estimator)
 
 
 class NAdam(_AdamFamily):
@@ -830,10 +838,7 @@ class Lion(Optimizer):
     def _from_estimator(cls, estimator):
         # 'lion': the class defaults (its beta_2 is not Adam's), with the
         # estimator's weight_decay when set, as 'adamw' does.
-        opt = cls()
-        if isinstance(estimator.weight_decay, Real) and estimator.weight_decay > 0:
-            opt.weight_decay = estimator.weight_decay
-        return opt
+        return _own_weight_decay(cls(), estimator)
 
 
 class _ScheduleFree(Optimizer):
@@ -882,13 +887,7 @@ class _ScheduleFree(Optimizer):
     @classmethod
     def _from_estimator(cls, estimator):
         # the class defaults, with the estimator's weight_decay when set.
-        opt = cls()
-        if isinstance(estimator.weight_decay, Real) and estimator.weight_decay > 0:
-            opt.weight_decay = estimator.weight_decay
-        return opt
-
-
-
+        return _own_weight_decay(cls(), estimator)
 
 
 class ScheduleFreeSGD(_ScheduleFree):

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklr import MLPClassifier, MLPRegressor
 from sklr._codes import Activation, Loss
 from sklr._kernel import Kernel, reg_array
-from sklr._multilayer_perceptron import _layer_views
+from sklr._network import _layer_views
 from sklr._openmp_helpers import _openmp_effective_n_threads, _openmp_enabled
 
 

@@ -60,7 +60,7 @@ def test_layer_lr_decay_scales_each_layer(digits):
     X, y = digits
     p0, p_plain, est = _step(X, y)
     _, p_decay, _ = _step(X, y, layer_lr_decay=0.5)
-    from sklr._multilayer_perceptron import _layer_views
+    from sklr._network import _layer_views
 
     units = list(est._layer_units)
     c0, i0 = _layer_views(p0, units)
@@ -99,7 +99,7 @@ def test_max_norm_step_matches_numpy(digits):
     X, y = digits
     p0, p_plain, est = _step(X, y)
     _, p_norm, _ = _step(X, y, max_norm=0.3)
-    from sklr._multilayer_perceptron import _layer_views
+    from sklr._network import _layer_views
 
     units = list(est._layer_units)
     coefs, intercepts = _layer_views(p_plain.copy(), units)
@@ -147,7 +147,7 @@ def test_l1_gradient_finite_differences():
 
 def _dropout_reference_step(X, Y, p0, units, rates, seed, lr):
     """One full-batch SGD step with the kernel's masks, in NumPy (tanh, softmax)."""
-    from sklr._multilayer_perceptron import _layer_views
+    from sklr._network import _layer_views
 
     coefs, intercepts = _layer_views(p0.copy(), units)
     n = X.shape[0]
