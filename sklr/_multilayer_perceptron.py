@@ -717,7 +717,9 @@ _PARAMS_DOC = """
         parameters are searchable as ``averaging__<name>``.
 
     use_averaged_weights : bool, default=True
-        With ``averaging``: whether the averaged weights are the model's,
+        With ``averaging``, or a schedule-free solver (``'sfsgd'``,
+        ``'sfadamw'``, whose averaged point x is where the reference
+        evaluates): whether the averaged weights are the model's,
         i.e. what ``coefs_``/``intercepts_`` show and what ``predict``,
         ``predict_proba``, ``score`` and the validation scores in
         ``history_`` use (with early stopping, the best epoch is chosen by
@@ -760,8 +762,8 @@ _ATTRIBUTES_DOC = """
         averaged weights are shown).
 
     averaged_coefs_, averaged_intercepts_ : list of ndarray
-        Read-only views of the averaged weights (fits with ``averaging``;
-        the raw weights until averaging starts).
+        Read-only views of the averaged weights (fits with ``averaging``,
+        the raw weights until averaging starts; a schedule-free solver's x).
 
     n_features_in_ : int
         Number of features seen during fit.

@@ -69,7 +69,8 @@ class _NetworkMixin:
         if average is None:
             raise AttributeError(
                 "averaged_coefs_ and averaged_intercepts_ exist when the estimator was "
-                "fitted with averaging (sklr.averaging.EMA or SWA)."
+                "fitted with averaging (sklr.averaging.EMA or SWA) or a schedule-free "
+                "solver (its averaged point x)."
             )
         return self._read_only_views(average)
 

@@ -63,6 +63,9 @@ class Plan:
         solver = est.solver
         self.solver = solver if not isinstance(solver, str) else _solver_from_string(solver, est)
         self.is_stochastic = isinstance(self.solver, Optimizer)
+        # Optimizers that train at one point and evaluate at another (the
+        # schedule-free rules: gradients at y, the model is the averaged x).
+        self.eval_params = getattr(self.solver, "eval_params", None)
         # A weight_decay schedule gives the decoupled decay of every update
         # (absolute values, whatever the optimizer's own weight_decay).
         if isinstance(est.weight_decay, Schedule):
@@ -207,6 +210,12 @@ def make_plan(est, incremental, has_validation=False):
     if est.averaging is not None:
         est.averaging._validate_params()
     plan = Plan(est, hidden_layer_sizes)
+    if est.averaging is not None and plan.is_stochastic and plan.eval_params is not None:
+        raise ValueError(
+            f"averaging={est.averaging!r} cannot be combined with "
+            f"{type(plan.solver).__name__}: a schedule-free solver averages its "
+            "weights itself (the model is its averaged point x). Use averaging=None."
+        )
     for plateau in plan.feedback:
         monitor = getattr(plateau, "monitor", "loss")
         if monitor != "loss" and not (est.early_stopping or has_validation):

@@ -301,16 +301,19 @@ class StochasticTrainer:
         The average and its count persist across partial_fit and warm_start;
         a fresh one (no averaging yet, or weights of another shape) starts as
         a copy of the weights. Without ``averaging`` any earlier one is dropped.
+        A schedule-free solver's averaged point x takes the average's place.
         """
         est, state = self.est, self.state
         params = est._params
-        if est.averaging is None:
+        if self.plan.eval_params is not None:
+            state.average, state.n_averaged = self.plan.eval_params(params, state.optimizer), 0
+        elif est.averaging is None:
             state.average, state.n_averaged, state.best_average = None, 0, None
         elif (state.average is None or state.average.shape != params.shape
                 or state.average.dtype != params.dtype):
             state.average, state.n_averaged = params.copy(), 0
-        state.average_shown = est.averaging is not None and bool(est.use_averaged_weights)
-        if state.average is not None and state.n_averaged == 0:
+        state.average_shown = state.average is not None and bool(est.use_averaged_weights)
+        if est.averaging is not None and state.n_averaged == 0:
             state.average[...] = params
         est._set_flat_params(params)
 
@@ -322,8 +325,12 @@ class StochasticTrainer:
         return averaging._ema_steps(self.state.n_updates, n_steps, self.state.n_averaged)
 
     def after_epoch_averaging(self, ema_steps):
-        """Count the EMA's updates or add the epoch to the SWA mean (counters advanced)."""
+        """Count the EMA's updates, add the epoch to the SWA mean (counters
+        advanced), or refresh a schedule-free solver's x."""
         est, state = self.est, self.state
+        if self.plan.eval_params is not None:
+            state.average[...] = self.plan.eval_params(est._params, state.optimizer)
+            return
         if est.averaging is None:
             return
         state.n_averaged = est.averaging._after_epoch(
@@ -625,7 +632,12 @@ class LBFGSTrainer:
         self.state = est._state
 
     def fit(self, X, y, sample_weight, val=None):
-        est = self.est
+        est, state = self.est, self.state
+        # No averaged weights under L-BFGS (a warm start from an averaged or
+        # schedule-free fit drops them): coefs_ show the weights it trains.
+        state.average, state.n_averaged, state.best_average = None, 0, None
+        state.average_shown = False
+        est._set_flat_params(est._params)
         kernel = _KernelSetup(est, self.plan, X, y, sample_weight)
         params = est._params
         grad = np.empty_like(params)

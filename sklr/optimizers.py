@@ -920,9 +920,13 @@ class ScheduleFreeSGD(_ScheduleFree):
     point to evaluate is the average :math:`x = (y - (1 - \beta) z) / \beta`,
     returned by :meth:`eval_params` (the reference's ``optimizer.eval()``).
 
-    **Estimator.** An estimator fitted with this solver keeps :math:`y` as
-    its parameters: ``predict`` and ``coefs_`` use :math:`y`, not the
-    average :math:`x`. With a layer-wise rate (``layer_lr_decay``),
+    **Estimator.** An estimator fitted with this solver trains :math:`y`
+    and shows :math:`x`: ``coefs_``, ``predict``, ``score`` and the
+    per-epoch validation scores use :math:`x` (refreshed after every
+    epoch), as the reference evaluates after ``optimizer.eval()``;
+    ``raw_coefs_`` are :math:`y`, and ``use_averaged_weights=False``
+    shows :math:`y` instead. ``loss_curve_`` is the training loss at
+    :math:`y`, where gradients are taken. With a layer-wise rate (``layer_lr_decay``),
     :math:`c` comes from the base rates, which is the per-layer reference
     value (the factors cancel).
 
@@ -1000,9 +1004,13 @@ class ScheduleFreeAdamW(_ScheduleFree):
     point to evaluate is the average :math:`x = (y - (1 - \beta) z) / \beta`,
     returned by :meth:`eval_params` (the reference's ``optimizer.eval()``).
 
-    **Estimator.** An estimator fitted with this solver keeps :math:`y` as
-    its parameters: ``predict`` and ``coefs_`` use :math:`y`, not the
-    average :math:`x`. With a layer-wise rate (``layer_lr_decay``),
+    **Estimator.** An estimator fitted with this solver trains :math:`y`
+    and shows :math:`x`: ``coefs_``, ``predict``, ``score`` and the
+    per-epoch validation scores use :math:`x` (refreshed after every
+    epoch), as the reference evaluates after ``optimizer.eval()``;
+    ``raw_coefs_`` are :math:`y`, and ``use_averaged_weights=False``
+    shows :math:`y` instead. ``loss_curve_`` is the training loss at
+    :math:`y`, where gradients are taken. With a layer-wise rate (``layer_lr_decay``),
     :math:`c` comes from the base rates, which is the per-layer reference
     value (the factors cancel).
 

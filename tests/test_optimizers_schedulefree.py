@@ -152,3 +152,138 @@ def test_estimator_object_solver_weight_decay():
         assert np.isfinite(clf.loss_curve_).all()
         norms.append(sum(np.sum(c ** 2) for c in clf.coefs_))
     assert norms[1] < norms[0]
+
+
+def _x_from_formula(clf):
+    """x = (y - (1 - beta) z) / beta from the raw weights y and the state's z."""
+    y = np.concatenate([c.ravel() for c in clf.raw_coefs_]
+                       + [b.ravel() for b in clf.raw_intercepts_])
+    z = clf._state.optimizer["state_1"]
+    beta = clf.solver.beta_1 if isinstance(clf.solver, ScheduleFreeAdamW) else 0.9
+    return (y - (1 - beta) * z) / beta
+
+
+def _unpack(clf, flat):
+    from sklr._network import _layer_views
+
+    return _layer_views(flat, clf._layer_units)
+
+
+@pytest.mark.parametrize("solver", ["sfsgd", ScheduleFreeAdamW(beta_1=0.8)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_estimator_shows_averaged_point_x(solver, dtype):
+    # The model is x (the reference evaluates after optimizer.eval()); the
+    # weights it trains are y.
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(dtype)
+    lr = 0.3 if solver == "sfsgd" else 0.003
+    clf = MLPClassifier(hidden_layer_sizes=(16,), solver=solver, learning_rate_init=lr,
+                        max_iter=4, random_state=0).fit(X, y)
+    x = _x_from_formula(clf)
+    coefs, intercepts = _unpack(clf, x.astype(dtype))
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    for a, b in zip(clf.coefs_ + clf.intercepts_, coefs + intercepts):
+        np.testing.assert_allclose(a, b, **tol)
+    for a, b in zip(clf.averaged_coefs_, coefs):
+        np.testing.assert_allclose(a, b, **tol)
+    # x and y differ after training, and predict_proba is the network at x
+    assert not np.allclose(clf.coefs_[0], clf.raw_coefs_[0])
+    hidden = np.maximum(X @ coefs[0] + intercepts[0], 0)
+    logits = hidden @ coefs[1] + intercepts[1]
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), proba, **tol)
+
+
+def test_estimator_raw_y_with_use_averaged_weights_false():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    kw = dict(hidden_layer_sizes=(16,), solver="sfsgd", learning_rate_init=0.3, max_iter=3,
+              random_state=0)
+    shown = MLPClassifier(**kw).fit(X, y)
+    raw = MLPClassifier(use_averaged_weights=False, **kw).fit(X, y)
+    # the same training either way
+    np.testing.assert_array_equal(raw.loss_curve_, shown.loss_curve_)
+    for a, b in zip(raw.coefs_, shown.raw_coefs_):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(raw.averaged_coefs_, shown.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_validation_scores_use_x():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    X_tr, y_tr, X_val, y_val = X[:1200], y[:1200], X[1200:], y[1200:]
+    clf = MLPClassifier(hidden_layer_sizes=(16,), solver="sfsgd", learning_rate_init=0.3,
+                        max_iter=3, random_state=0)
+    clf.fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
+    # the recorded score of the last epoch is the score of the shown x ...
+    assert clf.history_["val_score"][-1] == pytest.approx(clf.score(X_val, y_val), abs=1e-12)
+    # ... and differs from what y scores
+    y_model = MLPClassifier(**{**clf.get_params(), "use_averaged_weights": False})
+    y_model.fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
+    assert not np.allclose(y_model.history_["val_loss"], clf.history_["val_loss"])
+
+
+def test_partial_fit_refreshes_x_and_resumes_exactly():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    kw = dict(hidden_layer_sizes=(16,), solver="sfadamw", learning_rate_init=0.003,
+              random_state=0, shuffle=False)
+    clf = MLPClassifier(**kw)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=np.unique(y))
+        x = _x_from_formula(clf)
+        np.testing.assert_allclose(np.concatenate([c.ravel() for c in clf.coefs_]),
+                                   x[:sum(c.size for c in clf.coefs_)], rtol=1e-12)
+    one = MLPClassifier(max_iter=3, **kw)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one.fit(X, y)
+    for a, b in zip(one.coefs_ + one.intercepts_, clf.coefs_ + clf.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_pickle_keeps_showing_x():
+    import pickle
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    clf = MLPClassifier(hidden_layer_sizes=(8,), solver="sfsgd", learning_rate_init=0.3,
+                        max_iter=2, random_state=0).fit(X, y)
+    back = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(back.raw_coefs_[0], clf.raw_coefs_[0])
+    assert not np.array_equal(back.coefs_[0], back.raw_coefs_[0])
+
+
+def test_averaging_with_schedule_free_is_an_error():
+    from sklr.averaging import EMA
+
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(solver="sfsgd", averaging=EMA(), max_iter=1)
+    with pytest.raises(ValueError, match="schedule-free solver averages"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
+@pytest.mark.parametrize("first", [dict(solver="sfsgd", learning_rate_init=0.3),
+                                   dict(solver="adam", averaging="ema")])
+def test_warm_start_to_lbfgs_shows_the_lbfgs_weights(first):
+    # L-BFGS has no averaged point: after a warm start from an averaged or
+    # schedule-free fit, coefs_ are the weights it trained.
+    from sklr.averaging import EMA
+
+    if first.get("averaging") == "ema":
+        first = {**first, "averaging": EMA()}
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0,
+                            warm_start=True, **first).fit(X, y)
+        clf.set_params(solver="lbfgs", averaging=None, max_iter=5).fit(X, y)
+    for a, b in zip(clf.coefs_ + clf.intercepts_, clf.raw_coefs_ + clf.raw_intercepts_):
+        np.testing.assert_array_equal(a, b)
