@@ -174,12 +174,15 @@ class TrainingState:
         """
         arrays = None
         if self.optimizer is not None:
-            arrays = {k: np.copy(v) for k, v in self.optimizer.items()}
+            # Floats are immutable; empty arrays have nothing to restore.
+            arrays = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                      for k, v in self.optimizer.items()
+                      if not isinstance(v, np.ndarray) or v.size}
         average = getattr(self, "average", None)
         if average is not None:
             arrays = dict(arrays or {}, _average=average.copy())
         return (dict(self.__dict__), arrays,
-                self.history.n_epochs, set(self.history))
+                self.history.n_epochs, tuple(self.history._columns))
 
     def restore(self, token):
         attributes, arrays, n_epochs, keys = token
@@ -195,5 +198,5 @@ class TrainingState:
                 if isinstance(self.optimizer.get(key), np.ndarray):
                     self.optimizer[key][...] = saved
                 else:
-                    self.optimizer[key] = saved.item() if np.ndim(saved) == 0 else saved
+                    self.optimizer[key] = saved
         self.history.truncate(n_epochs, keys)
