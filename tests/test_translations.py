@@ -388,3 +388,102 @@ def test_h2o_initial_weight_distribution_row(activation):
         else:
             assert ours <= r / 4  # a quarter of H2O's in the output layer
     assert all(np.unique(b).size == b.size for b in est.intercepts_)  # drawn, not constants
+
+
+# -- fastai ------------------------------------------------------------------------------
+def fastai_combined_cos(pos, pct, start, middle, end):
+    """fastai's ``combined_cos`` (``combine_scheds`` of two ``SchedCos``) at ``pos`` in [0, 1]."""
+    def sched_cos(a, b, p):
+        return a + (1 + np.cos(np.pi * (1 - p))) * (b - a) / 2
+
+    if pos < pct:
+        return sched_cos(start, middle, pos / pct)
+    return sched_cos(middle, end, (pos - pct) / (1 - pct))
+
+
+def test_fastai_fit_one_cycle_row():
+    """The page's example: the same start, end and shape, the peak one update earlier.
+
+    fastai's ParamScheduler reads ``pos = train_iter / total`` before each update."""
+    from sklr.schedules import CyclicMomentum, OneCycle
+
+    n_epoch, lr_max, steps_per_epoch = 30, 1e-2, 16
+    total = n_epoch * steps_per_epoch
+    cycle = OneCycle(total=total, pct_start=0.25, div_factor=25, final_div_factor=1e5 / 25,
+                     unit="step")
+    ours = lr_max * cycle.preview(n_epoch, steps_per_epoch)
+    theirs = np.array([fastai_combined_cos(i / total, 0.25, lr_max / 25, lr_max, lr_max / 1e5)
+                       for i in range(total)])
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+    assert np.argmax(ours) == np.argmax(theirs) - 1 == 0.25 * total - 1
+    assert ours.max() == pytest.approx(lr_max, rel=1e-12)
+    assert ours[-1] == pytest.approx(lr_max / 1e5, rel=1e-9)  # fastai's end value
+    assert fastai_combined_cos(1.0, 0.25, lr_max / 25, lr_max, lr_max / 1e5) == pytest.approx(
+        lr_max / 1e5, rel=1e-9)
+    assert np.max(np.abs(ours - theirs)) < 0.01 * lr_max
+    momentum = CyclicMomentum(cycle, base_momentum=0.85, max_momentum=0.95).preview(
+        n_epoch, steps_per_epoch)
+    moms = np.array([fastai_combined_cos(i / total, 0.25, 0.95, 0.85, 0.95)
+                     for i in range(total)])
+    assert momentum[0] == pytest.approx(moms[0]) and momentum[-1] == pytest.approx(0.95)
+    assert np.argmin(momentum) == np.argmin(moms) - 1
+    # final_div_factor=1e5 (fastai's div_final copied) would end 25 times lower
+    wrong = OneCycle(total=total, pct_start=0.25, div_factor=25, final_div_factor=1e5,
+                     unit="step")
+    assert lr_max * wrong.preview(total)[-1] == pytest.approx(lr_max / 25 / 1e5)
+
+
+# -- optax -------------------------------------------------------------------------------
+def optax_radam(p, grads, rates, b1=0.9, b2=0.999, eps=1e-8, threshold=5.0):
+    """optax ``scale_by_radam`` (eps on the bias-corrected root, switch at ro >= 5)
+    followed by ``scale_by_learning_rate``."""
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    ro_inf = 2.0 / (1 - b2) - 1
+    out = []
+    for t, (g, lr) in enumerate(zip(grads, rates), start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        ro = ro_inf - 2 * t * b2**t / (1 - b2**t)
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        if ro >= threshold:
+            r = np.sqrt((ro - 4) * (ro - 2) * ro_inf / ((ro_inf - 4) * (ro_inf - 2) * ro))
+            update = r * m_hat / (np.sqrt(v_hat) + eps)
+        else:
+            update = m_hat
+        p = p - lr * update
+        out.append(p)
+    return np.array(out)
+
+
+def optax_lion(p, grads, rates, b1=0.9, b2=0.99, weight_decay=1e-3):
+    """optax ``lion``: sign((1 - b1) g + b1 m) + weight_decay p, times -lr; then m."""
+    m = np.zeros_like(p)
+    out = []
+    for g, lr in zip(grads, rates):
+        update = np.sign((1 - b1) * g + b1 * m) + weight_decay * p
+        m = b2 * m + (1 - b2) * g
+        p = p - lr * update
+        out.append(p)
+    return np.array(out)
+
+
+def test_optax_lion_row():
+    from sklr.optimizers import Lion
+
+    p0, grads, rates = _problem()
+    expected = optax_lion(p0, grads, rates, 0.8, 0.95, weight_decay=0.3)
+    ours = _trajectory(Lion(beta_1=0.8, beta_2=0.95, weight_decay=0.3), p0, grads, rates)
+    assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_optax_radam_row():
+    """Not reproduced, but the results differ only where eps is not negligible against
+    sqrt(v): equal to ~1e-7 with eps=1e-8 and unit gradients, apart with eps=1e-2."""
+    from sklr.optimizers import RAdam
+
+    p0, grads, rates = _problem(n_steps=60)
+    grads = grads + np.sign(grads)  # every |g| >= 1 (no tiny gradients here)
+    close = _trajectory(RAdam(epsilon=1e-8), p0, grads, rates)
+    assert_allclose(close, optax_radam(p0, grads, rates, eps=1e-8), rtol=1e-6, atol=1e-7)
+    apart = _trajectory(RAdam(epsilon=1e-2), p0, grads, rates)
+    assert np.max(np.abs(apart - optax_radam(p0, grads, rates, eps=1e-2))) > 1e-4
