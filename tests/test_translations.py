@@ -31,7 +31,8 @@ def keras3_nadam(p, grads, rates, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         u_product_t_1 = u_product * u_t_1
         m = m + (g - m) * dtype(1 - beta_1)
         v = v + (g * g - v) * dtype(1 - beta_2)
-        m_hat = dtype(u_t_1) * m / dtype(1 - u_product_t_1) + dtype(1 - u_t) * g / dtype(1 - u_product)
+        m_hat = (dtype(u_t_1) * m / dtype(1 - u_product_t_1)
+                 + dtype(1 - u_t) * g / dtype(1 - u_product))
         v_hat = v / dtype(1 - beta_2**t)
         p = p - m_hat * dtype(lr) / (np.sqrt(v_hat) + dtype(epsilon))
         out.append(p)
@@ -487,3 +488,27 @@ def test_optax_radam_row():
     assert_allclose(close, optax_radam(p0, grads, rates, eps=1e-8), rtol=1e-6, atol=1e-7)
     apart = _trajectory(RAdam(epsilon=1e-2), p0, grads, rates)
     assert np.max(np.abs(apart - optax_radam(p0, grads, rates, eps=1e-2))) > 1e-4
+
+
+def test_h2o_l1_l2_rows_with_one_row_batches():
+    """With ``batch_size=1`` sklr's ``l1`` and ``alpha`` change each update of the weights
+    by H2O's per-row ``-rate * (l1 * sign(w) + l2 * w)``; the intercepts, which H2O
+    penalises too, are not penalised."""
+    from sklr import MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((1, 4)), np.array([0.7])
+    kw = dict(hidden_layer_sizes=(3,), solver="sgd", momentum=0.0, batch_size=1, max_iter=1,
+              learning_rate_init=0.1, random_state=0, shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPRegressor(alpha=0.0, **kw).fit(X, y)
+        start = MLPRegressor(alpha=0.0, learning_rate_init=1e-300,
+                             **{k: v for k, v in kw.items() if k != "learning_rate_init"}
+                             ).fit(X, y)
+        penalised = MLPRegressor(alpha=0.02, l1=0.03, **kw).fit(X, y)
+    for w0, w_plain, w_pen in zip(start.coefs_, plain.coefs_, penalised.coefs_):
+        assert_allclose(w_pen - w_plain, -0.1 * (0.03 * np.sign(w0) + 0.02 * w0),
+                        rtol=1e-10, atol=1e-15)
+    for b_plain, b_pen in zip(plain.intercepts_, penalised.intercepts_):
+        assert_allclose(b_pen, b_plain, rtol=1e-12)
