@@ -429,3 +429,19 @@ def test_validation_split_row():
     est.fit(X[:s], Y[:s], X_val=X[s:], y_val=Y[s:])
     _assert_same_weights(model, est)
     assert_allclose(est.history_["val_loss"], hist["val_loss"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("make_keras, sklr_params", [
+    (lambda: KO.SGD(0.1, momentum=0.9, weight_decay=0.05),
+     dict(solver="sgd", momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.1,
+          weight_decay=0.05)),
+    (lambda: KO.RMSprop(0.01, weight_decay=0.2),
+     dict(solver=RMSprop(rho=0.9, epsilon=1e-7, convention="keras"), learning_rate_init=0.01,
+          weight_decay=0.2)),
+], ids=["SGD", "RMSprop"])
+def test_weight_decay_option_row(make_keras, sklr_params):
+    """Keras' ``weight_decay`` on any optimizer is the estimator's ``weight_decay``."""
+    model, _, est = _fit_both(make_keras(), validation=False, **sklr_params)
+    _assert_same_weights(model, est)
+    undecayed = est.set_params(weight_decay=0.0).fit(X, Y)
+    assert not np.allclose(undecayed.coefs_[0], model.get_weights()[0], rtol=1e-3)
