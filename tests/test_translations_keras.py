@@ -18,6 +18,7 @@ from numpy.testing import assert_allclose
 
 if "keras" not in sys.modules:
     os.environ["KERAS_BACKEND"] = "torch"
+pytest.importorskip("torch")  # the backend
 keras = pytest.importorskip("keras")
 
 from sklearn.datasets import make_classification  # noqa: E402
