@@ -487,10 +487,18 @@ class NAdam(_AdamFamily):
         p \leftarrow p - \eta \Big( \frac{1 - \mu_t}{1 - \Pi_t} g
         + \frac{\mu_{t+1}}{1 - \Pi_t \mu_{t+1}} m \Big) \Big/ (\sqrt{\hat v} + \epsilon)
 
-    with :math:`m, v` as in Adam. ``convention='pytorch'`` applies the two
-    terms as two updates (``torch.optim.NAdam``); ``'keras'`` forms
-    :math:`\hat m` first (Keras ``Nadam``). :math:`\psi` is
-    ``momentum_decay``.
+    with :math:`m, v` as in Adam and :math:`\psi` = ``momentum_decay``.
+
+    * ``convention='pytorch'`` is ``torch.optim.NAdam`` (checked against
+      PyTorch 2.13): the two terms are applied as two updates, and
+      :math:`\psi` defaults to PyTorch's ``momentum_decay=0.004``.
+    * ``convention='keras'`` is Keras 3's ``keras.optimizers.Nadam`` (checked
+      against Keras 3.15): :math:`\hat m`, the bracket above, is formed first,
+      and :math:`\psi` defaults to 1, since Keras 3 computes
+      :math:`\mu_t = \beta_1 (1 - \frac12 \, 0.96^t)` with no decay
+      argument. Standalone Keras 2's ``Nadam(schedule_decay=0.004)`` put
+      ``schedule_decay`` in the exponent: it is ``convention='keras',
+      momentum_decay=0.004``.
 
     Parameters
     ----------
@@ -500,11 +508,12 @@ class NAdam(_AdamFamily):
     beta_2 : float, default=0.999
         Decay of the second moment, in [0, 1).
     epsilon : float, default=1e-8
-        Added to the denominator, > 0.
-    momentum_decay : float, default=0.004
-        :math:`\psi` (PyTorch's default; Keras fixes 0.004).
+        Added to the denominator, > 0. Keras' default is 1e-7.
+    momentum_decay : float or None, default=None
+        :math:`\psi`, >= 0. None means the convention's own value: 0.004
+        with ``'pytorch'``, 1.0 with ``'keras'`` (and ``'sklearn'``).
     convention : {'pytorch', 'keras', 'sklearn'}, default='pytorch'
-        Order of operations (see above); 'sklearn' means 'keras'.
+        Which framework's update (see above); 'sklearn' means 'keras'.
     learning_rate : float, default=None
         Scale of the rate; None uses the estimator's ``learning_rate_init``.
     """
@@ -515,10 +524,10 @@ class NAdam(_AdamFamily):
     _scalar_starts = (1.0,)  # the momentum product
     _parameter_constraints: dict = {
         **_AdamFamily._parameter_constraints,
-        "momentum_decay": _NON_NEGATIVE,
+        "momentum_decay": [*_NON_NEGATIVE, None],
     }
 
-    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum_decay=0.004,
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum_decay=None,
                  convention="pytorch", learning_rate=None):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -528,7 +537,10 @@ class NAdam(_AdamFamily):
         self.learning_rate = learning_rate
 
     def _fields(self):
-        return {**super()._fields(), "momentum_decay": self.momentum_decay}
+        psi = self.momentum_decay
+        if psi is None:
+            psi = 0.004 if self.convention == "pytorch" else 1.0
+        return {**super()._fields(), "momentum_decay": psi}
 
 
 class Adamax(_AdamFamily):
