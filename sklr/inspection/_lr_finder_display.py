@@ -90,8 +90,8 @@ class LRFinderDisplay:
     >>> from sklr.inspection import LRFinderDisplay
     >>> rates = np.logspace(-5, 0, 50)
     >>> losses = 1 + (np.log10(rates) + 2) ** 2 / 10
-    >>> display = LRFinderDisplay(rates, losses, suggestions={"minimum": 1e-2},
-    ...                           suggestion=1e-2)
+    >>> display = LRFinderDisplay(rates, losses, suggestion=1e-2,
+    ...                           suggestions={"minimum": 1e-2})
     >>> display.plot()  # doctest: +SKIP
     >>> [t.get_text() for t in display.ax_.get_legend().get_texts()]  # doctest: +SKIP
     ["loss", "minimum (lowest loss's rate / 10): 1.00e-02 (suggested)"]
