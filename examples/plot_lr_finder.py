@@ -51,7 +51,8 @@ clf = MLPClassifier(
 # how it reads the curve; ``'minimum'`` is a tenth of the rate at the
 # lowest smoothed loss, to the left of that point.
 result = find_learning_rate(clf, X_train, y_train)
-print(result)
+for rule, rate in result.suggestions.items():
+    print(f"{rule:>7}: {rate:.3g}")
 result.plot(title="Range test on digits, SGD with momentum 0.9")
 
 # %%
@@ -61,12 +62,13 @@ result.plot(title="Range test on digits, SGD with momentum 0.9")
 # trains with ``result.suggestion``.
 auto = clone(clf).set_params(learning_rate_init="auto")
 auto.fit(X_train, y_train)
-print(f"auto: learning_rate_init_={auto.learning_rate_init_:.3g}, "
-      f"test accuracy {auto.score(X_test, y_test):.3f}")
+print("learning_rate_init  test accuracy")
+accuracy = auto.score(X_test, y_test)
+print(f"{auto.learning_rate_init_:12.3g} (auto)  {accuracy:13.3f}")
 for rate in [1e-3, 1e-2, 1e-1, 1.0]:
     fixed = clone(clf).set_params(learning_rate_init=rate)
     fixed.fit(X_train, y_train)
     accuracy = fixed.score(X_test, y_test)
-    print(f"learning_rate_init={rate:<6g} test accuracy {accuracy:.3f}")
+    print(f"{rate:18g}  {accuracy:13.3f}")
 
 plt.show()
