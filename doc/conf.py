@@ -2,8 +2,11 @@
 
 Builds offline: no intersphinx, no remote assets at build time. Build with::
 
-    sphinx-build -b html doc doc/_build/html      # from the repository root
-    make -C doc html                              # the same
+    doc/build.sh                  # from the repository root: -W, runs the examples
+    doc/build.sh --no-examples    # the same without running examples/plot_*.py
+
+``doc/build.sh`` calls ``sphinx-build -W -b html doc doc/_build/html``; add
+``-D plot_gallery=0`` to any sphinx-build call to skip the examples.
 """
 
 import os
@@ -42,7 +45,32 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.doctest",
     "numpydoc",
+    "sphinx_gallery.gen_gallery",
 ]
+
+# The example gallery: sphinx-gallery runs every examples/plot_*.py (in a
+# fresh namespace, matplotlib on Agg) and renders its text, code, printed
+# output, figures and run time as one page of auto_examples/. The order of
+# the pages is in sphinxext/sklr_gallery.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "sphinxext"))
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",  # run them all, not only those with figures
+    "within_subsection_order": "sklr_gallery.ExampleOrder",
+    # An example that fails fails the build.
+    "abort_on_example_error": True,
+    "only_warn_on_example_error": False,
+    # Links from the code to the API pages, and "Examples using X" lists;
+    # no reference_url: nothing is downloaded.
+    "doc_module": ("sklr",),
+    "backreferences_dir": os.path.join("generated", "backreferences"),
+    "download_all_examples": False,
+    "min_reported_time": 0,
+    "show_memory": False,
+    "remove_config_comments": True,
+    "capture_repr": (),
+}
 
 # Offline build: sphinx.ext.intersphinx is deliberately not enabled (it would
 # download inventories); refer to other projects with literals.
@@ -60,7 +88,7 @@ autodoc_default_options = {"members": True, "inherited-members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "sphinxext"]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 default_role = "literal"
@@ -78,7 +106,8 @@ else:
         "show_toc_level": 2,
     }
 html_title = f"sklr {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["sklr.css"]  # layout fixes: long titles, method tables
 
 
 # Docstrings inherited from scikit-learn (score, get_params, set_*_request,
@@ -111,6 +140,22 @@ def _strip_glossary_terms(app, what, name, obj, options, lines):
     lines[:] = [_TERM.sub(_xref_text, line) for line in lines]
 
 
+try:  # Sphinx >= 9
+    from sphinx.ext.autodoc._sentinels import INSTANCE_ATTR as _INSTANCE_ATTR
+except ImportError:  # Sphinx < 9
+    from sphinx.ext.autodoc import INSTANCEATTR as _INSTANCE_ATTR
+
+
+def _skip_annotation_only(app, what, name, obj, skip, options):
+    # Dataclass fields without a class-level value (StepPositions.step): the
+    # autosummary class template lists them as attributes, then cannot
+    # import them and warns. The docstrings describe them under Parameters.
+    if obj is _INSTANCE_ATTR:
+        return True
+    return None
+
+
 def setup(app):
+    app.connect("autodoc-skip-member", _skip_annotation_only)
     app.connect("autodoc-process-docstring", _strip_sklearn_xrefs, priority=400)
     app.connect("autodoc-process-docstring", _strip_glossary_terms, priority=600)

@@ -31,31 +31,44 @@ from sklearn.model_selection import train_test_split
 
 from sklr import MLPClassifier, find_learning_rate
 
-# The short fits below stop at max_iter on purpose: do not warn about it.
+# The short fits below stop at max_iter on purpose: no warning.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0  # pixel intensities 0..16 scaled to [0, 1]
-X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(X, y,
+                                                    random_state=0)
 
-clf = MLPClassifier(hidden_layer_sizes=(64,), solver="sgd", batch_size=32,
-                    max_iter=30, random_state=0)
+clf = MLPClassifier(
+    hidden_layer_sizes=(64,), solver="sgd", batch_size=32, max_iter=30,
+    random_state=0,
+)
 
 # %%
-# The range test: it clones ``clf`` and leaves it unfitted.
+# The range test
+# --------------
+# It clones ``clf`` and leaves it unfitted. The legend names each rule and
+# how it reads the curve; ``'minimum'`` is a tenth of the rate at the
+# lowest smoothed loss, to the left of that point.
 result = find_learning_rate(clf, X_train, y_train)
-print(result)
-result.plot()
-plt.title("Learning-rate range test (digits, SGD with momentum 0.9)")
+for rule, rate in result.suggestions.items():
+    print(f"{rule:>7}: {rate:.3g}")
+result.plot(title="Range test on digits, SGD with momentum 0.9")
 
 # %%
+# The automatic rate against fixed ones
+# -------------------------------------
 # ``learning_rate_init='auto'`` runs the same test inside ``fit`` and
 # trains with ``result.suggestion``.
-auto = clone(clf).set_params(learning_rate_init="auto").fit(X_train, y_train)
-print(f"auto: learning_rate_init_={auto.learning_rate_init_:.3g}, "
-      f"test accuracy {auto.score(X_test, y_test):.3f}")
+auto = clone(clf).set_params(learning_rate_init="auto")
+auto.fit(X_train, y_train)
+print("learning_rate_init  test accuracy")
+accuracy = auto.score(X_test, y_test)
+print(f"{auto.learning_rate_init_:12.3g} (auto)  {accuracy:13.3f}")
 for rate in [1e-3, 1e-2, 1e-1, 1.0]:
-    fixed = clone(clf).set_params(learning_rate_init=rate).fit(X_train, y_train)
-    print(f"learning_rate_init={rate:<6g} test accuracy {fixed.score(X_test, y_test):.3f}")
+    fixed = clone(clf).set_params(learning_rate_init=rate)
+    fixed.fit(X_train, y_train)
+    accuracy = fixed.score(X_test, y_test)
+    print(f"{rate:18g}  {accuracy:13.3f}")
 
 plt.show()

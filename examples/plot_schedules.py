@@ -39,27 +39,35 @@ from sklr.schedules import (
 )
 
 n_epochs, steps_per_epoch, batch_size = 60, 16, 32
-grid = dict(n_epochs=n_epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size)
+grid = dict(n_epochs=n_epochs, steps_per_epoch=steps_per_epoch,
+            batch_size=batch_size)
 
 restarts = CosineWarmRestarts(T_0=5, T_mult=2, unit="epoch")
 one_cycle = OneCycle(total=n_epochs, pct_start=0.25, unit="epoch")
-momentum = CyclicMomentum(one_cycle, base_momentum=0.85, max_momentum=0.95)
-warmup_cosine = Sequence([(LinearWarmup(warmup=5, start_factor=0.1), 5),
-                          CosineAnnealing(period=n_epochs - 5, unit="epoch")])
+momentum = CyclicMomentum(one_cycle, base_momentum=0.85,
+                          max_momentum=0.95)
+warmup_cosine = Sequence([
+    (LinearWarmup(warmup=5, start_factor=0.1), 5),
+    CosineAnnealing(period=n_epochs - 5, unit="epoch"),
+])
 
-fig, (ax_rate, ax_momentum) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-ScheduleDisplay.from_schedule(restarts, base_rate=0.1, ax=ax_rate,
-                              name="CosineWarmRestarts(T_0=5, T_mult=2)", **grid)
-ScheduleDisplay.from_schedule(one_cycle, base_rate=0.1, ax=ax_rate,
-                              name="OneCycle(total=60)", **grid)
-ScheduleDisplay.from_schedule(warmup_cosine, base_rate=0.1, ax=ax_rate,
-                              name="LinearWarmup(5) then CosineAnnealing(55)", **grid)
+fig, (ax_rate, ax_momentum) = plt.subplots(
+    1, 2, figsize=(11, 4), layout="constrained")
+ScheduleDisplay.from_schedule(
+    restarts, base_rate=0.1, ax=ax_rate,
+    name="CosineWarmRestarts(T_0=5, T_mult=2)", **grid)
+ScheduleDisplay.from_schedule(
+    one_cycle, base_rate=0.1, ax=ax_rate, name="OneCycle(total=60)", **grid)
+ScheduleDisplay.from_schedule(
+    warmup_cosine, base_rate=0.1, ax=ax_rate,
+    name="LinearWarmup(5) then CosineAnnealing(55)", **grid)
 ax_rate.set_title("Learning rate (learning_rate_init=0.1)")
 # Each display redraws the legend; move the final one below the curves.
 ax_rate.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))
 
-ScheduleDisplay.from_schedule(momentum, ax=ax_momentum,
-                              name="CyclicMomentum(OneCycle(total=60))", **grid)
+ScheduleDisplay.from_schedule(
+    momentum, ax=ax_momentum, name="CyclicMomentum(OneCycle(total=60))",
+    **grid)
 ax_momentum.set_title("Momentum of the one-cycle run")
 ax_momentum.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))
 

@@ -7,6 +7,7 @@ import types
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
@@ -22,7 +23,7 @@ import sklr.inspection._common  # noqa: E402
 import sklr.inspection._lr_finder_display  # noqa: E402
 import sklr.inspection._schedule  # noqa: E402
 import sklr.inspection._training_history  # noqa: E402
-from sklr import MLPClassifier  # noqa: E402
+from sklr import MLPClassifier, MLPRegressor  # noqa: E402
 from sklr.inspection import (  # noqa: E402
     LRFinderDisplay,
     ScheduleDisplay,
@@ -229,6 +230,89 @@ def test_grid_falls_back_to_losses_and_hides_extra_panels():
     assert default.axes_.shape == (1, 2)
 
 
+@pytest.mark.parametrize(
+    "n, shape",
+    [(1, (1, 1)), (2, (1, 2)), (3, (1, 3)), (4, (2, 2)), (5, (2, 3)), (6, (2, 3)),
+     (7, (2, 4)), (8, (2, 4)), (9, (3, 3))],
+)
+def test_grid_default_shape_leaves_few_empty_panels(n, shape):
+    display = TrainingHistoryDisplay.from_training_curves(_curves(np.arange(1, n + 1)))
+    assert display.axes_.shape == shape
+    visible = [ax.get_visible() for ax in display.axes_.flat]
+    assert visible == [True] * n + [False] * (shape[0] * shape[1] - n)
+
+
+def test_grid_default_title_names_metrics_and_parameter():
+    curves = _curves([0.1, 0.2, 0.3, 0.4], score=True)
+    display = TrainingHistoryDisplay.from_training_curves(curves)
+    assert display.figure_.get_suptitle() == (
+        "Training and validation score per epoch, one panel per learning_rate_init"
+    )
+    curves.score_name = "Accuracy"
+    display = TrainingHistoryDisplay.from_training_curves(curves)
+    assert display.figure_.get_suptitle() == (
+        "Training and validation accuracy per epoch, one panel per learning_rate_init"
+    )
+    assert display.axes_[0, 0].get_ylabel() == "Accuracy"
+    display = TrainingHistoryDisplay.from_training_curves(curves, score_name="R²",
+                                                          metrics="val_score")
+    assert display.figure_.get_suptitle() == (
+        "Validation R² per epoch, one panel per learning_rate_init"
+    )
+    assert display.axes_[0, 0].get_ylabel() == "R²"
+    display = TrainingHistoryDisplay.from_training_curves(
+        curves, metrics=["loss", "learning_rate"], x="time"
+    )
+    assert display.figure_.get_suptitle() == (
+        "Training loss and learning rate over wall time, one panel per learning_rate_init"
+    )
+
+
+def test_grid_title_given_or_none():
+    curves = _curves([0.1, 0.2], score=True)
+    display = TrainingHistoryDisplay.from_training_curves(curves, title="Blobs")
+    assert display.figure_.get_suptitle() == "Blobs"
+    display = TrainingHistoryDisplay.from_training_curves(curves, title="")
+    assert display.figure_.get_suptitle() == ""
+    # Axes of the caller's figure: no title unless asked for.
+    fig, axes = plt.subplots(1, 2)
+    TrainingHistoryDisplay.from_training_curves(curves, axes=axes)
+    assert fig.get_suptitle() == ""
+    with pytest.raises(TypeError, match="title must be a str"):
+        TrainingHistoryDisplay.from_training_curves(curves, title=["a"])
+
+
+def test_history_title_and_score_name():
+    history = _history(score=True)
+    display = TrainingHistoryDisplay.from_history(history, metrics="score",
+                                                  score_name="Accuracy", title="One fit")
+    assert display.ax_.get_ylabel() == "Accuracy"
+    assert display.ax_.get_title() == "One fit"
+    assert TrainingHistoryDisplay.from_history(history).ax_.get_title() == ""
+
+
+@pytest.mark.parametrize("Estimator, name", [(MLPClassifier, "Accuracy"),
+                                             (MLPRegressor, "R²")])
+def test_score_axis_names_the_estimators_metric(blobs, Estimator, name):
+    X, y, X_val, y_val = blobs
+    est = Estimator(hidden_layer_sizes=(5,), max_iter=3, record_train_score=True,
+                    random_state=0)
+    curves = training_curves(est, X, y, X_val=X_val, y_val=y_val,
+                             param_name="alpha", param_range=[1e-4, 1e-2])
+    assert curves.score_name == name
+    display = TrainingHistoryDisplay.from_training_curves(curves)
+    assert display.axes_[0, 0].get_ylabel() == name
+    assert name.lower() in display.figure_.get_suptitle().lower()
+    # The history records what ``score`` returns: accuracy or R².
+    fitted = clone(est).fit(X, y, X_val=X_val, y_val=y_val)
+    assert_allclose(fitted.history_["val_score"][-1], fitted.score(X_val, y_val))
+    single = TrainingHistoryDisplay.from_estimator(fitted, metrics=["score", "val_score"])
+    assert single.ax_.get_ylabel() == name
+    pipe = make_pipeline(StandardScaler(), clone(est)).fit(X, y)
+    piped = TrainingHistoryDisplay.from_estimator(pipe, metrics="score")
+    assert piped.ax_.get_ylabel() == name
+
+
 def test_grid_titles_of_objects_and_strings():
     schedule = CosineAnnealing(period=10)
     curves = _curves([schedule, "adaptive"])
@@ -415,13 +499,97 @@ def test_lr_finder_from_result():
     marker = display.suggestion_markers_["minimum"]
     expected_y = np.interp(-2.5, np.log10(result.learning_rates), result.smoothed_losses)
     assert_allclose(marker.get_ydata(), [expected_y])
+    # Each legend entry names its rule and how the rule reads the curve:
+    # 'minimum' is a tenth of the rate at the lowest loss.
     assert _legend_texts(ax) == [
-        "smoothed loss", "loss", "steep: 3.00e-04 (suggested)", "minimum: 3.16e-03",
-        "sklr: 3.00e-04 (suggested)",
+        "smoothed loss", "loss",
+        "steep (steepest descent): 3.00e-04 (suggested)",
+        "minimum (lowest loss's rate / 10): 3.16e-03",
+        "sklr (√(valley · 2 × minimum), at most 2 × minimum): 3.00e-04 (suggested)",
     ]
     # The divergence spike of the raw loss does not set the y range.
     assert ax.get_ylim()[1] < 2 * result.smoothed_losses.max()
     assert display.figure_ is ax.figure
+    assert ax.get_title() == "Learning-rate range test"
+    assert ax.get_yscale() == "linear"
+
+
+def test_lr_finder_legend_of_unknown_rule():
+    rates = np.logspace(-4, -1, 10)
+    display = LRFinderDisplay(rates, np.linspace(2.0, 1.0, 10),
+                              suggestions={"mine": 1e-3}, suggestion=1e-2).plot()
+    assert _legend_texts(display.ax_) == [
+        "loss", "mine: 1.00e-03", "suggestion: 1.00e-02 (suggested)"
+    ]
+
+
+def _diverging_result():
+    """A range test whose smoothed loss falls from 1e4 to 1e3, then explodes."""
+    rates = np.logspace(-7, 1, 60)
+    smoothed = np.concatenate([np.full(30, 1e4), np.geomspace(1e4, 1e3, 25),
+                               [3e3, 1e4, 1e5, 1e6, 3e6]])
+    losses = smoothed * (1 + 0.2 * np.sin(np.arange(60)))
+    losses[-1] = 3e8
+    return types.SimpleNamespace(learning_rates=rates, losses=losses,
+                                 smoothed_losses=smoothed, suggestions={}, suggestion=None)
+
+
+@pytest.mark.parametrize("show_raw", [True, False])
+def test_lr_finder_loss_axis_shows_the_descent_not_the_divergence(show_raw):
+    result = _diverging_result()
+    ax = LRFinderDisplay.from_result(result, show_raw=show_raw).ax_
+    bottom, top = ax.get_ylim()
+    # The whole descent, from the starting level down to the lowest loss
+    # drawn, is inside the axes...
+    assert top >= 1e4
+    lowest = result.losses.min() if show_raw else result.smoothed_losses.min()
+    assert bottom <= lowest
+    # ...and the explosion after the minimum does not set the scale.
+    assert top < 2e4
+    assert bottom > lowest - 0.2 * (top - lowest)
+
+
+def test_lr_finder_log_scale():
+    result = _diverging_result()
+    ax = LRFinderDisplay.from_result(result, yscale="log").ax_
+    assert ax.get_yscale() == "log"
+    bottom, top = ax.get_ylim()
+    assert 0 < bottom <= result.losses.min()
+    assert 1e4 <= top < 1e5
+    with pytest.raises(ValueError, match="yscale must be 'linear' or 'log'"):
+        LRFinderDisplay.from_result(result, yscale="symlog")
+
+
+def test_lr_finder_regression_spike_leaves_the_axes():
+    """A real regression range test: the loss explodes by orders of magnitude."""
+    lr_finder = pytest.importorskip("sklr._lr_finder")
+    from sklearn.datasets import make_regression
+
+    from sklr import MLPRegressor
+
+    X, y = make_regression(n_samples=300, n_features=5, noise=10, random_state=0)
+    result = lr_finder.find_learning_rate(
+        MLPRegressor(hidden_layer_sizes=(10,), solver="sgd"), X, y, random_state=0
+    )
+    smoothed = result.smoothed_losses
+    assert result.diverged and smoothed.max() > 20 * smoothed.min()  # the premise
+    ax = result.plot().ax_
+    bottom, top = ax.get_ylim()
+    i_min = int(np.argmin(smoothed))
+    assert bottom <= result.losses.min()
+    assert smoothed[: i_min + 1].max() <= top < 2 * smoothed[0]
+
+
+def test_lr_finder_title():
+    result = _finder_result()
+    assert LRFinderDisplay.from_result(result, title="digits").ax_.get_title() == "digits"
+    assert LRFinderDisplay.from_result(result, title="").ax_.get_title() == ""
+    fig, ax = plt.subplots()
+    ax.set_title("mine")
+    LRFinderDisplay.from_result(result, ax=ax)
+    assert ax.get_title() == "mine"
+    with pytest.raises(TypeError, match="title must be a str"):
+        LRFinderDisplay.from_result(result, title=1)
 
 
 def test_lr_finder_options_and_given_ax():
@@ -445,6 +613,8 @@ def test_lr_finder_raw_only_and_lone_suggestion():
     assert_array_equal(display.lines_["loss"].get_ydata(), losses)
     assert display.ax_.get_xscale() == "log"
     assert _legend_texts(display.ax_) == ["loss", "suggestion: 1.00e-02 (suggested)"]
+    # Without a smoothed loss the raw loss sets the y range.
+    assert display.ax_.get_ylim()[0] <= 1.0 and display.ax_.get_ylim()[1] >= 2.0
     nothing = LRFinderDisplay(rates, losses, suggestions={"valley": np.nan}).plot()
     assert nothing.suggestion_lines_ == {}
 

@@ -2,10 +2,11 @@
 
 Each script runs in a fresh interpreter with matplotlib's non-interactive
 ``Agg`` backend, so ``plt.show()`` returns at once. The test checks that it
-exits cleanly and quickly; the numbers the scripts print are tested
-elsewhere (they only reproduce the library's behaviour). A second test checks
-that each script has the header the documentation relies on and that
-``doc/examples.rst`` shows every script.
+exits cleanly and quickly, and that each seed study prints its table of
+final accuracies; the numbers themselves are tested elsewhere (they only
+reproduce the library's behaviour). A second test checks that each script
+has the header sphinx-gallery needs to make it a page of the gallery, and
+that the gallery lists it.
 """
 
 import ast
@@ -23,7 +24,17 @@ import sklr
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py"))
-EXAMPLES_RST = ROOT / "doc" / "examples.rst"
+GALLERY_ORDER = ROOT / "doc" / "sphinxext" / "sklr_gallery.py"
+
+# The seed tutorial's studies, with the values each sweeps: each prints one
+# row per value with the final training and test accuracy.
+SEED_STUDIES = {
+    "plot_learning_rate.py": ["1", "0.1", "0.01", "0.001", "0.0001", "1e-05", "1e-06", "1e-07"],
+    "plot_momentum.py": ["0", "0.5", "0.9", "0.99"],
+    "plot_decay.py": ["0.1", "0.01", "0.001", "0.0001"],
+    "plot_plateau.py": ["2", "5", "10", "15"],
+    "plot_optimizers.py": ["SGD", "Adagrad", "RMSprop", "Adam"],
+}
 
 # Each example is meant to run in a few seconds; this only catches a script
 # that has become far slower than that (or hangs), even on a busy machine.
@@ -72,6 +83,24 @@ def test_example_runs(script, tmp_path):
         f"--- stderr ---\n{completed.stderr[-3000:]}"
     )
     assert elapsed < MAX_SECONDS, f"{script.name} took {elapsed:.1f} s"
+    if script.name in SEED_STUDIES:
+        _check_accuracy_table(script.name, completed.stdout)
+
+
+def _check_accuracy_table(name, stdout):
+    """A header naming both accuracies, then one row per swept value."""
+    lines = stdout.splitlines()
+    headers = [i for i, line in enumerate(lines)
+               if "train accuracy" in line and "test accuracy" in line]
+    assert headers, f"{name} prints no table with train and test accuracy:\n{stdout}"
+    rows = lines[headers[0] + 1:]
+    values = SEED_STUDIES[name]
+    assert len(rows) >= len(values), f"{name}: table too short:\n{stdout}"
+    for value, row in zip(values, rows):
+        fields = row.split()
+        assert fields[0] == value, f"{name}: row {row!r} is not for {value}"
+        accuracies = [float(f) for f in fields[1:] if re.fullmatch(r"[01]\.\d{3}", f)]
+        assert len(accuracies) >= 2, f"{name}: row {row!r} lacks two accuracies"
 
 
 def _header(script):
@@ -87,24 +116,21 @@ def _header(script):
     return title, body
 
 
-def _words(text):
-    return " ".join(text.split())
-
-
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.name)
-def test_example_is_documented(script):
-    """doc/examples.rst has the script's title, its text and its code."""
+def test_example_is_a_gallery_page(script):
+    """sphinx-gallery can render the script, runs it, and orders it."""
     title, body = _header(script)
+    assert body.strip(), f"{script.name}: the docstring needs text under its title"
     assert "\n# %%\n" in script.read_text(encoding="utf-8"), (
-        f"{script.name}: put a '# %%' line after the docstring (doc/examples.rst "
-        "includes the code from there on)"
+        f"{script.name}: put a '# %%' line after the docstring (the first code "
+        "block of its gallery page starts there)"
     )
-    rst = EXAMPLES_RST.read_text(encoding="utf-8")
-    assert f".. _example_{script.stem}:\n\n{title}\n{'=' * len(title)}\n" in rst, (
-        f"doc/examples.rst has no section '{title}' labelled example_{script.stem}"
+    # doc/conf.py runs the scripts whose path matches filename_pattern '/plot_'.
+    assert script.name.startswith("plot_"), (
+        f"{script.name}: name it plot_*.py, or the gallery shows it without running it"
     )
-    assert f".. literalinclude:: ../examples/{script.name}\n" in rst
-    assert _words(body) in _words(rst), (
-        f"doc/examples.rst does not repeat the docstring of {script.name}; copy it "
-        "there when you change it"
+    order = ast.literal_eval(
+        re.search(r"ORDER = (\(.*?\))", GALLERY_ORDER.read_text(), re.S).group(1)
     )
+    assert script.name in order, f"add {script.name} to ORDER in {GALLERY_ORDER}"
+    assert (EXAMPLES_DIR / "README.rst").is_file(), "sphinx-gallery needs examples/README.rst"

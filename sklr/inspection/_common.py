@@ -4,10 +4,11 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["as_float_vector", "check_matplotlib", "fitted_history", "short_repr"]
+__all__ = ["as_float_vector", "check_matplotlib", "fitted_history", "score_name", "short_repr"]
 
 
 def check_matplotlib(caller):
@@ -67,6 +68,38 @@ def fitted_history(estimator, caller):
             f"{type(final).__name__} has no history_ attribute."
         )
     return history
+
+
+def score_name(estimator):
+    """What ``estimator.score`` measures, for axis labels.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A classifier, a regressor, or a Pipeline ending with one.
+
+    Returns
+    -------
+    name : str or None
+        ``'Accuracy'`` for a classifier, ``'R²'`` for a regressor (the
+        metrics of their ``score`` method, and so of the history's
+        ``'score'`` and ``'val_score'``), None for anything else (also for
+        an object that is not a scikit-learn estimator).
+
+    Examples
+    --------
+    >>> from sklr import MLPClassifier, MLPRegressor
+    >>> from sklr.inspection._common import score_name
+    >>> score_name(MLPClassifier()), score_name(MLPRegressor()), score_name(None)
+    ('Accuracy', 'R²', None)
+    """
+    if not hasattr(estimator, "__sklearn_tags__"):
+        return None
+    if is_classifier(estimator):
+        return "Accuracy"
+    if is_regressor(estimator):
+        return "R²"
+    return None
 
 
 def short_repr(value, max_length=40):

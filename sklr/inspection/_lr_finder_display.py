@@ -8,6 +8,15 @@ from ._common import as_float_vector, check_matplotlib
 
 __all__ = ["LRFinderDisplay"]
 
+# How each rule of sklr.find_learning_rate reads the curve, for the legend.
+_RULES = {
+    "steep": "steepest descent",
+    "minimum": "lowest loss's rate / 10",
+    "valley": "fastai's valley",
+    "sklr": "√(valley · 2 × minimum), at most 2 × minimum",
+}
+_DEFAULT_TITLE = "Learning-rate range test"
+
 
 def _finite_suggestions(suggestions, suggestion):
     """Rule name -> value for the finite, positive suggestions.
@@ -31,13 +40,16 @@ class LRFinderDisplay:
     Draws the loss recorded while the learning rate grows geometrically
     (:func:`sklr.find_learning_rate`), on a logarithmic rate axis: the
     smoothed loss, the raw loss faintly behind it, and a vertical line per
-    suggested rate with a legend entry naming the rule and the value. The
-    recommended rate (``suggestion``) is drawn solid and marked
-    ``(suggested)``; the other rules are dashed.
+    suggested rate with a legend entry naming the rule, how it reads the
+    curve and the value (``'minimum'`` is a tenth of the rate at the lowest
+    loss, not that rate itself). The recommended rate (``suggestion``) is
+    drawn solid and marked ``(suggested)``; the other rules are dashed.
 
-    When both curves are drawn, the y range is fitted to the smoothed loss
-    (and the lowest raw loss), so that the raw loss's spike at divergence
-    does not flatten the curve; ``display.ax_.set_ylim`` changes it.
+    The y range runs from the lowest loss drawn to a little above the
+    highest loss before the minimum of the main curve: the whole descent
+    shows, while the divergence at the end of the test (often thousands of
+    times the starting loss, for a regression) leaves through the top
+    instead of flattening the curve. ``display.ax_.set_ylim`` changes it.
 
     Use :meth:`from_result` or :meth:`from_estimator` to create one.
 
@@ -78,11 +90,13 @@ class LRFinderDisplay:
     >>> from sklr.inspection import LRFinderDisplay
     >>> rates = np.logspace(-5, 0, 50)
     >>> losses = 1 + (np.log10(rates) + 2) ** 2 / 10
-    >>> display = LRFinderDisplay(rates, losses, suggestions={"minimum": 1e-2},
-    ...                           suggestion=1e-2)
+    >>> display = LRFinderDisplay(rates, losses, suggestion=1e-2,
+    ...                           suggestions={"minimum": 1e-2})
     >>> display.plot()  # doctest: +SKIP
     >>> [t.get_text() for t in display.ax_.get_legend().get_texts()]  # doctest: +SKIP
-    ['loss', 'minimum: 1.00e-02 (suggested)']
+    ["loss", "minimum (lowest loss's rate / 10): 1.00e-02 (suggested)"]
+    >>> display.ax_.get_title()  # doctest: +SKIP
+    'Learning-rate range test'
     """
 
     def __init__(
@@ -94,7 +108,10 @@ class LRFinderDisplay:
         self.suggestions = suggestions
         self.suggestion = suggestion
 
-    def plot(self, ax=None, *, show_raw=True, show_suggestions=True, **kwargs):
+    def plot(
+        self, ax=None, *, show_raw=True, show_suggestions=True, yscale="linear", title=None,
+        **kwargs,
+    ):
         """Plot the range test.
 
         Parameters
@@ -106,6 +123,14 @@ class LRFinderDisplay:
             Without ``smoothed_losses`` the raw loss is always drawn.
         show_suggestions : bool, default=True
             Whether to draw the suggested rates.
+        yscale : {'linear', 'log'}, default='linear'
+            Scale of the loss axis; 'log' (for positive losses) shows a
+            descent over orders of magnitude, as a regression on unscaled
+            targets makes.
+        title : str, default=None
+            Title of the axes. None sets ``'Learning-rate range test'`` on
+            axes the display creates and leaves given axes as they are;
+            ``''`` sets none.
         **kwargs : dict
             Keyword arguments passed to ``Axes.plot`` for the main curve
             (the smoothed loss, or the raw loss without one).
@@ -132,9 +157,16 @@ class LRFinderDisplay:
             raise ValueError("There is no learning rate to plot.")
         if not np.all(rates > 0):
             raise ValueError("learning_rates must be positive (they are drawn on a log axis).")
+        if yscale not in ("linear", "log"):
+            raise ValueError(f"yscale must be 'linear' or 'log', got {yscale!r}.")
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title must be a str or None, got {type(title).__name__}.")
 
-        if ax is None:
-            _, ax = plt.subplots()
+        new_axes = ax is None
+        if new_axes:
+            _, ax = plt.subplots(figsize=(7.0, 5.5), layout="constrained")
+            if title is None:
+                title = _DEFAULT_TITLE
         lines = {}
         if smoothed is None:
             main = losses
@@ -149,30 +181,26 @@ class LRFinderDisplay:
                     rates, losses, color=lines["smoothed_loss"].get_color(),
                     alpha=0.3, linewidth=1.0, label="loss", zorder=1.5,
                 )
-                self._fit_ylim(ax, smoothed, losses)
         ax.set_xscale("log")
+        ax.set_yscale(yscale)
+        _fit_ylim(ax, main, losses if "loss" in lines else None, yscale)
         ax.set_xlabel("Learning rate")
         ax.set_ylabel("Loss")
+        if title:
+            ax.set_title(title)
 
         self.suggestion_lines_, self.suggestion_markers_ = {}, {}
         if show_suggestions:
             self._draw_suggestions(ax, rates, main)
-        ax.legend()
+        if new_axes:
+            # Below the axes: the suggestions' lines cross the whole height.
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small")
+        else:
+            ax.legend()
         self.lines_ = lines
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
-
-    @staticmethod
-    def _fit_ylim(ax, smoothed, losses):
-        smooth_ok = smoothed[np.isfinite(smoothed)]
-        raw_ok = losses[np.isfinite(losses)]
-        if smooth_ok.size == 0:
-            return
-        low = min(smooth_ok.min(), raw_ok.min()) if raw_ok.size else smooth_ok.min()
-        high = smooth_ok.max()
-        pad = 0.05 * (high - low) if high > low else 0.05 * max(abs(high), 1.0)
-        ax.set_ylim(low - pad, high + pad)
 
     def _draw_suggestions(self, ax, rates, main):
         rules = _finite_suggestions(self.suggestions, self.suggestion)
@@ -184,7 +212,8 @@ class LRFinderDisplay:
                 np.isclose(value, float(self.suggestion), rtol=1e-12, atol=0)
             )
             color = f"C{i + 1}"
-            label = f"{rule}: {value:.2e}" + (" (suggested)" if recommended else "")
+            how = f" ({_RULES[rule]})" if rule in _RULES else ""
+            label = f"{rule}{how}: {value:.2e}" + (" (suggested)" if recommended else "")
             self.suggestion_lines_[rule] = ax.axvline(
                 value, color=color, linestyle="-" if recommended else "--",
                 linewidth=1.5 if recommended else 1.0, label=label,
@@ -197,7 +226,10 @@ class LRFinderDisplay:
                 )
 
     @classmethod
-    def from_result(cls, result, *, ax=None, show_raw=True, show_suggestions=True, **kwargs):
+    def from_result(
+        cls, result, *, ax=None, show_raw=True, show_suggestions=True, yscale="linear",
+        title=None, **kwargs,
+    ):
         """Plot the result of :func:`sklr.find_learning_rate`.
 
         Parameters
@@ -211,6 +243,10 @@ class LRFinderDisplay:
             Whether to draw the raw loss behind the smoothed one.
         show_suggestions : bool, default=True
             Whether to draw the suggested rates.
+        yscale : {'linear', 'log'}, default='linear'
+            Scale of the loss axis; see :meth:`plot`.
+        title : str, default=None
+            Title of the axes; see :meth:`plot`.
         **kwargs : dict
             Keyword arguments passed to ``Axes.plot`` for the main curve.
 
@@ -244,12 +280,14 @@ class LRFinderDisplay:
             suggestion=getattr(result, "suggestion", None),
         )
         return display.plot(
-            ax=ax, show_raw=show_raw, show_suggestions=show_suggestions, **kwargs
+            ax=ax, show_raw=show_raw, show_suggestions=show_suggestions, yscale=yscale,
+            title=title, **kwargs,
         )
 
     @classmethod
     def from_estimator(
-        cls, estimator, X, y, *, ax=None, show_raw=True, show_suggestions=True, **finder_kwargs
+        cls, estimator, X, y, *, ax=None, show_raw=True, show_suggestions=True,
+        yscale="linear", title=None, **finder_kwargs,
     ):
         """Run a learning-rate range test on an estimator and plot it.
 
@@ -268,6 +306,10 @@ class LRFinderDisplay:
             Whether to draw the raw loss behind the smoothed one.
         show_suggestions : bool, default=True
             Whether to draw the suggested rates.
+        yscale : {'linear', 'log'}, default='linear'
+            Scale of the loss axis; see :meth:`plot`.
+        title : str, default=None
+            Title of the axes; see :meth:`plot`.
         **finder_kwargs : dict
             Keyword arguments of :func:`sklr.find_learning_rate` (``start``,
             ``stop``, ``num``, ``smoothing``, ``diverge_factor``,
@@ -297,5 +339,38 @@ class LRFinderDisplay:
             )
         result = estimator._find_learning_rate(X, y, **finder_kwargs)
         return cls.from_result(
-            result, ax=ax, show_raw=show_raw, show_suggestions=show_suggestions
+            result, ax=ax, show_raw=show_raw, show_suggestions=show_suggestions,
+            yscale=yscale, title=title,
         )
+
+
+def _fit_ylim(ax, main, raw, yscale):
+    """Fit the loss axis to the descent of ``main``, not to the divergence.
+
+    From the lowest value drawn (``main``, and ``raw`` when drawn) to the
+    highest value of ``main`` up to its minimum, plus a margin; values
+    after the minimum may leave through the top.
+    """
+    ok = np.isfinite(main)
+    if not ok.any():
+        return
+    finite = main[ok]
+    i_min = int(np.argmin(finite))
+    low = float(finite[i_min])
+    if raw is not None and np.isfinite(raw).any():
+        low = min(low, float(np.nanmin(np.where(np.isfinite(raw), raw, np.nan))))
+    high = float(finite[: i_min + 1].max())
+    if yscale == "log":
+        if low <= 0:
+            return  # matplotlib's own limits; the non-positive values are masked.
+        if high <= low:
+            high = low * 2.0
+        ratio = (high / low) ** 0.05
+        ax.set_ylim(low / ratio, high * ratio**2)
+        return
+    if high <= low:
+        # The minimum is the first value: nothing descends, show the rise
+        # up to the divergence test's usual 4x.
+        high = low + 3.0 * max(abs(low), 1e-12)
+    pad = 0.05 * (high - low)
+    ax.set_ylim(low - pad, high + 2 * pad)

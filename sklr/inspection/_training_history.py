@@ -6,27 +6,63 @@ from collections.abc import Mapping
 import numpy as np
 
 from ._common import as_float_vector, check_matplotlib, fitted_history, short_repr
+from ._common import score_name as _score_name
 
 __all__ = ["TrainingHistoryDisplay"]
 
 # Metrics on another scale than losses and scores: drawn on a twin y axis
 # when requested together with them.
 _SECONDARY = ("learning_rate", "momentum")
+_SCORES = ("score", "val_score")
 _AXIS_LABELS = (
     ({"loss", "val_loss"}, "Loss"),
-    ({"score", "val_score"}, "Score"),
+    (set(_SCORES), None),  # the score's name
     ({"learning_rate"}, "Learning rate"),
     ({"momentum"}, "Momentum"),
     ({"time"}, "Epoch time (s)"),
 )
 _X_LABELS = {"epoch": "Epoch", "time": "Wall time (s)"}
+# Largest number of columns the grid picks by itself.
+_MAX_COLS = 4
 
 
-def _axis_label(metrics):
+def _axis_label(metrics, score):
     for group, label in _AXIS_LABELS:
         if set(metrics) <= group:
-            return label
+            return label or score or "Score"
     return ", ".join(metrics)
+
+
+def _grid_columns(n):
+    """Columns of a grid of ``n`` panels: few empty cells, close to square.
+
+    Among 1 to ``_MAX_COLS`` columns, the one with the fewest empty cells
+    (counted twice) plus rows-columns difference; ties go to more columns.
+    4 panels make a 2x2 grid, 5 or 6 a 2x3, 7 or 8 a 2x4.
+    """
+    def cost(ncols):
+        nrows = math.ceil(n / ncols)
+        return 2 * (nrows * ncols - n) + abs(nrows - ncols), -ncols
+
+    return min(range(1, min(n, _MAX_COLS) + 1), key=cost)
+
+
+def _default_title(metrics, x, param_name, score):
+    """``'Training and validation accuracy per epoch, one panel per lr'``."""
+    if score is None:
+        score = "score"
+    elif score[1:].islower():  # 'Accuracy' -> 'accuracy', but 'R²' stays
+        score = score[0].lower() + score[1:]
+    words = {"loss": "training loss", "val_loss": "validation loss",
+             "score": f"training {score}", "val_score": f"validation {score}",
+             "learning_rate": "learning rate", "time": "epoch time"}
+    if list(metrics) in (["loss", "val_loss"], list(_SCORES)):
+        what = "training and validation " + ("loss" if metrics[0] == "loss" else score)
+    else:
+        names = [words.get(m, m) for m in metrics]
+        what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    title = what[0].upper() + what[1:] + (" per epoch" if x == "epoch" else " over wall time")
+    return title + (f", one panel per {param_name}" if param_name else "")
 
 
 def _pick_metrics(history, metrics, default, where=""):
@@ -97,6 +133,12 @@ class TrainingHistoryDisplay:
     param_range : list, default=None
         With several histories: the parameter's value for each, for the
         panel titles (``'param_name=value'``).
+    score_name : str, default=None
+        What ``'score'`` and ``'val_score'`` measure, for the axis label and
+        the title (``'Accuracy'`` for a classifier, ``'R²'`` for a
+        regressor: the metric of the estimator's ``score``). None labels
+        them ``'Score'``; the ``from_*`` methods fill it in from the
+        estimator when they can.
 
     Attributes
     ----------
@@ -133,13 +175,20 @@ class TrainingHistoryDisplay:
     ['loss', 'val_loss']
     """
 
-    def __init__(self, history, *, estimator_name=None, param_name=None, param_range=None):
+    def __init__(
+        self, history, *, estimator_name=None, param_name=None, param_range=None,
+        score_name=None,
+    ):
         self.history = history
         self.estimator_name = estimator_name
         self.param_name = param_name
         self.param_range = param_range
+        self.score_name = score_name
 
-    def plot(self, ax=None, *, metrics=None, x="epoch", ncols=None, sharey=True, **kwargs):
+    def plot(
+        self, ax=None, *, metrics=None, x="epoch", ncols=None, sharey=True, title=None,
+        **kwargs,
+    ):
         """Plot the history.
 
         Parameters
@@ -159,11 +208,20 @@ class TrainingHistoryDisplay:
             Horizontal axis: the epoch number (1 for the first epoch), or
             the cumulative wall time of the epochs in seconds.
         ncols : int, default=None
-            For several histories, the number of columns of the grid;
-            None means ``min(n_histories, 3)``.
+            For several histories, the number of columns of the grid.
+            None picks at most 4 columns that leave the fewest empty panels
+            in a grid close to square: 4 histories make a 2x2 grid, 6 a
+            2x3, 8 a 2x4.
         sharey : bool, default=True
             For several histories on a new figure, whether the panels share
             their y axis.
+        title : str, default=None
+            For several histories, the figure's title (``suptitle``); for a
+            single one, the axes' title. None gives a grid on a new figure
+            a title that names the metrics and the parameter (such as
+            ``'Training and validation accuracy per epoch, one panel per
+            momentum'``) and leaves other plots untitled; ``''`` gives no
+            title.
         **kwargs : dict
             Keyword arguments passed to every ``Axes.plot`` call.
 
@@ -175,11 +233,13 @@ class TrainingHistoryDisplay:
         check_matplotlib(f"{type(self).__name__}.plot")
         if x not in _X_LABELS:
             raise ValueError(f"x must be one of {sorted(_X_LABELS)}, got {x!r}.")
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title must be a str or None, got {type(title).__name__}.")
         if isinstance(self.history, Mapping):
-            return self._plot_single(ax, metrics, x, kwargs)
-        return self._plot_grid(ax, metrics, x, ncols, sharey, kwargs)
+            return self._plot_single(ax, metrics, x, title, kwargs)
+        return self._plot_grid(ax, metrics, x, ncols, sharey, title, kwargs)
 
-    def _plot_single(self, ax, metrics, x, kwargs):
+    def _plot_single(self, ax, metrics, x, title, kwargs):
         import matplotlib.pyplot as plt
 
         if ax is not None and not hasattr(ax, "plot"):
@@ -187,8 +247,12 @@ class TrainingHistoryDisplay:
         names = _pick_metrics(self.history, metrics, ("loss", "val_loss"))
         if ax is None:
             _, ax = plt.subplots()
-        lines, twin = _draw_history(ax, self.history, names, x, self.estimator_name, kwargs)
+        lines, twin = _draw_history(
+            ax, self.history, names, x, self.estimator_name, self.score_name, kwargs
+        )
         _legend(ax, twin)
+        if title:
+            ax.set_title(title)
         self.ax_ = ax
         self.axes_ = np.array([[ax]], dtype=object)
         self.ax_twin_ = twin
@@ -197,9 +261,7 @@ class TrainingHistoryDisplay:
         self.lines_ = lines
         return self
 
-    def _plot_grid(self, ax, metrics, x, ncols, sharey, kwargs):
-        import matplotlib.pyplot as plt
-
+    def _plot_grid(self, ax, metrics, x, ncols, sharey, title, kwargs):
         histories = list(self.history)
         n = len(histories)
         if n == 0:
@@ -222,28 +284,7 @@ class TrainingHistoryDisplay:
             _pick_metrics(h, metrics, default, where=f" {i}") for i, h in enumerate(histories)
         ]
 
-        if ax is None:
-            if ncols is None:
-                ncols = min(n, 3)
-            if not isinstance(ncols, (int, np.integer)) or ncols < 1:
-                raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
-            nrows = math.ceil(n / ncols)
-            fig, axes = plt.subplots(
-                nrows, ncols, sharey=sharey, squeeze=False,
-                figsize=(4.0 * ncols, 3.0 * nrows), layout="constrained",
-            )
-        else:
-            axes = np.asarray(ax, dtype=object)
-            if axes.ndim == 0:
-                raise TypeError(
-                    f"For {n} histories, ax must be an array of at least {n} Axes "
-                    "(or None for a new figure)."
-                )
-            if axes.size < n:
-                raise ValueError(f"ax holds {axes.size} Axes for {n} histories.")
-            if axes.ndim == 1:
-                axes = axes.reshape(1, -1)
-            fig = axes.flat[0].figure
+        fig, axes = _grid_axes(ax, n, ncols, sharey)
         ncols_used = axes.shape[1]
 
         all_lines, twins = [], np.full(axes.shape, None, dtype=object)
@@ -252,8 +293,8 @@ class TrainingHistoryDisplay:
                 panel.set_visible(False)
                 continue
             lines, twin = _draw_history(
-                panel, histories[i], chosen[i], x, self.estimator_name, kwargs,
-                xlabel=i + ncols_used >= n, ylabel=i % ncols_used == 0,
+                panel, histories[i], chosen[i], x, self.estimator_name, self.score_name,
+                kwargs, xlabel=i + ncols_used >= n, ylabel=i % ncols_used == 0,
             )
             twins.flat[i] = twin
             all_lines.append(lines)
@@ -261,6 +302,12 @@ class TrainingHistoryDisplay:
                 prefix = f"{self.param_name}=" if self.param_name else ""
                 panel.set_title(prefix + short_repr(values[i]))
         _legend(axes.flat[0], twins.flat[0])
+        if title is None and ax is None:
+            # The metrics of every panel, in order of first appearance.
+            drawn = list(dict.fromkeys(m for names in chosen for m in names))
+            title = _default_title(drawn, x, self.param_name, self.score_name)
+        if title:
+            fig.suptitle(title)
 
         self.ax_ = None
         self.axes_ = axes
@@ -271,7 +318,10 @@ class TrainingHistoryDisplay:
         return self
 
     @classmethod
-    def from_history(cls, history, *, metrics=None, x="epoch", ax=None, name=None, **kwargs):
+    def from_history(
+        cls, history, *, metrics=None, x="epoch", ax=None, name=None, score_name=None,
+        title=None, **kwargs,
+    ):
         """Plot a history dictionary.
 
         Parameters
@@ -286,6 +336,11 @@ class TrainingHistoryDisplay:
             Axes to draw into; None creates a new figure.
         name : str, default=None
             Name added to the legend labels.
+        score_name : str, default=None
+            What ``'score'`` and ``'val_score'`` measure (``'Accuracy'``,
+            ``'R²'``), for the axis label; None labels them ``'Score'``.
+        title : str, default=None
+            Title of the axes; None gives none.
         **kwargs : dict
             Keyword arguments passed to ``Axes.plot``.
 
@@ -304,10 +359,14 @@ class TrainingHistoryDisplay:
             raise TypeError(
                 f"history must be a dict of per-epoch arrays, got {type(history).__name__}."
             )
-        return cls(history, estimator_name=name).plot(ax=ax, metrics=metrics, x=x, **kwargs)
+        display = cls(history, estimator_name=name, score_name=score_name)
+        return display.plot(ax=ax, metrics=metrics, x=x, title=title, **kwargs)
 
     @classmethod
-    def from_estimator(cls, estimator, *, metrics=None, x="epoch", ax=None, name=None, **kwargs):
+    def from_estimator(
+        cls, estimator, *, metrics=None, x="epoch", ax=None, name=None, score_name=None,
+        title=None, **kwargs,
+    ):
         """Plot the ``history_`` of a fitted estimator.
 
         Parameters
@@ -322,6 +381,12 @@ class TrainingHistoryDisplay:
             Axes to draw into; None creates a new figure.
         name : str, default=None
             Name added to the legend labels.
+        score_name : str, default=None
+            What ``'score'`` and ``'val_score'`` measure, for the axis label;
+            None takes it from the estimator: ``'Accuracy'`` for a
+            classifier, ``'R²'`` for a regressor.
+        title : str, default=None
+            Title of the axes; None gives none.
         **kwargs : dict
             Keyword arguments passed to ``Axes.plot``.
 
@@ -348,11 +413,15 @@ class TrainingHistoryDisplay:
         """
         check_matplotlib(f"{cls.__name__}.from_estimator")
         history = fitted_history(estimator, f"{cls.__name__}.from_estimator")
-        return cls(history, estimator_name=name).plot(ax=ax, metrics=metrics, x=x, **kwargs)
+        if score_name is None:
+            score_name = _score_name(estimator)
+        display = cls(history, estimator_name=name, score_name=score_name)
+        return display.plot(ax=ax, metrics=metrics, x=x, title=title, **kwargs)
 
     @classmethod
     def from_training_curves(
-        cls, curves, *, metrics=None, x="epoch", ncols=None, axes=None, sharey=True, **kwargs
+        cls, curves, *, metrics=None, x="epoch", ncols=None, axes=None, sharey=True,
+        score_name=None, title=None, **kwargs,
     ):
         """Plot one panel per parameter value of :func:`~sklr.model_selection.training_curves`.
 
@@ -369,12 +438,20 @@ class TrainingHistoryDisplay:
         x : {'epoch', 'time'}, default='epoch'
             Horizontal axis; see :meth:`plot`.
         ncols : int, default=None
-            Columns of the grid; None means ``min(n_values, 3)``.
+            Columns of the grid; None picks at most 4 that leave the fewest
+            empty panels (see :meth:`plot`).
         axes : array of matplotlib Axes, default=None
             At least one axes per value to draw into; None creates a new
             figure.
         sharey : bool, default=True
             Whether the panels of a new figure share their y axis.
+        score_name : str, default=None
+            What ``'score'`` and ``'val_score'`` measure, for the axis label
+            and the title; None takes ``curves.score_name`` (``'Accuracy'``
+            for a classifier, ``'R²'`` for a regressor), else ``'Score'``.
+        title : str, default=None
+            The figure's title; None names the metrics and the parameter
+            when the display creates the figure, ``''`` gives none.
         **kwargs : dict
             Keyword arguments passed to every ``Axes.plot`` call.
 
@@ -383,7 +460,7 @@ class TrainingHistoryDisplay:
         display : TrainingHistoryDisplay
             With ``axes_`` of shape ``(n_rows, n_cols)`` and one dict of
             lines per value in ``lines_``; each panel is titled
-            ``'param_name=value'``.
+            ``'param_name=value'``, the figure as ``title`` says.
 
         Examples
         --------
@@ -401,6 +478,10 @@ class TrainingHistoryDisplay:
         ...     curves, metrics=["loss", "val_loss"])
         >>> display.axes_.shape  # doctest: +SKIP
         (1, 3)
+        >>> display.figure_.get_suptitle()  # doctest: +SKIP
+        'Training and validation loss per epoch, one panel per learning_rate_init'
+        >>> display.axes_[0, 0].get_ylabel()  # doctest: +SKIP
+        'Loss'
         """
         check_matplotlib(f"{cls.__name__}.from_training_curves")
         try:
@@ -414,10 +495,42 @@ class TrainingHistoryDisplay:
             ) from exc
         if isinstance(histories, Mapping):
             raise TypeError("curves.histories must be a list of history dicts.")
-        display = cls(list(histories), param_name=param_name, param_range=param_range)
-        return display.plot(
-            ax=axes, metrics=metrics, x=x, ncols=ncols, sharey=sharey, **kwargs
+        if score_name is None:
+            score_name = getattr(curves, "score_name", None)
+        display = cls(
+            list(histories), param_name=param_name, param_range=param_range,
+            score_name=score_name,
         )
+        return display.plot(
+            ax=axes, metrics=metrics, x=x, ncols=ncols, sharey=sharey, title=title, **kwargs
+        )
+
+
+def _grid_axes(ax, n, ncols, sharey):
+    """The figure and the 2-D array of axes for ``n`` panels."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        if ncols is None:
+            ncols = _grid_columns(n)
+        if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+            raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
+        nrows = math.ceil(n / ncols)
+        return plt.subplots(
+            nrows, ncols, sharey=sharey, squeeze=False,
+            figsize=(4.0 * ncols, 3.0 * nrows), layout="constrained",
+        )
+    axes = np.asarray(ax, dtype=object)
+    if axes.ndim == 0:
+        raise TypeError(
+            f"For {n} histories, ax must be an array of at least {n} Axes "
+            "(or None for a new figure)."
+        )
+    if axes.size < n:
+        raise ValueError(f"ax holds {axes.size} Axes for {n} histories.")
+    if axes.ndim == 1:
+        axes = axes.reshape(1, -1)
+    return axes.flat[0].figure, axes
 
 
 def _legend(ax, twin):
@@ -428,7 +541,7 @@ def _legend(ax, twin):
     ax.legend(handles=handles)
 
 
-def _draw_history(ax, history, names, x, name, kwargs, *, xlabel=True, ylabel=True):
+def _draw_history(ax, history, names, x, name, score, kwargs, *, xlabel=True, ylabel=True):
     """Draw the metrics ``names`` of one history into ``ax``.
 
     Returns the dict of lines and the twin axis (or None).
@@ -474,7 +587,7 @@ def _draw_history(ax, history, names, x, name, kwargs, *, xlabel=True, ylabel=Tr
     if x == "epoch":
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if ylabel:
-        ax.set_ylabel(_axis_label(primary or secondary))
+        ax.set_ylabel(_axis_label(primary or secondary, score))
     if twin is not None:
-        twin.set_ylabel(_axis_label(secondary))
+        twin.set_ylabel(_axis_label(secondary, score))
     return lines, twin

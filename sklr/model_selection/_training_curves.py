@@ -8,7 +8,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
 
 from sklr.exceptions import DivergenceError
-from sklr.inspection._common import fitted_history
+from sklr.inspection._common import fitted_history, score_name
 
 __all__ = ["training_curves"]
 
@@ -122,6 +122,10 @@ def training_curves(
         estimators : list of estimator or None
             The fitted clones, in the same order, when ``return_estimators``
             is True; None otherwise.
+        score_name : str or None
+            What the histories' ``'score'`` and ``'val_score'`` measure:
+            ``'Accuracy'`` for a classifier, ``'R²'`` for a regressor (the
+            metric of its ``score``), None for another estimator.
 
     Raises
     ------
@@ -198,4 +202,5 @@ def training_curves(
         param_range=param_range,
         histories=histories,
         estimators=estimators,
+        score_name=score_name(estimator),
     )
