@@ -118,7 +118,10 @@ def test_schedule_objects_equal_strings(digits, solver):
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_step_decay_rates_reach_the_kernel(digits, solver):
+def test_step_decay_rates_in_history_and_loss(digits, solver):
+    """history_ records each epoch's rate; the loss leaves a constant-rate run's
+    from the third epoch. That the kernel applies each update's own rate is
+    checked against scikit-learn, update by update, in test_kernel_steps.py."""
     X, y = digits
     sched = StepDecay(step_size=2, gamma=0.5)
     est = MLPClassifier(hidden_layer_sizes=(10,), solver=solver, learning_rate=sched,
@@ -266,7 +269,10 @@ def test_reduce_on_plateau_on_validation_loss_in_a_product(digits):
         MLPClassifier(learning_rate=plateau, max_iter=2).fit(X, y)
 
 
-def test_momentum_schedule_reaches_the_kernel(digits):
+def test_momentum_schedule_in_history_and_loss(digits):
+    """history_ records each epoch's last momentum; the loss differs from a
+    constant-momentum run. That the kernel applies each update's own momentum
+    is checked against scikit-learn in test_kernel_steps.py."""
     from sklr.schedules import MomentumRamp
 
     X, y = digits
