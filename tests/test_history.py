@@ -145,6 +145,17 @@ def test_lbfgs_records_validation_per_iteration(digits_split):
     assert len(clf.history_["val_score"]) == n == len(clf.history_["score"])
     assert clf.history_["val_score"][-1] == pytest.approx(clf.score(Xv, yv), abs=1e-12)
     assert clf.history_["score"][-1] == pytest.approx(clf.score(X, y), abs=1e-12)
+    # Iteration k's validation loss and score are those of the model L-BFGS
+    # stops at after k iterations (scipy's iterates do not depend on maxiter),
+    # computed by scikit-learn's metrics.
+    for k in (1, 6, n):
+        ref = _clf(solver="lbfgs", max_iter=k).fit(X, y)
+        assert ref.n_iter_ == k
+        expected_loss = log_loss(yv, ref.predict_proba(Xv), labels=ref.classes_)
+        expected_loss += _l2_term(ref, len(yv))
+        assert clf.history_["val_loss"][k - 1] == pytest.approx(expected_loss, rel=1e-9)
+        assert clf.history_["val_score"][k - 1] == pytest.approx(
+            accuracy_score(yv, ref.predict(Xv)), abs=1e-12)
 
 
 def test_warm_start_pads_keys_new_to_a_refit(digits_split):

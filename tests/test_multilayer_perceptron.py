@@ -3,6 +3,7 @@
 import pickle
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -22,11 +23,22 @@ def digits():
     return X[:300] / 16, y[:300]
 
 
+def _assert_epoch_durations(times, wall):
+    """Each recorded time is a duration inside the fit: positive, and all of
+    them together no longer than the fit took (a clock reading, or a time
+    counted from before the fit, is larger than that)."""
+    assert np.all(times > 0)
+    assert times.sum() <= wall
+
+
 def test_history_keys_lengths_and_values(digits):
     X, y = digits
     est = MLPClassifier(hidden_layer_sizes=(10,), solver="sgd", momentum=0.8,
                         learning_rate="invscaling", learning_rate_init=0.2, power_t=0.4,
-                        max_iter=6, batch_size=50, random_state=0).fit(X, y)
+                        max_iter=6, batch_size=50, random_state=0)
+    tic = time.perf_counter()
+    est.fit(X, y)
+    wall = time.perf_counter() - tic
     h = est.history_
     assert set(h) == {"loss", "learning_rate", "momentum", "time"}
     for v in h.values():
@@ -36,7 +48,7 @@ def test_history_keys_lengths_and_values(digits):
     expected_lr = 0.2 / (1 + 300 * np.arange(6)) ** 0.4
     np.testing.assert_allclose(h["learning_rate"], expected_lr, rtol=1e-12)
     np.testing.assert_array_equal(h["momentum"], 0.8)
-    assert np.all(h["time"] > 0)
+    _assert_epoch_durations(h["time"], wall)
 
 
 def test_history_with_validation_matches_sklearn(digits):
@@ -92,8 +104,12 @@ def test_partial_fit_and_warm_start_append_history(digits):
 
 def test_lbfgs_history(digits):
     X, y = digits
-    est = MLPClassifier(hidden_layer_sizes=(10,), solver="lbfgs", max_iter=12, random_state=0).fit(X, y)
+    est = MLPClassifier(hidden_layer_sizes=(10,), solver="lbfgs", max_iter=12, random_state=0)
+    tic = time.perf_counter()
+    est.fit(X, y)
+    wall = time.perf_counter() - tic
     assert est.history_["loss"].shape == (est.n_iter_,)
+    _assert_epoch_durations(est.history_["time"], wall)
     assert est.history_["loss"][-1] == pytest.approx(est.loss_)
     assert np.all(np.isnan(est.history_["learning_rate"]))
     first = est.n_iter_
