@@ -97,6 +97,34 @@ def test_plateau_on_val_loss_with_validation_data(digits_split):
     assert expected.min() < 1  # the schedule did reduce
 
 
+@pytest.mark.parametrize(
+    "convention, expected",
+    [
+        # Validation losses rise every epoch, so epoch 1's is the best.
+        # PyTorch: bad epochs 2, 3 -> count 2 > patience 1 -> halve from
+        # epoch 4; bad 4, 5 -> from epoch 6; bad 6, 7 -> from epoch 8.
+        ("pytorch", [1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.125]),
+        # Keras: each bad epoch makes the count reach patience 1 -> halve
+        # after every epoch from epoch 2 on.
+        ("keras", [1, 1, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625]),
+    ],
+)
+def test_plateau_is_fed_the_first_epoch(digits_split, convention, expected):
+    """A plateau schedule counts from epoch 1: here epoch 1 is the best epoch,
+    so reductions come one epoch earlier than if the count began at epoch 2
+    (PyTorch: 4, 6, 8 instead of 5, 7; Keras: 3, 4, ... instead of 4, 5, ...)."""
+    X, y, Xv, yv = digits_split
+    plateau = ReduceOnPlateau(monitor="val_loss", factor=0.5, patience=1, threshold=0.0,
+                              patience_convention=convention)
+    clf = _clf(solver="sgd", learning_rate=plateau, max_iter=8, learning_rate_init=0.1)
+    # Validation labels shifted by one class: the better the model fits the
+    # training data, the worse its validation loss.
+    clf.fit(X, y, X_val=Xv, y_val=(yv + 1) % 10)
+    assert np.all(np.diff(clf.history_["val_loss"]) > 0)  # the case's premise
+    np.testing.assert_allclose(clf.history_["learning_rate"], 0.1 * np.array(expected),
+                               rtol=1e-12)
+
+
 def test_regressor_validation_and_train_score():
     X, y = make_regression(n_samples=300, n_features=5, noise=1.0, random_state=0)
     y = y / y.std()
