@@ -560,9 +560,10 @@ class RangeTest:
         result = self.range_test(X, y, sample_weight)
         if not np.isfinite(result.suggestion):
             raise ValueError(
-                "learning_rate_init='auto': the learning-rate range test found no "
-                "suggestion (the loss did not decrease over its rates); pass a float "
-                "or run sklr.find_learning_rate and inspect its plot."
+                "learning_rate_init='auto': the learning-rate range test recorded no "
+                "finite loss (the loss of its first minibatch, before any update, was "
+                "not finite: check the scale of X and y); pass a float or run "
+                "sklr.find_learning_rate and inspect its plot."
             )
         est.lr_finder_ = result
         est.learning_rate_init_ = float(result.suggestion)

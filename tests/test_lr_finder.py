@@ -10,9 +10,10 @@ from sklearn.datasets import load_digits, load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from sklr import MLPClassifier, MLPRegressor, find_learning_rate
-from sklr._lr_finder import _minimum, _steep, _suggestions, _valley, smooth_losses
+from sklr._lr_finder import _range_test, smooth_losses
 
 
 @pytest.fixture(scope="module")
@@ -51,20 +52,27 @@ def test_rates_losses_and_smoothing_of_a_run(digits):
 
 
 @pytest.mark.parametrize("solver, momentum", [("sgd", 0.0), ("sgd", 0.9), ("adam", 0.9)])
-def test_losses_match_scikit_learn_updated_at_each_rate(solver, momentum):
+@pytest.mark.parametrize("task", ["classifier", "regressor"])
+def test_losses_match_scikit_learn_updated_at_each_rate(solver, momentum, task):
     """Full-batch updates at rates r_k: the loss before update k must equal
     scikit-learn's MLP trained by partial_fit with its rate set to r_k."""
-    X, y = load_iris(return_X_y=True)
+    if task == "classifier":
+        X, y = load_iris(return_X_y=True)
+        ours, theirs, first = MLPClassifier, SkMLPClassifier, dict(classes=np.unique(y))
+    else:
+        X, y = make_regression(n_samples=150, n_features=4, noise=1.0, random_state=0)
+        y = y / y.std()
+        ours, theirs, first = MLPRegressor, SkMLPRegressor, {}
     X = X / 8.0
     kw = dict(hidden_layer_sizes=(7,), solver=solver, momentum=momentum, random_state=3,
               batch_size=150, shuffle=False)
-    result = find_learning_rate(MLPClassifier(**kw), X, y, start=1e-4, stop=1.0, num=25)
-    ref = SkMLPClassifier(**kw)
+    result = find_learning_rate(ours(**kw), X, y, start=1e-4, stop=1.0, num=25)
+    ref = theirs(**kw)
     losses = []
     for k, rate in enumerate(result.learning_rates):
         if k == 0:
             ref.set_params(learning_rate_init=rate)
-            ref.partial_fit(X, y, classes=np.unique(y))
+            ref.partial_fit(X, y, **first)
         else:
             ref._optimizer.learning_rate = rate
             if solver == "adam":
@@ -99,11 +107,30 @@ def test_stops_when_the_smoothed_loss_diverges(digits):
     )
     assert result.diverged and len(result.losses) < 200
     smoothed = result.smoothed_losses
-    # It stopped at the first update whose smoothed loss exceeded 4 x the
-    # minimum so far, or at a non-finite loss (nothing recorded for it).
+    # This run stops on the factor (the other way, a non-finite loss, is
+    # test_divergence_stops_on_the_factor_or_a_non_finite_loss): at the
+    # first update whose smoothed loss exceeds 4 x the minimum before it,
+    # which is the last one recorded.
     running_min = np.minimum.accumulate(smoothed)
-    assert not np.any(smoothed[1:-1] > 4 * running_min[1:-1])
-    assert smoothed[-1] > 4 * running_min[-1] or len(result.losses) < 200
+    assert not np.any(smoothed[1:-1] > 4 * running_min[:-2])
+    assert smoothed[-1] > 4 * running_min[-2]
+
+
+def test_divergence_stops_on_the_factor_or_a_non_finite_loss():
+    # Without smoothing, minimum 0.5 at the second update: 1.9 < 4 * 0.5
+    # goes on, 2.1 > 2 stops, and is recorded.
+    result = _scripted([1.0, 0.5, 0.6, 1.9, 2.1, 0.1, 0.1], start=1e-3, stop=1.0,
+                       diverge_factor=4.0)
+    assert result.diverged
+    np.testing.assert_array_equal(result.losses, [1.0, 0.5, 0.6, 1.9, 2.1])
+    # A non-finite loss stops the test and is not recorded.
+    result = _scripted([1.0, 0.9, np.nan, 0.1], start=1e-3, stop=1.0, diverge_factor=4.0)
+    assert result.diverged
+    np.testing.assert_array_equal(result.losses, [1.0, 0.9])
+    np.testing.assert_allclose(result.learning_rates, [1e-3, 1e-2], rtol=1e-12)
+    # Neither (3.5 < 4 * 0.9): all of it.
+    result = _scripted([1.0, 0.9, 3.5, 0.1], start=1e-3, stop=1.0, diverge_factor=4.0)
+    assert not result.diverged and len(result.losses) == 4
 
 
 def test_random_state_and_reproducibility(digits):
@@ -116,24 +143,108 @@ def test_random_state_and_reproducibility(digits):
     assert not np.array_equal(a.losses, c.losses)
 
 
-def test_suggestion_rules_on_constructed_curves():
-    rates = np.logspace(-6, 1, 71)
-    x = np.log10(rates)
-    # A smooth bowl with its minimum at 1e-1 and the steepest descent at 1e-3.
-    curve = 2 - np.tanh(x + 3) - 0.0 * x
-    curve = np.where(x > -1, curve[x <= -1].min() + (x + 1) ** 2, curve)
-    assert _minimum(rates, curve) == pytest.approx(rates[np.argmin(curve)] / 10)
-    assert _steep(rates, curve) == pytest.approx(1e-3, rel=0.13)
-    # Valley: the longest decreasing stretch runs from index 0 to the minimum
-    # (index 50); the rule picks begin + floor(L/3) + floor(L/6).
-    decreasing = np.r_[np.linspace(5, 1, 51), np.linspace(1.1, 9, 20)]
-    assert _valley(rates, decreasing) == pytest.approx(rates[0 + int(50 / 3) + int(50 / 6)])
-    s = _suggestions(rates, decreasing)
-    assert s["sklr"] == pytest.approx(
-        min(np.sqrt(s["valley"] * 2 * s["minimum"]), 2 * s["minimum"])
-    )
+def _scripted(losses, *, start, stop, smoothing=0.0, diverge_factor=100.0):
+    """The range test driven by a fixed loss sequence instead of a model.
+
+    With smoothing=0 the smoothed curve is the loss sequence itself."""
+    feed = iter(losses)
+    return _range_test(lambda rate: next(feed), start=start, stop=stop, num=len(losses),
+                       smoothing=smoothing, diverge_factor=diverge_factor)
+
+
+def test_rules_on_a_bowl():
+    # 81 rates 10^(-7 + i/10), i = 0..80. The loss falls in a straight line
+    # from 5 (i=0) to 1 (i=60), then rises to 3 (i=80).
+    i = np.arange(81)
+    losses = np.where(i <= 60, 5 - i / 15, 1 + (i - 60) / 10)
+    result = _scripted(losses, start=1e-7, stop=10.0)
+    assert not result.diverged and len(result.losses) == 81
+    np.testing.assert_allclose(result.smoothed_losses, losses, rtol=1e-15)
+    s = result.suggestions
+    # minimum: the lowest loss is at i=60, rate 1e-1; divided by 10.
+    assert s["minimum"] == pytest.approx(1e-2, rel=1e-12)
+    # valley: the longest decreasing stretch is i = 0..60 (the rising part
+    # can only end a shorter one: 1.1 at i=61 follows i = 0..58); span 60,
+    # index 0 + 20 + 10 = 30, rate 1e-4.
+    assert s["valley"] == pytest.approx(1e-4, rel=1e-12)
+    # sklr: sqrt(valley * 2 minimum) = sqrt(1e-4 * 2e-2) = 1.41e-3, below
+    # its cap 2 minimum = 2e-2.
+    assert s["sklr"] == pytest.approx(np.sqrt(2e-6), rel=1e-12)
+    assert result.suggestion == s["sklr"]
+
+
+def test_sklr_rule_is_capped_at_twice_minimum():
+    # A deep one-update dip at i=5, then a long fall: 81 rates 10^(-7 + i/10).
+    i = np.arange(81)
+    losses = np.where(i < 80, 5 - 3 * i / 79, 3.0)
+    losses[5] = 0.1
+    s = _scripted(losses, start=1e-7, stop=10.0).suggestions
+    # minimum: the dip, rate 10^-6.5, divided by 10.
+    assert s["minimum"] == pytest.approx(10**-7.5, rel=1e-12)
+    # valley: the longest decreasing subsequence skips the dip: i = 0..79
+    # but 5, L = 79 values (through the dip only i = 0..5 decrease). It ends
+    # at e = 79 and is counted back as if it had no gap: b = e - L + 1 = 1,
+    # index 1 + 26 + 13 = 40, rate 10^-3.
+    assert s["valley"] == pytest.approx(1e-3, rel=1e-12)
+    # sqrt(10^-3 * 2 * 10^-7.5) = 8e-6 is above the cap 2 * 10^-7.5.
+    assert s["sklr"] == pytest.approx(2 * 10**-7.5, rel=1e-12)
+
+
+def test_sklr_rule_without_a_valley_is_twice_minimum():
+    # The loss only rises (no decreasing stretch): 11 rates 10^(-7 + 0.8 i).
+    result = _scripted(np.linspace(1.0, 2.0, 11), start=1e-7, stop=10.0)
+    s = result.suggestions
+    assert np.isnan(s["valley"]) and np.isnan(s["steep"])
+    # The lowest loss is the first, at 1e-7: minimum 1e-8, sklr 2e-8.
+    assert s["minimum"] == pytest.approx(1e-8, rel=1e-12)
+    assert s["sklr"] == pytest.approx(2e-8, rel=1e-12)
+    # One update recorded (the second loss is not finite): the same.
+    one = _scripted([1.0, np.nan, 0.5], start=1e-7, stop=10.0).suggestions
+    assert one["minimum"] == pytest.approx(1e-8, rel=1e-12)
+    assert one["sklr"] == pytest.approx(2e-8, rel=1e-12)
+    assert np.isnan(one["valley"]) and np.isnan(one["steep"])
+    # No update recorded: every rule gives NaN...
+    none = _scripted([np.inf, 1.0], start=1e-7, stop=10.0)
+    assert none.diverged and len(none.losses) == 0
+    assert all(np.isnan(v) for v in none.suggestions.values())
+
+
+def test_auto_without_any_finite_loss_raises():
+    # ... and learning_rate_init='auto' says why: targets so large that the
+    # first squared error overflows.
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    with pytest.raises(ValueError, match="recorded no finite loss"):
+        MLPRegressor(learning_rate_init="auto", max_iter=1).fit(X, y * 1e200)
+
+
+def test_steep_is_the_start_of_the_steepest_update_before_the_last_5_percent():
+    # 41 rates 10^(-6 + i/5). Without smoothing: a gentle fall of 0.05 per
+    # update, a step of 1.05 from i=19 to i=20, and a step of 3 from i=38
+    # to 39 inside the last 5% (41 // 20 = 2 updates left out: i = 39, 40).
+    i = np.arange(41)
+    losses = 10 - 0.05 * i - 1.0 * (i >= 20) - 3.0 * (i >= 39)
+    s = _scripted(losses, start=1e-6, stop=1e2).suggestions
+    assert s["steep"] == pytest.approx(10 ** (-6 + 19 / 5), rel=1e-12)
     # A rising curve has no steep descent.
-    assert np.isnan(_steep(rates, np.linspace(1, 2, 71)))
+    assert np.isnan(_scripted(np.linspace(1, 2, 41), start=1e-6, stop=1e2).suggestions["steep"])
+
+
+def test_steep_discounts_the_moving_average_warm_up():
+    # 41 rates 10^(-6 + i/5), smoothing beta = 0.9. Losses: 3 for i = 0..2,
+    # 2 for i = 3..13, 1 from i = 14 on. Update i moves the bias-corrected
+    # average s by w_i (loss_i - s_{i-1}), w_i = 0.1 / (1 - 0.9^(i+1)).
+    #   i = 3: s_2 = 3 exactly, step w_3 (2 - 3) = -0.291 (w_3 = 0.291).
+    #   i = 14: 2 < s_13 < 3, so |1 - s_13| < 2 and the step is smaller
+    #           than w_14 * 2 = 0.252 (w_14 = 0.126).
+    #   Every other step is smaller than both (the average moving towards
+    #   a constant loss: i = 4..13 from above 2 towards 2, then towards 1).
+    # Unscaled, the noise of the start wins (i = 3, rate 10^-5.6). Scaled by
+    # 1 - 0.9^(i+1), step i is 0.1 (loss_i - s_{i-1}): -0.1 at i = 3, and
+    # 0.1 (1 - s_13) < -0.1 at i = 14: the fall to 1 wins, at the rate of
+    # its start, i = 13: 10^-3.4.
+    losses = np.r_[[3.0] * 3, [2.0] * 11, [1.0] * 27]
+    result = _scripted(losses, start=1e-6, stop=1e2, smoothing=0.9)
+    assert result.suggestions["steep"] == pytest.approx(10**-3.4, rel=1e-12)
 
 
 def test_digits_sgd_suggestion_in_the_known_good_range(digits):
@@ -206,10 +317,21 @@ def test_auto_with_grid_search_and_lbfgs(digits):
 
 
 def test_auto_regressor():
+    """'auto' on a regressor runs the range test on the regressor (its
+    squared-error losses: test_losses_match_scikit_learn_updated_at_each_rate)
+    and trains with its suggestion."""
     X, y = make_regression(n_samples=300, n_features=6, noise=1.0, random_state=0)
-    reg = MLPRegressor(learning_rate_init="auto", max_iter=5, random_state=0)
-    reg.fit(X, y / y.std())
-    assert 1e-7 <= reg.learning_rate_init_ <= 10
+    y = y / y.std()
+    kw = dict(max_iter=5, random_state=0)
+    reg = MLPRegressor(learning_rate_init="auto", **kw).fit(X, y)
+    result = find_learning_rate(MLPRegressor(**kw), X, y)
+    np.testing.assert_array_equal(reg.lr_finder_.losses, result.losses)
+    assert reg.learning_rate_init_ == result.suggestion == reg.lr_finder_.suggestion
+    np.testing.assert_array_equal(reg.history_["learning_rate"], result.suggestion)
+    # A rate inside the sweep's falling part: the smoothed loss at it is
+    # below the sweep's start.
+    at = np.searchsorted(result.learning_rates, result.suggestion)
+    assert result.smoothed_losses[at] < result.smoothed_losses[0]
 
 
 @pytest.mark.parametrize(
