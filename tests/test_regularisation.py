@@ -208,8 +208,14 @@ def test_dropout_is_reproducible_and_off_at_predict(digits):
     np.testing.assert_array_equal(a.loss_curve_, b.loss_curve_)
     c = MLPClassifier(hidden_layer_sizes=(20,), max_iter=4, random_state=3).fit(X, y)
     assert not np.allclose(a.loss_curve_, c.loss_curve_)
-    # Prediction is deterministic: no dropout at predict time.
-    np.testing.assert_array_equal(a.predict_proba(X), a.predict_proba(X))
+    # No dropout at predict time (inverted dropout: no rescaling either):
+    # the plain forward pass of the trained weights, in NumPy.
+    hidden = np.maximum(X @ a.coefs_[0] + a.intercepts_[0], 0.0)
+    logits = hidden @ a.coefs_[1] + a.intercepts_[1]
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(a.predict_proba(X), expected, rtol=1e-12)
+    np.testing.assert_array_equal(a.predict(X), a.classes_[np.argmax(expected, axis=1)])
 
 
 def test_dropout_threads_and_sparse_agree(digits):
