@@ -1227,89 +1227,65 @@ def test_plateau_min_value_and_maximised_score():
     assert_allclose(_replay(loss, [0.5, 0.6, 0.4]), [1, 1, 0.1])
 
 
-def _plateau_reference(
-    values,
-    factor,
-    patience,
-    threshold,
-    threshold_mode,
-    cooldown,
-    min_value,
-    maximize,
-    keras,
-):
-    """Both frameworks' rules, transcribed from their sources, scale per epoch."""
-
-    def better(a, best):
-        if maximize:
-            return a > (
-                best * (1 + threshold) if threshold_mode == "rel" else best + threshold
-            )
-        return a < (
-            best * (1 - threshold) if threshold_mode == "rel" else best - threshold
-        )
-
-    best = -math.inf if maximize else math.inf
-    wait = cool = 0
-    lr, out = 1.0, []
-    for v in values:
-        out.append(lr)
-        if keras:
-            if cool > 0:
-                cool -= 1
-                wait = 0
-            if better(v, best):
-                best, wait = v, 0
-            elif not cool > 0:
-                wait += 1
-                if wait >= patience and lr > min_value:
-                    lr = max(lr * factor, min_value)
-                    cool, wait = cooldown, 0
-        else:
-            if better(v, best):
-                best, wait = v, 0
-            else:
-                wait += 1
-            if cool > 0:
-                cool -= 1
-                wait = 0
-            if wait > patience:
-                lr = max(lr * factor, min_value)
-                cool, wait = cooldown, 0
-    return out
+# Longer runs, worked out by hand (the scale in effect during each epoch; a
+# reduction decided after epoch e applies from e + 1). The frameworks
+# themselves are the references in test_schedules_torch.py (PyTorch) and
+# test_schedules_keras.py (Keras).
+#            e0   e1   e2   e3   e4   e5   e6   e7 ... e20
+_LONG_SEQ = [5.0, 4.0, 4.0, 4.0, 4.0, 4.0] + [3.0] * 15
 
 
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("convention", ["pytorch", "keras"])
-def test_plateau_matches_reference_on_random_runs(seed, convention):
-    rng = np.random.default_rng(seed)
-    values = np.round(np.cumsum(rng.normal(-0.02, 0.05, 60)) + 3, 2)
-    for patience in (0, 1, 3):
-        for mode, threshold in (("rel", 0.01), ("abs", 0.02), ("rel", 0.0)):
-            for cooldown, min_value in ((0, 0.0), (2, 0.01)):
-                for monitor in ("val_loss", "val_score"):
-                    s = ReduceOnPlateau(
-                        0.5,
-                        patience,
-                        threshold,
-                        mode,
-                        cooldown,
-                        min_value,
-                        monitor,
-                        convention,
-                    )
-                    expected = _plateau_reference(
-                        values,
-                        0.5,
-                        patience,
-                        threshold,
-                        mode,
-                        cooldown,
-                        min_value,
-                        monitor == "val_score",
-                        convention == "keras",
-                    )
-                    assert_allclose(_replay(s, values), expected, rtol=1e-15)
+@pytest.mark.parametrize(
+    "convention, mode, expected",
+    [
+        # PyTorch, patience 3, cooldown 1, min_value 0.2, threshold 0:
+        # e0, e1 improve; e2..e5 bad (count 4 > 3) -> 0.5 from e6, cooldown 1.
+        # e6 improves (3 < 4) and is the cooldown epoch (count cleared);
+        # e7..e10 bad -> 0.25 from e11; e11 cooldown clears the count;
+        # e12..e15 bad -> max(0.125, 0.2) = 0.2 from e16; e16 cooldown;
+        # e17..e20 bad -> max(0.1, 0.2): stays 0.2.
+        ("pytorch", "rel", [1] * 6 + [0.5] * 5 + [0.25] * 5 + [0.2] * 5),
+        # Keras, the same settings: the cooldown counter is decremented
+        # first, so with cooldown 1 the epoch after a reduction counts again.
+        # e2, e3, e4 bad (count reaches 3) -> 0.5 from e5; e5 bad (count 1),
+        # e6 improves; e7, e8, e9 bad -> 0.25 from e10; e10, e11, e12 bad ->
+        # 0.2 from e13; then the count reaches 3 again at e15 but the rate
+        # is at min_value: no reduction, and the count is not reset.
+        ("keras", "abs", [1] * 5 + [0.5] * 5 + [0.25] * 3 + [0.2] * 8),
+    ],
+)
+def test_plateau_patience_cooldown_and_floor_by_hand(convention, mode, expected):
+    s = ReduceOnPlateau(factor=0.5, patience=3, threshold=0.0, threshold_mode=mode,
+                        cooldown=1, min_value=0.2, monitor="loss",
+                        patience_convention=convention)
+    assert_allclose(_replay(s, _LONG_SEQ), expected, rtol=1e-15)
+    # The state after e20. PyTorch reduces (to the floor) after e20 anyway:
+    # count cleared, cooldown 1. Keras has counted e13..e20: 8 bad epochs.
+    state = s.init_state()
+    for value in _LONG_SEQ:
+        state = s.update(state, value)
+    final = {"pytorch": (0, 1), "keras": (8, 0)}[convention]
+    assert state == {"best": 3.0, "bad_epochs": final[0], "cooldown_counter": final[1],
+                     "scale": 0.2}
+
+
+@pytest.mark.parametrize(
+    "convention, expected",
+    [
+        # Maximised with a relative threshold 0.1: better means > 1.1 * best.
+        # PyTorch, patience 1: e0 best 0.5; e1 0.54 < 0.55 bad (1); e2 0.56
+        # best; e3 0.7 best; e4 0.75 < 0.77 bad (1); e5 0.76 bad (2 > 1)
+        # -> 0.1 from e6; e6 0.9 > 0.77 best.
+        ("pytorch", [1, 1, 1, 1, 1, 1, 0.1]),
+        # Keras, patience 1: every bad epoch reduces. e1 bad -> 0.1 from e2;
+        # e2, e3 improve; e4 bad -> 0.01 from e5; e5 bad -> 0.001 from e6.
+        ("keras", [1, 1, 0.1, 0.1, 0.1, 0.01, 0.001]),
+    ],
+)
+def test_plateau_relative_threshold_on_a_maximised_score_by_hand(convention, expected):
+    s = ReduceOnPlateau(factor=0.1, patience=1, threshold=0.1, threshold_mode="rel",
+                        monitor="val_score", patience_convention=convention)
+    assert_allclose(_replay(s, [0.5, 0.54, 0.56, 0.7, 0.75, 0.76, 0.9]), expected, rtol=1e-12)
 
 
 def test_plateau_update_is_pure():

@@ -298,6 +298,48 @@ def test_reduce_on_plateau(params, mode, metrics):
     assert len(set(lrs)) > 1  # the case does reduce
 
 
+def _torch_plateau_run(values, mode, min_lr, **params):
+    """Rate in effect during each epoch of a PyTorch ReduceLROnPlateau run, and
+    its (best, num_bad_epochs, cooldown_counter) after each epoch."""
+    param = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = torch.optim.SGD([param], lr=1.0)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, mode=mode, min_lr=min_lr, **params)
+    lrs, states = [], []
+    for value in values:
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step(float(value))
+        states.append((float(scheduler.best), scheduler.num_bad_epochs,
+                       scheduler.cooldown_counter))
+    return np.array(lrs), states
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reduce_on_plateau_on_random_walks(seed):
+    """Random walks (rounded, so ties happen) through a grid of settings."""
+    rng = np.random.default_rng(seed)
+    values = np.round(np.cumsum(rng.normal(-0.02, 0.05, 60)) + 3, 2)
+    n_reducing = 0
+    for patience in (0, 1, 3):
+        for threshold_mode, threshold in (("rel", 0.01), ("abs", 0.02), ("rel", 0.0)):
+            for cooldown, min_value in ((0, 1e-6), (2, 0.01)):
+                for mode, monitor in (("min", "val_loss"), ("max", "val_score")):
+                    params = dict(factor=0.5, patience=patience, threshold=threshold,
+                                  threshold_mode=threshold_mode, cooldown=cooldown)
+                    lrs, states = _torch_plateau_run(values, mode, min_value, **params)
+                    # PyTorch skips a reduction smaller than eps=1e-8, which
+                    # sklr does not: the floor keeps every rate above it.
+                    ours = ReduceOnPlateau(min_value=min_value, monitor=monitor, **params)
+                    assert_allclose(ours.preview(60, monitored=values), lrs, rtol=RTOL)
+                    state = ours.init_state()
+                    for value, expected in zip(values, states):
+                        state = ours.update(state, value)
+                        assert (state["best"], state["bad_epochs"],
+                                state["cooldown_counter"]) == expected
+                    n_reducing += lrs.min() < 1
+    assert n_reducing >= 24  # most cases reduce
+
+
 def test_per_epoch_matches_a_scheduler_stepped_once_per_epoch():
     from sklr.schedules import CosineAnnealing, PerEpoch
 
