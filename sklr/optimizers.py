@@ -938,9 +938,9 @@ class ScheduleFreeSGD(_ScheduleFree):
     epoch), as the reference evaluates after ``optimizer.eval()``;
     ``raw_coefs_`` are :math:`y`, and ``use_averaged_weights=False``
     shows :math:`y` instead. ``loss_curve_`` is the training loss at
-    :math:`y`, where gradients are taken. With a layer-wise rate (``layer_lr_decay``),
-    :math:`c` comes from the base rates, which is the per-layer reference
-    value (the factors cancel).
+    :math:`y`, where gradients are taken. With a layer-wise rate
+    (``layer_lr_decay``), :math:`c` comes from the base rates, which is the
+    per-layer reference value (the factors cancel).
 
     Parameters
     ----------
@@ -1022,9 +1022,9 @@ class ScheduleFreeAdamW(_ScheduleFree):
     epoch), as the reference evaluates after ``optimizer.eval()``;
     ``raw_coefs_`` are :math:`y`, and ``use_averaged_weights=False``
     shows :math:`y` instead. ``loss_curve_`` is the training loss at
-    :math:`y`, where gradients are taken. With a layer-wise rate (``layer_lr_decay``),
-    :math:`c` comes from the base rates, which is the per-layer reference
-    value (the factors cancel).
+    :math:`y`, where gradients are taken. With a layer-wise rate
+    (``layer_lr_decay``), :math:`c` comes from the base rates, which is the
+    per-layer reference value (the factors cancel).
 
     Parameters
     ----------
