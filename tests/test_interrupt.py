@@ -10,7 +10,10 @@ import time
 import pytest
 
 CHILD = textwrap.dedent("""
-    import sys, time, warnings
+    import signal, sys, time, warnings
+    # A shell running us in the background may have started us with SIGINT
+    # ignored (then Python installs no KeyboardInterrupt handler): restore it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     from sklearn.datasets import make_classification
     from sklr import MLPClassifier

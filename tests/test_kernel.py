@@ -422,8 +422,10 @@ def test_ctrl_c_interrupts_an_epoch_between_minibatches():
     if not hasattr(signal, "SIGINT") or sys.platform == "win32":
         pytest.skip("needs POSIX signals")
     code = textwrap.dedent("""
-        import sys
+        import signal, sys
         import numpy as np
+        # SIGINT may be ignored when the suite runs as a background job.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from sklr._kernel import Kernel, reg_array
         from sklr.optimizers import Adam
 
