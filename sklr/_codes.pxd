@@ -106,3 +106,13 @@ cpdef enum:
     CLIP_CONVENTION = 2    # a Convention: PYTORCH min(1, c / (n + 1e-6)), KERAS c / max(n, c)
     CLIP_VALUE = 3         # clamp every component to [-v, v]; 0 = no value clipping
     CLIP_SIZE = 4
+
+
+# Columns of the float64 per-update table ``Kernel.train_epoch`` takes: one
+# row per minibatch update of the epoch (see _kernel.step_table).
+cpdef enum:
+    STEP_LR = 0            # learning rate of the update
+    STEP_MOMENTUM = 1      # momentum / beta_1 of the update
+    STEP_WEIGHT_DECAY = 2  # decoupled weight decay; NaN: the config's constant
+    STEP_EMA = 3           # EMA momentum after the update; < 0: no EMA pass
+    STEP_SIZE = 4

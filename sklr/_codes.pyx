@@ -9,6 +9,7 @@ importable from Python as :class:`enum.IntEnum` classes:
 - ``Rule``: SGD, ADAM, ADAGRAD, ADADELTA, RMSPROP, NADAM, ADAMAX;
 - ``Convention``: SKLEARN (alias KERAS), PYTORCH;
 - ``Flag``: OK, NONFINITE_LOSS (returned by ``Kernel.train_epoch``);
-- module-level ints ``CFG_*``, ``SC_*``, ``REG_*``: positions in the
-  optimizer config, scalar-state and regularisation arrays.
+- module-level ints ``CFG_*``, ``SC_*``, ``REG_*``, ``CLIP_*``, ``STEP_*``:
+  positions in the optimizer config, scalar-state, regularisation and
+  clipping arrays and columns of the per-update table.
 """

@@ -41,7 +41,7 @@
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt, pow, isfinite, fabs
+from libc.math cimport sqrt, pow, isfinite, isnan, fabs
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
@@ -49,7 +49,7 @@ from sklr._blas cimport _matmul, _matmul_nt, _matmul_tn
 from sklr._codes cimport (
     CFG_RULE, CFG_SIZE, CLIP_CONVENTION, CLIP_NORM, CLIP_PER_TENSOR, CLIP_SIZE, CLIP_VALUE,
     Convention, Flag, Loss, REG_ALPHA, REG_DROPOUT, REG_L1, REG_LAYER_LR_DECAY, REG_MAX_NORM,
-    SC_SIZE, intp_t,
+    SC_SIZE, STEP_EMA, STEP_LR, STEP_MOMENTUM, STEP_SIZE, STEP_WEIGHT_DECAY, intp_t,
 )
 from sklr._layers cimport (
     Sparse, _activate, _activation_derivative, _dropout_derivative, _dropout_forward,
@@ -937,9 +937,8 @@ cdef class Kernel:
             raise RuntimeError("this Kernel is already running (it is not reentrant).")
         self._busy = True
 
-    def train_epoch(self, params, dict state, sample_idx, intp_t batch_size,
-                    lr_steps, momentum_steps, unsigned long long seed=0, average=None,
-                    grad_norms=None, weight_decay_steps=None):
+    def train_epoch(self, params, dict state, sample_idx, intp_t batch_size, steps,
+                    unsigned long long seed=0, averaged=None, grad_norms=None):
         """Run every minibatch of one epoch, updating ``params`` and ``state`` in place.
 
         Parameters
@@ -954,24 +953,25 @@ cdef class Kernel:
             The epoch's row order; minibatches are consecutive slices.
         batch_size : int
             Rows per minibatch (the last one may be shorter).
-        lr_steps, momentum_steps : ndarray of float64
-            Learning rate and momentum / beta_1 of each update.
+        steps : ndarray of float64, shape (n_updates, STEP_SIZE)
+            The per-update hyperparameters, one row per minibatch at least
+            (:func:`step_table` builds it): columns ``STEP_LR`` (learning
+            rate), ``STEP_MOMENTUM`` (momentum / beta_1),
+            ``STEP_WEIGHT_DECAY`` (decoupled weight decay; NaN keeps the
+            config's constant) and ``STEP_EMA`` (see ``averaged``).
         seed : int, default=0
             The epoch's dropout seed.
-        average : tuple (averaged, ema_steps) or None, default=None
-            Exponential moving average of the weights (``sklr.averaging.EMA``):
-            ``averaged`` (same shape and dtype as ``params``, IN/OUT) and
-            ``ema_steps`` (float64, one value per update). After update k,
-            when ``ema_steps[k] >= 0``, ``averaged = m * averaged + (1 - m) *
-            params`` with ``m = ema_steps[k]`` (0 copies the weights); a
-            negative value leaves it. None: no extra pass.
+        averaged : ndarray or None, default=None
+            Exponential moving average of the weights (``sklr.averaging.EMA``),
+            same shape and dtype as ``params`` (IN/OUT). After update k, when
+            ``steps[k, STEP_EMA] >= 0``, ``averaged = m * averaged + (1 - m) *
+            params`` with ``m = steps[k, STEP_EMA]`` (0 copies the weights); a
+            negative value leaves it. None: no extra pass (the column is
+            ignored).
         grad_norms : ndarray of float64 or None, default=None
             OUT: when given (one value per minibatch at least), receives the
             L2 norm of each update's full gradient before clipping (the
             gradient the optimizer would see without clipping).
-        weight_decay_steps : ndarray of float64 or None, default=None
-            The decoupled weight decay of each update (a ``weight_decay``
-            schedule); None keeps the config's constant.
 
         Returns
         -------
@@ -996,15 +996,13 @@ cdef class Kernel:
         try:
             s1, s2, s3, scalars = (state["state_1"], state["state_2"], state["state_3"],
                                    state["scalars"])
-            averaged, ema_steps = (params[:0], _NO_STEPS) if average is None else average
-            wd_steps = _NO_STEPS if weight_decay_steps is None else weight_decay_steps
+            if averaged is None:
+                averaged = params[:0]
             if self._single:
                 return _train_epoch[float](self, params, s1, s2, s3, scalars, sample_idx,
-                                           batch_size, lr_steps, momentum_steps, seed,
-                                           averaged, ema_steps, grad_norms, wd_steps)
+                                           batch_size, steps, seed, averaged, grad_norms)
             return _train_epoch[double](self, params, s1, s2, s3, scalars, sample_idx,
-                                        batch_size, lr_steps, momentum_steps, seed,
-                                        averaged, ema_steps, grad_norms, wd_steps)
+                                        batch_size, steps, seed, averaged, grad_norms)
         finally:
             self._busy = False
 
@@ -1028,7 +1026,30 @@ cdef class Kernel:
             self._busy = False
 
 
-_NO_STEPS = np.empty(0, dtype=np.float64)
+def step_table(lr, momentum, weight_decay=None, ema=None):
+    """The per-update table ``Kernel.train_epoch`` takes (float64, C order).
+
+    Parameters
+    ----------
+    lr, momentum : array-like of float
+        Learning rate and momentum / beta_1 of each update.
+    weight_decay : array-like of float or None, default=None
+        Decoupled weight decay of each update; None (or NaN entries) keeps
+        the kernel config's constant.
+    ema : array-like of float or None, default=None
+        EMA momentum after each update (negative: no EMA pass); None: none.
+
+    Returns
+    -------
+    steps : ndarray of shape (n_updates, STEP_SIZE)
+    """
+    lr = np.asarray(lr, dtype=np.float64)
+    steps = np.empty((lr.shape[0], STEP_SIZE), dtype=np.float64)
+    steps[:, STEP_LR] = lr
+    steps[:, STEP_MOMENTUM] = momentum
+    steps[:, STEP_WEIGHT_DECAY] = np.nan if weight_decay is None else weight_decay
+    steps[:, STEP_EMA] = -1.0 if ema is None else ema
+    return steps
 
 
 cdef int _propagate() except -1:
@@ -1045,14 +1066,10 @@ cdef object _train_epoch(
     double[::1] scalars,                     # IN/OUT scalar state (SC_*)
     const intp_t[::1] sample_idx,            # IN the epoch's row order
     intp_t batch_size,
-    const double[::1] lr_steps,              # IN learning rate of each update
-    const double[::1] momentum_steps,        # IN momentum / beta_1 of each update
+    const double[:, ::1] steps,              # IN per-update hyperparameters (STEP_*)
     unsigned long long seed,                 # IN the epoch's dropout seed
     floating[::1] averaged,                  # IN/OUT EMA of the weights (length 0: off)
-    const double[::1] ema_steps,             # IN EMA momentum of each update (< 0: none)
     object grad_norms,                       # OUT pre-clip gradient norm per update, or None
-    const double[::1] wd_steps,              # IN decoupled weight decay of each update
-                                             #    (length 0: the config's constant)
 ):
     cdef intp_t n_samples = sample_idx.shape[0]
     cdef intp_t n_features = k._n_features
@@ -1071,7 +1088,7 @@ cdef object _train_epoch(
     cdef double batch_loss, loss_sum = 0.0
     cdef int flag = Flag.OK
     cdef bint interrupted = False
-    cdef bint has_wd_steps = wd_steps.shape[0] > 0
+    cdef double wd_constant = k._u.weight_decay, lr, wd
     cdef floating* gparts
     cdef floating* acts
     cdef floating* xb
@@ -1086,8 +1103,6 @@ cdef object _train_epoch(
 
     if params.shape[0] != n_params:
         raise ValueError("params must have %d values." % n_params)
-    if avg != NULL and ema_steps.shape[0] < n_steps:
-        raise ValueError("ema_steps needs one value per minibatch.")
     if grad_norms is not None:
         norms_view = grad_norms
         if norms_view.shape[0] < n_steps:
@@ -1095,10 +1110,11 @@ cdef object _train_epoch(
         if n_steps > 0:
             norms = &norms_view[0]
     _check_scalars(scalars)
-    if lr_steps.shape[0] < n_steps or momentum_steps.shape[0] < n_steps:
-        raise ValueError("lr_steps and momentum_steps need one value per minibatch.")
-    if has_wd_steps and wd_steps.shape[0] < n_steps:
-        raise ValueError("weight_decay_steps needs one value per minibatch (or none).")
+    if steps.shape[1] != STEP_SIZE or steps.shape[0] < n_steps:
+        raise ValueError(
+            "steps must have one row per minibatch (%d at least) and %d columns "
+            "(STEP_*), got shape (%d, %d)."
+            % (n_steps, STEP_SIZE, steps.shape[0], steps.shape[1]))
     for r in range(n_samples):
         if sample_idx[r] < 0 or sample_idx[r] >= k.n_samples:
             raise ValueError("sample_idx holds a row outside range(%d)." % k.n_samples)
@@ -1141,15 +1157,16 @@ cdef object _train_epoch(
                     swb[r] = sw[row]
             sp.rows = &sample_idx[start]
             n_parts = _n_parts(net.n_threads, nb, n_params)
-            _advance(&u, momentum_steps[step], lr_steps[step])
-            if has_wd_steps:
-                u.weight_decay = wd_steps[step]
-            batch_loss = _batch(net, &params[0], gparts, NULL, s1, s2, s3, &u, lr_steps[step],
+            lr = steps[step, STEP_LR]
+            _advance(&u, steps[step, STEP_MOMENTUM], lr)
+            wd = steps[step, STEP_WEIGHT_DECAY]
+            u.weight_decay = wd_constant if isnan(wd) else wd
+            batch_loss = _batch(net, &params[0], gparts, NULL, s1, s2, s3, &u, lr,
                                 xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
                                 n_parts, acts, acts + max_parts * ws_stride, ws_stride,
                                 norms + step if norms != NULL else NULL)
-            if avg != NULL and ema_steps[step] >= 0:
-                _ema_pass(avg, &params[0], n_params, ema_steps[step], net.n_threads)
+            if avg != NULL and steps[step, STEP_EMA] >= 0:
+                _ema_pass(avg, &params[0], n_params, steps[step, STEP_EMA], net.n_threads)
             step += 1
             if not isfinite(batch_loss):
                 flag = Flag.NONFINITE_LOSS

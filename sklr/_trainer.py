@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state, gen_batches
 from sklr._callbacks import current_callbacks
 from sklr._codes import Activation, Loss
 from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
-from sklr._kernel import Kernel, clip_array, reg_array
+from sklr._kernel import Kernel, clip_array, reg_array, step_table
 from sklr._lr_finder import _DEFAULTS, _range_test
 from sklr._openmp_helpers import _openmp_effective_n_threads
 from sklr.exceptions import DivergenceError
@@ -137,9 +137,10 @@ class _KernelSetup:
         """One epoch in Cython: (loss_sum, n_steps, flag). ``average``: the EMA
         buffer and per-update momenta, or None; ``grad_norms`` (OUT, optional)
         receives each update's gradient norm before clipping."""
+        averaged, ema = (None, None) if average is None else average
         return self.kernel.train_epoch(
             params, opt_state, np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
-            lr, mu, seed, average, grad_norms, weight_decay,
+            step_table(lr, mu, weight_decay, ema), seed, averaged, grad_norms,
         )
 
     def loss_grad(self, params, grad):

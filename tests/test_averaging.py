@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklr import MLPClassifier, MLPRegressor
 from sklr._codes import Activation, Loss
-from sklr._kernel import Kernel, reg_array
+from sklr._kernel import Kernel, reg_array, step_table
 from sklr.averaging import EMA, SWA
 from sklr.optimizers import SGD, Adam
 from sklr.schedules import Constant, CosineAnnealing, LinearDecay, PerEpoch, Sequence
@@ -63,13 +63,14 @@ def test_kernel_ema_matches_replayed_updates(dtype, units, n_threads):
     p, state, raw = p0.copy(), opt.init_state(p0), []
     for k in range(n_steps):
         kernel.train_epoch(p, state, idx[k * batch:(k + 1) * batch], batch,
-                           lr[k:k + 1], mu[k:k + 1])
+                           step_table(lr[k:k + 1], mu[k:k + 1]))
         raw.append(p.copy())
     # One call with the EMA pass: not averaged before update 3, copy at 3, then m.
     momentum = 0.75
     steps = np.array([-1, -1, 0] + [momentum] * (n_steps - 3))
     q, averaged = p0.copy(), np.full_like(p0, np.nan)
-    kernel.train_epoch(q, opt.init_state(p0), idx, batch, lr, mu, 0, (averaged, steps))
+    kernel.train_epoch(q, opt.init_state(p0), idx, batch, step_table(lr, mu, ema=steps), 0,
+                       averaged)
     np.testing.assert_array_equal(q, raw[-1])  # the average does not touch training
     np.testing.assert_array_equal(averaged, _keras_ema(raw[2:], momentum, dtype))
 
@@ -81,12 +82,12 @@ def test_kernel_average_checks_its_arrays():
                     reg_array(3), SGD()._config())
     p = np.zeros(kernel.n_params)
     idx = np.arange(60, dtype=np.intp)
-    with pytest.raises(ValueError, match="ema_steps"):
-        kernel.train_epoch(p, SGD().init_state(p), idx, 10, np.ones(6), np.ones(6), 0,
-                           (p.copy(), np.zeros(2)))
+    with pytest.raises(ValueError, match="one row per minibatch"):
+        kernel.train_epoch(p, SGD().init_state(p), idx, 10,
+                           step_table(np.ones(2), np.ones(2), ema=np.zeros(2)), 0, p.copy())
     with pytest.raises(ValueError, match="averaged"):
-        kernel.train_epoch(p, SGD().init_state(p), idx, 10, np.ones(6), np.ones(6), 0,
-                           (np.zeros(3), np.zeros(6)))
+        kernel.train_epoch(p, SGD().init_state(p), idx, 10,
+                           step_table(np.ones(6), np.ones(6), ema=np.zeros(6)), 0, np.zeros(3))
 
 
 def test_ema_steps_start_and_copy():

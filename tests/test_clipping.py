@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklr import MLPClassifier, MLPRegressor, optimizers
 from sklr._codes import CLIP_SIZE, Activation, Loss
-from sklr._kernel import Kernel, clip_array, reg_array
+from sklr._kernel import Kernel, clip_array, reg_array, step_table
 
 # ---------------------------------------------------------------------------
 # NumPy reference
@@ -128,7 +128,8 @@ def _kernel_run(X, Y, params, units, clip, batch_size, lr, n_epochs, opt=None, a
         out = np.full(n_steps, np.nan)
         _, done, flag = kernel.train_epoch(
             p, state, np.arange(X.shape[0], dtype=np.intp), batch_size,
-            np.full(n_steps, lr), np.full(n_steps, opt._momentum()), 0, grad_norms=out)
+            step_table(np.full(n_steps, lr), np.full(n_steps, opt._momentum())), 0,
+            grad_norms=out)
         assert flag == 0 and done == n_steps
         norms.append(out)
     return p, np.concatenate(norms)
@@ -268,7 +269,7 @@ def test_infinite_norm_is_the_unclipped_path_exactly(problem):
                                     reg_array(len(UNITS), alpha=0.1, **reg), opt._config(), 1,
                                     clip)
                     kernel.train_epoch(p, state, np.arange(40, dtype=np.intp), 8,
-                                       np.full(5, 0.01), np.full(5, opt._momentum()))
+                                       step_table(np.full(5, 0.01), np.full(5, opt._momentum())))
                     runs.append(p)
                 np.testing.assert_array_equal(runs[0], runs[1])
 
@@ -316,7 +317,8 @@ def test_kernel_validates_the_clip_array(problem):
     state = optimizers.SGD().init_state(params.copy())
     with pytest.raises(ValueError, match="grad_norms"):
         kernel.train_epoch(params.copy(), state, np.arange(40, dtype=np.intp), 8,
-                           np.full(5, 0.1), np.full(5, 0.9), 0, grad_norms=np.empty(4))
+                           step_table(np.full(5, 0.1), np.full(5, 0.9)), 0,
+                           grad_norms=np.empty(4))
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklr import MLPClassifier, MLPRegressor
 from sklr._codes import Activation, Loss
-from sklr._kernel import Kernel, reg_array
+from sklr._kernel import Kernel, reg_array, step_table
 from sklr._network import _layer_views
 from sklr._openmp_helpers import _openmp_effective_n_threads, _openmp_enabled
 
@@ -225,9 +225,9 @@ def test_kernel_rejects_mismatched_arrays():
     def run(lr, mu, state_1=state["state_1"], scalars=state["scalars"]):
         return kernel.train_epoch(
             params, dict(state, state_1=state_1, scalars=scalars),
-            np.arange(10, dtype=np.intp), 5, lr, mu, 0)
+            np.arange(10, dtype=np.intp), 5, step_table(lr, mu), 0)
 
-    with pytest.raises(ValueError, match="one value per minibatch"):
+    with pytest.raises(ValueError, match="one row per minibatch"):
         run(np.full(1, 0.1), np.full(1, 0.9))
     with pytest.raises(ValueError, match="state_1"):
         run(np.full(2, 0.1), np.full(2, 0.9), state_1=np.zeros(3))
@@ -297,10 +297,10 @@ def test_reused_kernel_matches_a_fresh_kernel_per_epoch(dtype, sparse, weighted)
         idx = rng.permutation(90).astype(np.intp)
         lr = np.linspace(0.01, 0.02, 5)
         mu = np.full(5, 0.9)
-        a = kernel.train_epoch(p_kernel, s_kernel, idx, 20, lr, mu, epoch)
+        a = kernel.train_epoch(p_kernel, s_kernel, idx, 20, step_table(lr, mu), epoch)
         fresh = Kernel(Xa, Y, sw, units, codes, reg_array(3, l1=0.01, dropout=[0.1, 0.2],
                                                            alpha=0.001), config, 1)
-        b = fresh.train_epoch(p_fresh, s_fresh, idx, 20, lr, mu, epoch)
+        b = fresh.train_epoch(p_fresh, s_fresh, idx, 20, step_table(lr, mu), epoch)
         assert a == b and a[1:] == (5, 0)
         np.testing.assert_array_equal(p_kernel, p_fresh)
         for key in ("state_1", "state_2", "scalars"):
@@ -326,11 +326,13 @@ def test_kernel_grows_its_workspaces():
     args = (X, Y, None, units, (3, 4, 2), reg_array(3), opt._config(), 1)
     idx = np.arange(90, dtype=np.intp)
     warm = Kernel(*args)
-    warm.train_epoch(p0.copy(), opt.init_state(p0), idx, 4, np.full(23, 0.01), np.full(23, 0.9))
+    warm.train_epoch(p0.copy(), opt.init_state(p0), idx, 4,
+                     step_table(np.full(23, 0.01), np.full(23, 0.9)))
     results = []
     for kernel in (warm, Kernel(*args)):
         p, state = p0.copy(), opt.init_state(p0)
-        results.append((kernel.train_epoch(p, state, idx, 45, np.full(2, 0.01), np.full(2, 0.9)), p))
+        steps = step_table(np.full(2, 0.01), np.full(2, 0.9))
+        results.append((kernel.train_epoch(p, state, idx, 45, steps), p))
     assert results[0][0] == results[1][0]
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
@@ -359,16 +361,17 @@ def test_kernel_rejects_bad_inputs():
         Kernel((Xs.data, Xs.indices * 2, Xs.indptr), Y, None, units, (3, 4, 2), reg, config)
     kernel = Kernel(X, Y, None, units, (3, 4, 2), reg, None)
     with pytest.raises(ValueError, match="no optimizer config"):
-        kernel.train_epoch(p0, SGD().init_state(p0), np.arange(90), 10, np.ones(9), np.ones(9))
+        kernel.train_epoch(p0, SGD().init_state(p0), np.arange(90), 10,
+                           step_table(np.ones(9), np.ones(9)))
     kernel = Kernel(X, Y, None, units, (3, 4, 2), reg_array(3, max_norm=2.0), config)
     with pytest.raises(ValueError, match="L1 only"):
         kernel.loss_grad(p0, np.empty_like(p0))
     with pytest.raises(ValueError, match="outside"):
         kernel.train_epoch(p0, SGD().init_state(p0), np.array([0, 90], dtype=np.intp), 10,
-                           np.ones(1), np.ones(1))
+                           step_table(np.ones(1), np.ones(1)))
     with pytest.raises(ValueError, match="dtype mismatch"):
         kernel.train_epoch(p0.astype(np.float32), SGD().init_state(p0), np.arange(90), 10,
-                           np.ones(9), np.ones(9))
+                           step_table(np.ones(9), np.ones(9)))
 
 
 def test_allocation_failure_raises_memory_error():
@@ -382,7 +385,7 @@ def test_allocation_failure_raises_memory_error():
         import resource
         import numpy as np
         from sklr import MLPRegressor
-        from sklr._kernel import Kernel, reg_array
+        from sklr._kernel import Kernel, reg_array, step_table
 
         rng = np.random.RandomState(0)
         X, y = rng.uniform(size=(100000, 2)), rng.uniform(size=100000)
@@ -426,7 +429,7 @@ def test_ctrl_c_interrupts_an_epoch_between_minibatches():
         import numpy as np
         # SIGINT may be ignored when the suite runs as a background job.
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        from sklr._kernel import Kernel, reg_array
+        from sklr._kernel import Kernel, reg_array, step_table
         from sklr.optimizers import Adam
 
         rng = np.random.RandomState(0)
@@ -440,8 +443,8 @@ def test_ctrl_c_interrupts_an_epoch_between_minibatches():
         idx = rng.randint(500, size=32 * n_steps).astype(np.intp)
         print("ready", flush=True)
         try:
-            kernel.train_epoch(params, state, idx, 32, np.full(n_steps, 1e-4),
-                               np.full(n_steps, 0.9))
+            kernel.train_epoch(params, state, idx, 32,
+                               step_table(np.full(n_steps, 1e-4), np.full(n_steps, 0.9)))
             print("finished", flush=True)
         except KeyboardInterrupt:
             print("interrupted", int(state["scalars"][0]), n_steps,
