@@ -8,11 +8,14 @@ twice under callgrind and divide the difference by the difference in epochs:
 what remains is one epoch's instructions, kernel and Python overhead
 together, with import and set-up cancelled out::
 
-    for E in 20 120; do
-        OMP_NUM_THREADS=1 valgrind --tool=callgrind \\
+    for E in 20 220; do
+        PYTHONHASHSEED=0 OMP_NUM_THREADS=1 valgrind --tool=callgrind \\
             --callgrind-out-file=/tmp/cg_$E.out python benchmarks/epoch_instructions.py $E
     done
-    # per epoch = (total of /tmp/cg_120.out - total of /tmp/cg_20.out) / 100
+    # per epoch = (total of /tmp/cg_220.out - total of /tmp/cg_20.out) / 200
+
+A fixed ``PYTHONHASHSEED`` matters: with random string hashing, the import
+phase alone varies by millions of instructions from run to run.
 
 ``callgrind_annotate /tmp/cg_120.out`` shows where the instructions go. Run
 the same commands with another build (its own virtual environment) to
