@@ -191,20 +191,15 @@ def make_plan(est, incremental, has_validation=False):
     hidden_layer_sizes = _hidden_layer_sizes(est)
     if isinstance(est.learning_rate, Schedule):
         _check_schedule(est.learning_rate, "learning_rate")
-    if isinstance(est.weight_decay, Schedule):
-        _check_schedule(est.weight_decay, "weight_decay")
-        if est.weight_decay._feedback_schedules():
-            raise ValueError(
-                "weight_decay cannot be a feedback schedule (Adaptive, ReduceOnPlateau); "
-                "use them as learning_rate."
-            )
-    if isinstance(est.momentum, Schedule):
-        _check_schedule(est.momentum, "momentum")
-        if est.momentum._feedback_schedules():
-            raise ValueError(
-                "momentum cannot be a feedback schedule (Adaptive, ReduceOnPlateau); "
-                "use them as learning_rate."
-            )
+    for name in ("weight_decay", "momentum"):
+        value = getattr(est, name)
+        if isinstance(value, Schedule):
+            _check_schedule(value, name)
+            if value._feedback_schedules():
+                raise ValueError(
+                    f"{name} cannot be a feedback schedule (Adaptive, ReduceOnPlateau); "
+                    "use them as learning_rate."
+                )
     if isinstance(est.solver, (Optimizer, LBFGS)):
         est.solver._validate_params()
     if est.averaging is not None:

@@ -360,6 +360,14 @@ def test_weight_decay_schedule_equals_changing_the_float_between_updates(digits,
     assert np.abs(plain.coefs_[0] - ours.coefs_[0]).max() > 1e-6
 
 
+def test_momentum_cannot_be_a_feedback_schedule(digits):
+    X, y = digits
+    clf = MLPClassifier(solver="sgd", momentum=schedules.ReduceOnPlateau(), max_iter=1)
+    with pytest.raises(ValueError, match="momentum cannot be a feedback schedule"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
 def test_weight_decay_schedule_checks(digits):
     X, y = digits
     with pytest.raises(ValueError, match="weight_decay cannot be a feedback schedule"):
