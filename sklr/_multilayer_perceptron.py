@@ -744,7 +744,7 @@ _PARAMS_DOC = """
         weights and biases, the same draws in the same order. 'keras': a
         Keras ``Dense`` layer's default (``glorot_uniform`` weights, zero
         biases). 'pytorch': ``torch.nn.Linear``'s default (weights and biases
-        from :math:`U(\\pm 1/\\sqrt{\\text{fan_in}})`). 'h2o': H2O's default
+        from :math:`U(\\pm 1/\\sqrt{\\text{fan-in}})`). 'h2o': H2O's default
         ``initial_weight_distribution='UniformAdaptive'`` with its bias
         constants. 'glorot_uniform', 'glorot_normal', 'he_uniform',
         'he_normal', 'lecun_uniform', 'lecun_normal': the Keras initializer

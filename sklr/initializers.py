@@ -7,25 +7,22 @@ draw again. ``init`` says how they are drawn: a string naming a framework's
 default or a scheme, or one of the objects below, whose parameters are then
 searchable as ``init__<name>``.
 
-=================== ===========================================================
-``init``            weights / biases of a layer with ``fan_in`` inputs and
-                    ``fan_out`` units
-=================== ===========================================================
-``'sklearn'``       scikit-learn: :math:`U(-r, r)`,
-                    :math:`r = \sqrt{6 / (\text{fan_in} + \text{fan_out})}`
-                    (:math:`\sqrt{2/\ldots}` for ``activation='logistic'``) /
-                    the same law; the same draws in the same order
-``'keras'``         Keras ``Dense``: ``glorot_uniform`` / zeros
-``'pytorch'``       PyTorch ``nn.Linear``: :math:`U(\pm 1/\sqrt{\text{fan_in}})`
-                    / the same law
-``'h2o'``           H2O ``initial_weight_distribution='UniformAdaptive'``
-``'glorot_uniform'``, Keras' initializer of that name for the weights /
-``'glorot_normal'``, zeros (``Dense(kernel_initializer=name)``)
-``'he_uniform'``,
-``'he_normal'``,
-``'lecun_uniform'``,
-``'lecun_normal'``
-=================== ===========================================================
+For a layer with ``fan_in`` inputs and ``fan_out`` units, the strings mean:
+
+- ``'sklearn'`` (the default): scikit-learn's draw, the same numbers in the
+  same order: weights and biases from :math:`U(-r, r)`,
+  :math:`r = \sqrt{6 / (\text{fan-in} + \text{fan-out})}`
+  (:math:`\sqrt{2 / \ldots}` for ``activation='logistic'``);
+- ``'keras'``: Keras' ``Dense`` default, ``glorot_uniform`` weights and zero
+  biases;
+- ``'pytorch'``: ``torch.nn.Linear``'s default, weights and biases from
+  :math:`U(\pm 1/\sqrt{\text{fan-in}})`;
+- ``'h2o'``: H2O's default ``initial_weight_distribution='UniformAdaptive'``
+  and its bias constants (:class:`H2O`);
+- ``'glorot_uniform'``, ``'glorot_normal'``, ``'he_uniform'``,
+  ``'he_normal'``, ``'lecun_uniform'``, ``'lecun_normal'``: Keras'
+  initializer of that name for the weights, zero biases (as
+  ``Dense(kernel_initializer=name)``).
 
 :func:`get_initializer` turns a string into the object it stands for, e.g. to
 change its ``bias``. The Keras names are Keras' ``VarianceScaling`` cases, so
@@ -109,7 +106,7 @@ class VarianceScaling(Initializer):
 
     For a layer with ``fan_in`` inputs and ``fan_out`` units let
     :math:`s = \text{scale} / n`, with :math:`n` = ``fan_in``, ``fan_out``
-    or :math:`(\text{fan_in} + \text{fan_out}) / 2` (``mode``). The weights
+    or :math:`(\text{fan-in} + \text{fan-out}) / 2` (``mode``). The weights
     are drawn
 
     - ``'uniform'``: from :math:`U(-\sqrt{3 s}, \sqrt{3 s})`;
@@ -124,7 +121,7 @@ class VarianceScaling(Initializer):
     mode='fan_in'``; LeCun ``scale=1, mode='fan_in'``; PyTorch's
     ``nn.Linear`` default ``scale=1/3, mode='fan_in', distribution='uniform'``
     (``kaiming_uniform_`` with ``a=sqrt(5)``, i.e. :math:`U(\pm
-    1/\sqrt{\text{fan_in}})`); scikit-learn's ``scale=1`` (1/3 for
+    1/\sqrt{\text{fan-in}})`); scikit-learn's ``scale=1`` (1/3 for
     ``activation='logistic'``), ``mode='fan_avg'``, ``distribution='uniform'``,
     ``bias='like_weights'``.
 
@@ -134,12 +131,12 @@ class VarianceScaling(Initializer):
         Variance times the fan, > 0.
     mode : {'fan_in', 'fan_out', 'fan_avg'}, default='fan_in'
         Which fan divides ``scale``.
-    distribution : {'truncated_normal', 'untruncated_normal', 'uniform'}, \
-            default='truncated_normal'
-        The law of the weights (Keras' names and default).
+    distribution : {'truncated_normal', 'untruncated_normal', 'uniform'}
+        The law of the weights (Keras' names and default,
+        'truncated_normal').
     bias : {'zeros', 'like_weights', 'fan_in_uniform'} or float, default='zeros'
         The biases: zeros (Keras' ``Dense``); drawn from the layer's weight
-        law (scikit-learn); from :math:`U(\pm 1/\sqrt{\text{fan_in}})`
+        law (scikit-learn); from :math:`U(\pm 1/\sqrt{\text{fan-in}})`
         whatever the weights (PyTorch ``nn.Linear``'s bias, kept when only
         the weight is re-initialised); or this constant.
 
@@ -206,7 +203,7 @@ class H2O(Initializer):
     For a layer with ``fan_in`` inputs and ``fan_out`` units the weights are
 
     - ``'UniformAdaptive'`` (H2O's default): :math:`U(-r, r)`,
-      :math:`r = \sqrt{6 / (\text{fan_in} + \text{fan_out})}`, and
+      :math:`r = \sqrt{6 / (\text{fan-in} + \text{fan-out})}`, and
       :math:`U(-4r, 4r)` in a classifier's output layer;
     - ``'Uniform'``: :math:`U(-\text{scale}, \text{scale})`;
     - ``'Normal'``: :math:`N(0, \text{scale}^2)` (untruncated).
