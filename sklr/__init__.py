@@ -43,7 +43,7 @@ if _compiled is not None:
     __path__[:] = [_compiled]  # noqa: F821 - the package's own search path
 del _compiled, _locate_compiled_package
 
-from sklr import averaging, optimizers, schedules  # noqa: E402
+from sklr import averaging, initializers, optimizers, schedules  # noqa: E402
 from sklr._lr_finder import LRFinderResult, find_learning_rate  # noqa: E402
 from sklr._multilayer_perceptron import MLPClassifier, MLPRegressor  # noqa: E402
 
@@ -55,6 +55,7 @@ __all__ = [
     "MLPRegressor",
     "averaging",
     "find_learning_rate",
+    "initializers",
     "optimizers",
     "schedules",
     "__version__",

@@ -52,6 +52,7 @@ from sklr._trainer import (
     resolved_batch_size,
 )
 from sklr.exceptions import DivergenceError
+from sklr.initializers import _INIT_NAMES, Initializer
 from sklr.optimizers import _SOLVERS, LBFGS, Optimizer, _solver_strings
 from sklr.schedules import Schedule
 
@@ -116,6 +117,12 @@ _OBJECT_PARAMS = {
         "be set: pass one, e.g. averaging=sklr.averaging.EMA(), whose parameters are "
         "then searchable as averaging__<name>."
     ),
+    "init": lambda current, sub: (
+        f"init={current!r} is a string, so 'init__{sub}' cannot be set: pass an "
+        "initializer object, e.g. init=sklr.initializers.VarianceScaling(...) "
+        "(sklr.initializers.get_initializer(name) gives the one a string stands for), "
+        "whose parameters are then searchable as init__<name>."
+    ),
 }
 
 
@@ -172,6 +179,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "record_train_score": ["boolean"],
         "averaging": [WeightAveraging, None],
         "use_averaged_weights": ["boolean"],
+        "init": [StrOptions(_INIT_NAMES), Initializer],
     }
 
     @abstractmethod
@@ -214,6 +222,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         record_train_score,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
     ):
         self.activation = activation
         self.solver = solver
@@ -252,6 +261,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.record_train_score = record_train_score
         self.averaging = averaging
         self.use_averaged_weights = use_averaged_weights
+        self.init = init
 
     def _new_state(self, plan):
         """Fresh fit-time state and the attributes scikit-learn resets with it."""
@@ -725,6 +735,25 @@ _PARAMS_DOC = """
         ``history_`` use (with early stopping, the best epoch is chosen by
         them). False keeps the raw weights in ``coefs_``; the average is
         then ``averaged_coefs_``/``averaged_intercepts_``. Read at ``fit``.
+
+    init : str or Initializer, default='sklearn'
+        How the initial weights and biases are drawn from ``random_state``
+        (at a ``fit`` without ``warm_start`` or the first ``partial_fit``;
+        ``warm_start`` and ``partial_fit`` continue from the current weights
+        and never draw again). 'sklearn': scikit-learn's Glorot-uniform
+        weights and biases, the same draws in the same order. 'keras': a
+        Keras ``Dense`` layer's default (``glorot_uniform`` weights, zero
+        biases). 'pytorch': ``torch.nn.Linear``'s default (weights and biases
+        from :math:`U(\\pm 1/\\sqrt{\\text{fan-in}})`). 'h2o': H2O's default
+        ``initial_weight_distribution='UniformAdaptive'`` with its bias
+        constants. 'glorot_uniform', 'glorot_normal', 'he_uniform',
+        'he_normal', 'lecun_uniform', 'lecun_normal': the Keras initializer
+        of that name (normal laws truncated at two standard deviations, as
+        Keras draws them) with zero biases. An object from
+        :mod:`sklr.initializers` (``VarianceScaling``, ``H2O``) sets the
+        rest (untruncated normals, the bias law); its parameters are
+        searchable as ``init__<name>``. Frameworks draw from their own
+        generators: the same laws, not the same numbers.
 """
 
 _ATTRIBUTES_DOC = """
@@ -878,6 +907,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -917,6 +947,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            init=init,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1181,6 +1212,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1220,6 +1252,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            init=init,
         )
 
     def predict(self, X):
