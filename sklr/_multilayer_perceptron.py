@@ -9,6 +9,7 @@ fit-time state), ``_network`` holds the weights and the forward pass, and the
 Cython kernel trains one epoch per call.
 """
 
+import os
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -30,6 +31,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._callbacks import _CallbackSupport, fit_callbacks
+from sklr._checkpoint import Checkpoint, warn_unresumed
 from sklr._compat import (
     Interval,
     Options,
@@ -172,6 +174,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "record_train_score": ["boolean"],
         "averaging": [WeightAveraging, None],
         "use_averaged_weights": ["boolean"],
+        "checkpoint": [None, str, os.PathLike, callable, Checkpoint],
     }
 
     @abstractmethod
@@ -214,6 +217,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         record_train_score,
         averaging=None,
         use_averaged_weights=True,
+        checkpoint=None,
     ):
         self.activation = activation
         self.solver = solver
@@ -252,6 +256,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.record_train_score = record_train_score
         self.averaging = averaging
         self.use_averaged_weights = use_averaged_weights
+        self.checkpoint = checkpoint
 
     def _new_state(self, plan):
         """Fresh fit-time state and the attributes scikit-learn resets with it."""
@@ -421,6 +426,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
+            warn_unresumed(self)
             self._initialize(y, layer_units, X.dtype, plan)
         self._flat_params()
         return X, y, sample_weight, val, plan
@@ -725,6 +731,20 @@ _PARAMS_DOC = """
         ``history_`` use (with early stopping, the best epoch is chosen by
         them). False keeps the raw weights in ``coefs_``; the average is
         then ``averaged_coefs_``/``averaged_intercepts_``. Read at ``fit``.
+
+    checkpoint : str, path-like, callable or Checkpoint, default=None
+        Save the estimator during ``fit`` (:class:`sklr.Checkpoint`; a path
+        or callable alone means ``Checkpoint(path)``, a save after every
+        epoch). A path is a template with the fields ``{fit_id}``
+        (required: an id per fit, so concurrent fits never share a file)
+        and ``{epoch}``, such as ``'ckpt/mlp-{fit_id}-{epoch}.joblib'``;
+        files are written atomically with :func:`joblib.dump`. A callable is
+        called as ``checkpoint(estimator, epoch)``. Saves come after every
+        ``every``-th epoch and at the end of ``fit``. A checkpoint saved
+        during ``fit`` resumes it exactly: :func:`sklr.load_checkpoint` (or
+        :func:`joblib.load`), then ``fit(X, y)`` with ``warm_start=True`` on
+        the same data runs the epochs left of ``max_iter`` on the same
+        trajectory. Its parameters are searchable as ``checkpoint__every``.
 """
 
 _ATTRIBUTES_DOC = """
@@ -878,6 +898,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        checkpoint=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -917,6 +938,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            checkpoint=checkpoint,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1181,6 +1203,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        checkpoint=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1220,6 +1243,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            checkpoint=checkpoint,
         )
 
     def predict(self, X):
