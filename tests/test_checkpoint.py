@@ -399,5 +399,9 @@ def test_load_checkpoint_finds_the_newest_file_of_a_template(tmp_path, digits):
         load_checkpoint(tmp_path / "other.joblib")
 
 
-def test_public_names():
+def test_public_names_and_doctests():
+    import doctest
+
     assert sklr.Checkpoint is Checkpoint and "load_checkpoint" in sklr.__all__
+    result = doctest.testmod(checkpoint_module)
+    assert result.attempted > 0 and result.failed == 0

@@ -92,6 +92,15 @@ def test_seed_statistics_skips_nan_and_missing_keys():
     assert_array_equal(stats["min"]["b"], [5.0, 6.0, np.nan])
 
 
+def test_doctests():
+    import doctest
+
+    import sklr.inspection._seed_bands as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
+
+
 def test_pipeline_seeds_reach_the_nested_random_state_and_jobs_keep_order(data):
     X, y = data
     pipe = make_pipeline(StandardScaler(), _clf())
