@@ -16,7 +16,6 @@ that call on the same trajectory as if it had never stopped.
 import os
 import re
 import string
-import tempfile
 import uuid
 import warnings
 from numbers import Integral
@@ -115,6 +114,10 @@ class Checkpoint(ParamObject):
     ``partial_fit`` loop continue that loop exactly), and
     ``warm_start=False`` starts afresh.
 
+    An error while saving (a full disk, an unwritable directory, a callable
+    that raises) stops the fit and propagates; the estimator is then left
+    as it was before the call, as for any error in ``fit``.
+
     Examples
     --------
     >>> from sklr import Checkpoint, MLPClassifier
@@ -168,10 +171,11 @@ def atomic_dump(obj, path):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
+    # A new name of our own ('x' mode), with the permissions the umask gives
+    # any new file (tempfile.mkstemp would make it private to the user).
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             joblib.dump(obj, f)
             f.flush()
             os.fsync(f.fileno())
@@ -235,9 +239,9 @@ class FitCheckpoints:
         self.incremental = incremental
         self.config = as_checkpoint(est.checkpoint)
         log = getattr(est._state, "checkpoint", None)
-        record = log.pop("resume", None) if log else None
-        if log is not None:
-            log["resume"] = None
+        record = log["resume"] if log else None
+        if log:
+            log["resume"] = None  # consumed by this call, whatever it is
         self.resume = record if (stochastic and not incremental) else None
         if self.resume is not None:
             # The random state at the start of the interrupted call: the
