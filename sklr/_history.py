@@ -118,6 +118,10 @@ class TrainingState:
         ``use_averaged_weights``).
     best_average : ndarray or None
         ``average`` at the best validation score (early stopping).
+    checkpoint : dict or None
+        The fit's checkpoint log (``sklr._checkpoint``): its ``fit_id``, the
+        files it wrote and, in a checkpoint saved during ``fit``, the record
+        that resumes that call. None until the first save.
     """
 
     # Defaults for states pickled before weight averaging existed.
@@ -125,6 +129,7 @@ class TrainingState:
     n_averaged = 0
     average_shown = False
     best_average = None
+    checkpoint = None
 
     def __init__(self):
         self.n_updates = 0

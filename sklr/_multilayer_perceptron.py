@@ -9,6 +9,7 @@ fit-time state), ``_network`` holds the weights and the forward pass, and the
 Cython kernel trains one epoch per call.
 """
 
+import os
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -30,6 +31,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._callbacks import _CallbackSupport, fit_callbacks
+from sklr._checkpoint import Checkpoint, warn_unresumed
 from sklr._compat import (
     Interval,
     Options,
@@ -180,6 +182,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "averaging": [WeightAveraging, None],
         "use_averaged_weights": ["boolean"],
         "init": [StrOptions(_INIT_NAMES), Initializer],
+        "checkpoint": [None, str, os.PathLike, callable, Checkpoint],
     }
 
     @abstractmethod
@@ -223,6 +226,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         averaging=None,
         use_averaged_weights=True,
         init="sklearn",
+        checkpoint=None,
     ):
         self.activation = activation
         self.solver = solver
@@ -262,6 +266,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.averaging = averaging
         self.use_averaged_weights = use_averaged_weights
         self.init = init
+        self.checkpoint = checkpoint
 
     def _new_state(self, plan):
         """Fresh fit-time state and the attributes scikit-learn resets with it."""
@@ -431,6 +436,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
+            warn_unresumed(self)
             self._initialize(y, layer_units, X.dtype, plan)
         self._flat_params()
         return X, y, sample_weight, val, plan
@@ -754,6 +760,19 @@ _PARAMS_DOC = """
         rest (untruncated normals, the bias law); its parameters are
         searchable as ``init__<name>``. Frameworks draw from their own
         generators: the same laws, not the same numbers.
+    checkpoint : str, path-like, callable or Checkpoint, default=None
+        Save the estimator during ``fit`` (:class:`sklr.Checkpoint`; a path
+        or callable alone means ``Checkpoint(path)``, a save after every
+        epoch). A path is a template with the fields ``{fit_id}``
+        (required: an id per fit, so concurrent fits never share a file)
+        and ``{epoch}``, such as ``'ckpt/mlp-{fit_id}-{epoch}.joblib'``;
+        files are written atomically with :func:`joblib.dump`. A callable is
+        called as ``checkpoint(estimator, epoch)``. Saves come after every
+        ``every``-th epoch and at the end of ``fit``. A checkpoint saved
+        during ``fit`` resumes it exactly: :func:`sklr.load_checkpoint` (or
+        :func:`joblib.load`), then ``fit(X, y)`` with ``warm_start=True`` on
+        the same data runs the epochs left of ``max_iter`` on the same
+        trajectory. Its parameters are searchable as ``checkpoint__every``.
 """
 
 _ATTRIBUTES_DOC = """
@@ -908,6 +927,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         averaging=None,
         use_averaged_weights=True,
         init="sklearn",
+        checkpoint=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -948,6 +968,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
             init=init,
+            checkpoint=checkpoint,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1213,6 +1234,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         averaging=None,
         use_averaged_weights=True,
         init="sklearn",
+        checkpoint=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1253,6 +1275,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
             init=init,
+            checkpoint=checkpoint,
         )
 
     def predict(self, X):

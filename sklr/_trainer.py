@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 
 from sklr._callbacks import current_callbacks
+from sklr._checkpoint import FitCheckpoints
 from sklr._codes import Activation, Loss
 from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
 from sklr._kernel import Kernel, clip_array, reg_array, step_table
@@ -217,6 +218,7 @@ class StochasticTrainer:
 
     def fit(self, X, y, sample_weight, incremental, val=None):
         est, plan, state = self.est, self.plan, self.state
+        checkpoints = FitCheckpoints(est, incremental)  # may resume an interrupted fit
         if est.early_stopping and val is None:
             X_train, y_train, sw_train, val = split_validation(est, X, y, sample_weight)
         else:
@@ -228,7 +230,8 @@ class StochasticTrainer:
             RangeTest(est, plan).find_learning_rate(X_train, y_train, sw_train)
         # String solvers start a new optimizer at each fit, as scikit-learn
         # does; an optimizer object keeps its state across warm_start refits.
-        if state.optimizer is None or (not incremental and isinstance(est.solver, str)):
+        if state.optimizer is None or (not incremental and isinstance(est.solver, str)
+                                       and checkpoints.resume is None):
             plan.new_optimizer(state, est._params, est.learning_rate_init_)
         self.start_averaging()
         train_labels = est._decode_targets(y_train) if est.record_train_score else None
@@ -251,7 +254,8 @@ class StochasticTrainer:
         best_val = (-np.inf, est._params.copy(), _copy(state.average)) if val is not None else None
         try:
             est.n_iter_ = 0
-            for _ in range(est.max_iter):
+            sample_idx, best_val = checkpoints.resume_loop(sample_idx, best_val)
+            for _ in range(est.max_iter - est.n_iter_):
                 callbacks.begin_epoch()
                 try:
                     record = self.run_transaction(
@@ -277,6 +281,8 @@ class StochasticTrainer:
                         state.no_improvement_count = 0
                 # A callback (e.g. one judging a validation score) may end the fit.
                 stop = callbacks.end_epoch(est._callback_fitted_attributes) or stop
+                checkpoints.end_epoch(sample_idx, best_val,
+                                      stop or incremental or est.n_iter_ == est.max_iter)
                 if stop or incremental:
                     break
                 if est.n_iter_ == est.max_iter:
@@ -288,11 +294,13 @@ class StochasticTrainer:
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
+            checkpoints.interrupted()
 
         if est.early_stopping:
             est._params[...] = state.best_params
             if state.average is not None and state.best_average is not None:
                 state.average[...] = state.best_average
+        checkpoints.end_fit()
 
     # -- weight averaging (sklr.averaging) -----------------------------------
 
@@ -635,6 +643,7 @@ class LBFGSTrainer:
 
     def fit(self, X, y, sample_weight, val=None):
         est, state = self.est, self.state
+        checkpoints = FitCheckpoints(est, False, stochastic=False)  # saves at the end only
         # No averaged weights under L-BFGS (a warm start from an averaged or
         # schedule-free fit drops them): coefs_ show the weights it trains.
         state.average, state.n_averaged, state.best_average = None, 0, None
@@ -699,3 +708,4 @@ class LBFGSTrainer:
         history.add_keys(keys + (("score",) if train_labels is not None else ()))
         for record in records:
             history.append(record)
+        checkpoints.end_fit()
