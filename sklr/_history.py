@@ -118,6 +118,11 @@ class TrainingState:
         ``use_averaged_weights``).
     best_average : ndarray or None
         ``average`` at the best validation score (early stopping).
+    plan_start, planned_steps : int, int or None
+        The plan of updates that the ``'fraction'`` unit spans: global
+        index of its first update and number of updates (``max_iter``
+        epochs of updates), set by each ``fit`` and by the ``partial_fit``
+        call that finds no plan; None before any.
     """
 
     # Defaults for states pickled before weight averaging existed.
@@ -125,6 +130,9 @@ class TrainingState:
     n_averaged = 0
     average_shown = False
     best_average = None
+    # ... and before the 'fraction' unit existed.
+    plan_start = 0
+    planned_steps = None
 
     def __init__(self):
         self.n_updates = 0
