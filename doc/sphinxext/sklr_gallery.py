@@ -13,6 +13,7 @@ ORDER = (
     "plot_optimizers.py",
     "plot_lr_finder.py",
     "plot_schedules.py",
+    "plot_fraction_schedules.py",
 )
 
 
