@@ -495,3 +495,23 @@ def test_clone_keeps_the_defaults():
         copy = clone(schedule)
         assert copy == schedule
         assert_array_equal(copy.preview(6, 3), schedule.preview(6, 3))
+
+
+def test_schedule_display_draws_against_the_plan():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklr.inspection import ScheduleDisplay
+
+    display = ScheduleDisplay.from_schedule(CosineAnnealing(), n_epochs=4, steps_per_epoch=5,
+                                            x_unit="fraction")
+    f = np.linspace(0, 1, 20)
+    assert_allclose(display.line_.get_xdata(), f, atol=1e-15)
+    assert_allclose(display.line_.get_ydata(), (1 + np.cos(np.pi * f)) / 2, atol=1e-15)
+    assert display.ax_.get_xlabel() == "Fraction of the planned updates"
+    direct = ScheduleDisplay([1.0, 0.5], x=[0.0, 1.0], unit="fraction").plot()
+    assert direct.ax_.get_xlabel() == "Fraction of the planned updates"
+    plt.close("all")
