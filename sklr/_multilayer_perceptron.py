@@ -580,6 +580,10 @@ _PARAMS_DOC = """
         every update, a multiplier of ``learning_rate_init`` for every
         stochastic solver; it is indexed by the global update, epoch and
         sample counters, so ``partial_fit`` and ``warm_start`` continue it.
+        A schedule in ``unit='fraction'`` (the default of ``OneCycle()``,
+        ``CosineAnnealing()`` and the other shapes with an end) spans each
+        ``fit``'s ``max_iter`` epochs of updates, and restarts at the next
+        ``warm_start`` fit; ``partial_fit`` plans ``max_iter`` calls.
         Its own parameters are searchable as ``learning_rate__<name>``.
         ``ReduceOnPlateau`` (alone or in a ``Product``) is fed the monitored
         value after every epoch.
@@ -842,7 +846,11 @@ _ATTRIBUTES_DOC = """
         ``'score'`` (on the training data) with ``record_train_score=True``, and
         ``'grad_norm_mean'``, ``'grad_norm_max'`` with ``clip_norm`` or
         ``clip_value``: the L2 norm of the whole minibatch gradient before
-        clipping, mean and maximum over the epoch's updates. A
+        clipping, mean and maximum over the epoch's updates, and
+        ``'fraction'`` when a schedule counts in ``unit='fraction'``: the
+        fraction of the planned updates reached at the epoch's last update
+        (below 1 at the end when the fit stopped early: the schedule's tail
+        went unused). A
         key new to a warm-start refit is NaN for the earlier epochs. For
         'lbfgs' one entry per L-BFGS iteration, with NaN rate and momentum.
 """

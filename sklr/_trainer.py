@@ -181,22 +181,29 @@ class StochasticTrainer:
 
     # -- schedules ---------------------------------------------------------
 
+    def positions(self, batch_sizes):
+        """Positions of the epoch's updates (global counters, and the fraction
+        of the plan that ``Plan.begin`` set)."""
+        state = self.state
+        plan = None if state.planned_steps is None else (state.plan_start, state.planned_steps)
+        return StepPositions._for_epoch(
+            state.n_updates, state.n_epochs, self.est.t_, batch_sizes, plan
+        )
+
     def epoch_rates(self, batch_sizes):
         """Learning rate and momentum (or beta_1) of each update of the epoch.
 
         Schedules are indexed by the global update, epoch and sample counters,
         so partial_fit and warm_start continue them where they stopped.
         """
-        est, plan, state = self.est, self.plan, self.state
+        plan, state = self.plan, self.state
         n_steps = len(batch_sizes)
         base = state.optimizer["lr"] * plan.feedback_scale(state)
         if plan.is_constant:
             # scikit-learn's defaults: no schedule to evaluate (it would cost
             # more than a small epoch).
             return np.full(n_steps, base), np.full(n_steps, plan.solver._momentum())
-        positions = StepPositions._for_epoch(
-            state.n_updates, state.n_epochs, est.t_, batch_sizes
-        )
+        positions = self.positions(batch_sizes)
         lr = base * plan.learning_rate._evaluate(positions)
         if not np.all(np.isfinite(lr)) or np.any(lr < 0):
             raise ValueError("The learning-rate schedule gave negative or non-finite rates.")
@@ -208,11 +215,7 @@ class StochasticTrainer:
         """The epoch's per-update weight decay (a ``weight_decay`` schedule), or None."""
         if self.plan.weight_decay_schedule is None:
             return None
-        state = self.state
-        positions = StepPositions._for_epoch(
-            state.n_updates, state.n_epochs, self.est.t_, batch_sizes
-        )
-        return np.ascontiguousarray(self.plan.weight_decay_values(positions))
+        return np.ascontiguousarray(self.plan.weight_decay_values(self.positions(batch_sizes)))
 
     # -- the loop ----------------------------------------------------------
 
@@ -243,7 +246,9 @@ class StochasticTrainer:
         batch_sizes = np.array(
             [s.stop - s.start for s in gen_batches(n_samples, batch_size)], dtype=np.intp
         )
+        plan.begin(est, state, batch_sizes, n_samples, incremental)
         keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
+        keys += ("fraction",) if plan.uses_fraction else ()
         keys += ("score",) if est.record_train_score else ()
         keys += _CLIP_KEYS if kernel.clipping else ()
         state.history.add_keys(keys)
@@ -393,6 +398,7 @@ class StochasticTrainer:
                 "learning_rate": lr_steps[-1],
                 "momentum": mu_steps[-1],
                 **({} if wd_steps is None else {"weight_decay": wd_steps[-1]}),
+                **plan.fraction_record(state),
             }
             if norms is not None:
                 record["grad_norm_mean"] = float(np.mean(norms))
@@ -484,7 +490,8 @@ class StochasticTrainer:
         est.loss_ = np.nan
         est.loss_curve_.append(np.nan)
         self.update_no_improvement_count(np.nan)
-        state.history.append({"learning_rate": lr_steps[-1], "momentum": mu_steps[-1]})
+        state.history.append({"learning_rate": lr_steps[-1], "momentum": mu_steps[-1],
+                              **self.plan.fraction_record(state)})
         if est.early_stopping:
             score, params, average = (est.best_validation_score_, state.best_params,
                                       state.best_average)
@@ -607,7 +614,8 @@ class RangeTest:
         n_samples = kernel.n_samples
         batches = list(gen_batches(n_samples, resolved_batch_size(est, n_samples)))
         n_epochs = -(-num // len(batches))
-        positions = StepPositions.grid(n_epochs, len(batches), batches[0].stop)
+        positions = StepPositions.grid(n_epochs, len(batches), batches[0].stop,
+                                       planned_steps=est.max_iter * len(batches))
         momenta = plan.momentum_values(positions)[:num]
         rng = check_random_state(random_state)
         queue = []

@@ -14,6 +14,7 @@ ORDER = (
     "plot_lr_finder.py",
     "plot_schedules.py",
     "plot_seed_bands.py",
+    "plot_fraction_schedules.py",
 )
 
 
