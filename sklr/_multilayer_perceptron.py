@@ -9,6 +9,7 @@ fit-time state), ``_network`` holds the weights and the forward pass, and the
 Cython kernel trains one epoch per call.
 """
 
+import os
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -30,6 +31,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._callbacks import _CallbackSupport, fit_callbacks
+from sklr._checkpoint import Checkpoint, warn_unresumed
 from sklr._compat import (
     Interval,
     Options,
@@ -52,6 +54,7 @@ from sklr._trainer import (
     resolved_batch_size,
 )
 from sklr.exceptions import DivergenceError
+from sklr.initializers import _INIT_NAMES, Initializer
 from sklr.optimizers import _SOLVERS, LBFGS, Optimizer, _solver_strings
 from sklr.schedules import Schedule
 
@@ -116,6 +119,12 @@ _OBJECT_PARAMS = {
         "be set: pass one, e.g. averaging=sklr.averaging.EMA(), whose parameters are "
         "then searchable as averaging__<name>."
     ),
+    "init": lambda current, sub: (
+        f"init={current!r} is a string, so 'init__{sub}' cannot be set: pass an "
+        "initializer object, e.g. init=sklr.initializers.VarianceScaling(...) "
+        "(sklr.initializers.get_initializer(name) gives the one a string stands for), "
+        "whose parameters are then searchable as init__<name>."
+    ),
 }
 
 
@@ -172,6 +181,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "record_train_score": ["boolean"],
         "averaging": [WeightAveraging, None],
         "use_averaged_weights": ["boolean"],
+        "init": [StrOptions(_INIT_NAMES), Initializer],
+        "checkpoint": [None, str, os.PathLike, callable, Checkpoint],
         "scoring": [str, callable, list, tuple, dict, None],
         "restore_best_weights": ["boolean", StrOptions({"auto"})],
     }
@@ -216,6 +227,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         record_train_score,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
+        checkpoint=None,
         scoring=None,
         restore_best_weights="auto",
     ):
@@ -256,6 +269,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.record_train_score = record_train_score
         self.averaging = averaging
         self.use_averaged_weights = use_averaged_weights
+        self.init = init
+        self.checkpoint = checkpoint
         self.scoring = scoring
         self.restore_best_weights = restore_best_weights
 
@@ -427,6 +442,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
+            warn_unresumed(self)
             self._initialize(y, layer_units, X.dtype, plan)
         self._flat_params()
         return X, y, sample_weight, val, plan
@@ -572,6 +588,10 @@ _PARAMS_DOC = """
         every update, a multiplier of ``learning_rate_init`` for every
         stochastic solver; it is indexed by the global update, epoch and
         sample counters, so ``partial_fit`` and ``warm_start`` continue it.
+        A schedule in ``unit='fraction'`` (the default of ``OneCycle()``,
+        ``CosineAnnealing()`` and the other shapes with an end) spans each
+        ``fit``'s ``max_iter`` epochs of updates, and restarts at the next
+        ``warm_start`` fit; ``partial_fit`` plans ``max_iter`` calls.
         Its own parameters are searchable as ``learning_rate__<name>``.
         ``ReduceOnPlateau`` (alone or in a ``Product``) is fed the monitored
         value after every epoch.
@@ -735,6 +755,38 @@ _PARAMS_DOC = """
         them). False keeps the raw weights in ``coefs_``; the average is
         then ``averaged_coefs_``/``averaged_intercepts_``. Read at ``fit``.
 
+    init : str or Initializer, default='sklearn'
+        How the initial weights and biases are drawn from ``random_state``
+        (at a ``fit`` without ``warm_start`` or the first ``partial_fit``;
+        ``warm_start`` and ``partial_fit`` continue from the current weights
+        and never draw again). 'sklearn': scikit-learn's Glorot-uniform
+        weights and biases, the same draws in the same order. 'keras': a
+        Keras ``Dense`` layer's default (``glorot_uniform`` weights, zero
+        biases). 'pytorch': ``torch.nn.Linear``'s default (weights and biases
+        from :math:`U(\\pm 1/\\sqrt{\\text{fan-in}})`). 'h2o': H2O's default
+        ``initial_weight_distribution='UniformAdaptive'`` with its bias
+        constants. 'glorot_uniform', 'glorot_normal', 'he_uniform',
+        'he_normal', 'lecun_uniform', 'lecun_normal': the Keras initializer
+        of that name (normal laws truncated at two standard deviations, as
+        Keras draws them) with zero biases. An object from
+        :mod:`sklr.initializers` (``VarianceScaling``, ``H2O``) sets the
+        rest (untruncated normals, the bias law); its parameters are
+        searchable as ``init__<name>``. Frameworks draw from their own
+        generators: the same laws, not the same numbers.
+    checkpoint : str, path-like, callable or Checkpoint, default=None
+        Save the estimator during ``fit`` (:class:`sklr.Checkpoint`; a path
+        or callable alone means ``Checkpoint(path)``, a save after every
+        epoch). A path is a template with the fields ``{fit_id}``
+        (required: an id per fit, so concurrent fits never share a file)
+        and ``{epoch}``, such as ``'ckpt/mlp-{fit_id}-{epoch}.joblib'``;
+        files are written atomically with :func:`joblib.dump`. A callable is
+        called as ``checkpoint(estimator, epoch)``. Saves come after every
+        ``every``-th epoch and at the end of ``fit``. A checkpoint saved
+        during ``fit`` resumes it exactly: :func:`sklr.load_checkpoint` (or
+        :func:`joblib.load`), then ``fit(X, y)`` with ``warm_start=True`` on
+        the same data runs the epochs left of ``max_iter`` on the same
+        trajectory. Its parameters are searchable as ``checkpoint__every``.
+
     scoring : str, callable, list, dict or None, default=None
         What each epoch measures on the validation data (recorded as
         ``history_['val_<name>']``) and, with ``record_train_score=True``, on
@@ -834,7 +886,11 @@ _ATTRIBUTES_DOC = """
         ``scoring``; and
         ``'grad_norm_mean'``, ``'grad_norm_max'`` with ``clip_norm`` or
         ``clip_value``: the L2 norm of the whole minibatch gradient before
-        clipping, mean and maximum over the epoch's updates. A
+        clipping, mean and maximum over the epoch's updates, and
+        ``'fraction'`` when a schedule counts in ``unit='fraction'``: the
+        fraction of the planned updates reached at the epoch's last update
+        (below 1 at the end when the fit stopped early: the schedule's tail
+        went unused). A
         key new to a warm-start refit is NaN for the earlier epochs. For
         'lbfgs' one entry per L-BFGS iteration, with NaN rate and momentum.
 """
@@ -918,6 +974,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
+        checkpoint=None,
         scoring=None,
         restore_best_weights="auto",
     ):
@@ -959,6 +1017,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            init=init,
+            checkpoint=checkpoint,
             scoring=scoring,
             restore_best_weights=restore_best_weights,
         )
@@ -1225,6 +1285,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
+        checkpoint=None,
         scoring=None,
         restore_best_weights="auto",
     ):
@@ -1266,6 +1328,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            init=init,
+            checkpoint=checkpoint,
             scoring=scoring,
             restore_best_weights=restore_best_weights,
         )

@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 
 from sklr._callbacks import current_callbacks
+from sklr._checkpoint import FitCheckpoints
 from sklr._codes import Activation, Loss
 from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
 from sklr._kernel import Kernel, clip_array, reg_array, step_table
@@ -144,28 +145,28 @@ class BestEpoch:
     """The best monitored value of one ``fit`` call and the weights that gave it.
 
     Greater is better; the first best is kept (scikit-learn's rule for early
-    stopping). Starts with the weights before the call's first epoch.
+    stopping). Starts with the weights before the call's first epoch. Holds
+    copies only (a checkpoint pickles it with the loop's state).
     """
 
-    def __init__(self, est, state):
-        self.est, self.state = est, state
+    def __init__(self, params, average):
         self.value = -np.inf
-        self.params, self.average = est._params.copy(), _copy(state.average)
+        self.params, self.average = params.copy(), _copy(average)
 
-    def update(self, value):
+    def update(self, value, params, average):
         if value > self.value:
             self.value = value
-            self.params[...] = self.est._params
-            if self.average is not None and self.state.average is not None:
-                self.average[...] = self.state.average
+            self.params[...] = params
+            if self.average is not None and average is not None:
+                self.average[...] = average
 
-    def restore(self):
+    def restore(self, params, average):
         """Put the best weights back (none if no epoch had a finite value)."""
         if not np.isfinite(self.value):
             return
-        self.est._params[...] = self.params
-        if self.state.average is not None and self.average is not None:
-            self.state.average[...] = self.average
+        params[...] = self.params
+        if average is not None and self.average is not None:
+            average[...] = self.average
 
 
 class StochasticTrainer:
@@ -187,22 +188,29 @@ class StochasticTrainer:
 
     # -- schedules ---------------------------------------------------------
 
+    def positions(self, batch_sizes):
+        """Positions of the epoch's updates (global counters, and the fraction
+        of the plan that ``Plan.begin`` set)."""
+        state = self.state
+        plan = None if state.planned_steps is None else (state.plan_start, state.planned_steps)
+        return StepPositions._for_epoch(
+            state.n_updates, state.n_epochs, self.est.t_, batch_sizes, plan
+        )
+
     def epoch_rates(self, batch_sizes):
         """Learning rate and momentum (or beta_1) of each update of the epoch.
 
         Schedules are indexed by the global update, epoch and sample counters,
         so partial_fit and warm_start continue them where they stopped.
         """
-        est, plan, state = self.est, self.plan, self.state
+        plan, state = self.plan, self.state
         n_steps = len(batch_sizes)
         base = state.optimizer["lr"] * plan.feedback_scale(state)
         if plan.is_constant:
             # scikit-learn's defaults: no schedule to evaluate (it would cost
             # more than a small epoch).
             return np.full(n_steps, base), np.full(n_steps, plan.solver._momentum())
-        positions = StepPositions._for_epoch(
-            state.n_updates, state.n_epochs, est.t_, batch_sizes
-        )
+        positions = self.positions(batch_sizes)
         lr = base * plan.learning_rate._evaluate(positions)
         if not np.all(np.isfinite(lr)) or np.any(lr < 0):
             raise ValueError("The learning-rate schedule gave negative or non-finite rates.")
@@ -214,16 +222,13 @@ class StochasticTrainer:
         """The epoch's per-update weight decay (a ``weight_decay`` schedule), or None."""
         if self.plan.weight_decay_schedule is None:
             return None
-        state = self.state
-        positions = StepPositions._for_epoch(
-            state.n_updates, state.n_epochs, self.est.t_, batch_sizes
-        )
-        return np.ascontiguousarray(self.plan.weight_decay_values(positions))
+        return np.ascontiguousarray(self.plan.weight_decay_values(self.positions(batch_sizes)))
 
     # -- the loop ----------------------------------------------------------
 
     def fit(self, X, y, sample_weight, incremental, val=None):
         est, plan, state = self.est, self.plan, self.state
+        checkpoints = FitCheckpoints(est, incremental)  # may resume an interrupted fit
         if est.early_stopping and val is None:
             X_train, y_train, sw_train, val = split_validation(est, X, y, sample_weight)
         else:
@@ -235,7 +240,8 @@ class StochasticTrainer:
             RangeTest(est, plan).find_learning_rate(X_train, y_train, sw_train)
         # String solvers start a new optimizer at each fit, as scikit-learn
         # does; an optimizer object keeps its state across warm_start refits.
-        if state.optimizer is None or (not incremental and isinstance(est.solver, str)):
+        if state.optimizer is None or (not incremental and isinstance(est.solver, str)
+                                       and checkpoints.resume is None):
             plan.new_optimizer(state, est._params, est.learning_rate_init_)
         self.start_averaging()
         train_labels = est._decode_targets(y_train) if est.record_train_score else None
@@ -247,7 +253,9 @@ class StochasticTrainer:
         batch_sizes = np.array(
             [s.stop - s.start for s in gen_batches(n_samples, batch_size)], dtype=np.intp
         )
+        plan.begin(est, state, batch_sizes, n_samples, incremental)
         keys = _HISTORY_KEYS + (plan.scoring.validation_keys() if val is not None else ())
+        keys += ("fraction",) if plan.uses_fraction else ()
         keys += plan.scoring.train_keys() if est.record_train_score else ()
         keys += _CLIP_KEYS if kernel.clipping else ()
         state.history.add_keys(keys)
@@ -258,11 +266,12 @@ class StochasticTrainer:
         # Best monitored value of this call and its weights, without early
         # stopping (which keeps its own across warm starts, as scikit-learn):
         # restored by restore_best_weights=True, and if training diverges.
-        best_val = BestEpoch(est, state) if not est.early_stopping and (
+        best_val = BestEpoch(est._params, state.average) if not est.early_stopping and (
             restore or val is not None) else None
         try:
             est.n_iter_ = 0
-            for _ in range(est.max_iter):
+            sample_idx, best_val = checkpoints.resume_loop(sample_idx, best_val)
+            for _ in range(est.max_iter - est.n_iter_):
                 callbacks.begin_epoch()
                 try:
                     record = self.run_transaction(
@@ -276,7 +285,8 @@ class StochasticTrainer:
                     break
                 sample_idx = record.pop("_sample_idx")
                 if best_val is not None:
-                    best_val.update(plan.scoring.monitored(record, val is not None))
+                    best_val.update(plan.scoring.monitored(record, val is not None),
+                                    est._params, state.average)
                 if est.verbose:
                     print(self.epoch_line(record))
 
@@ -287,6 +297,8 @@ class StochasticTrainer:
                         state.no_improvement_count = 0
                 # A callback (e.g. one judging a validation score) may end the fit.
                 stop = callbacks.end_epoch(est._callback_fitted_attributes) or stop
+                checkpoints.end_epoch(sample_idx, best_val,
+                                      stop or incremental or est.n_iter_ == est.max_iter)
                 if stop or incremental:
                     break
                 if est.n_iter_ == est.max_iter:
@@ -298,13 +310,15 @@ class StochasticTrainer:
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
+            checkpoints.interrupted()
 
         if est.early_stopping and restore:
             est._params[...] = state.best_params
             if state.average is not None and state.best_average is not None:
                 state.average[...] = state.best_average
         elif restore:
-            best_val.restore()
+            best_val.restore(est._params, state.average)
+        checkpoints.end_fit()
 
     # -- weight averaging (sklr.averaging) -----------------------------------
 
@@ -397,6 +411,7 @@ class StochasticTrainer:
                 "learning_rate": lr_steps[-1],
                 "momentum": mu_steps[-1],
                 **({} if wd_steps is None else {"weight_decay": wd_steps[-1]}),
+                **plan.fraction_record(state),
             }
             if norms is not None:
                 record["grad_norm_mean"] = float(np.mean(norms))
@@ -489,7 +504,8 @@ class StochasticTrainer:
         est.loss_ = np.nan
         est.loss_curve_.append(np.nan)
         self.update_no_improvement_count(np.nan)
-        state.history.append({"learning_rate": lr_steps[-1], "momentum": mu_steps[-1]})
+        state.history.append({"learning_rate": lr_steps[-1], "momentum": mu_steps[-1],
+                              **self.plan.fraction_record(state)})
         if est.early_stopping:
             score, params, average = (est.best_validation_score_, state.best_params,
                                       state.best_average)
@@ -618,7 +634,8 @@ class RangeTest:
         n_samples = kernel.n_samples
         batches = list(gen_batches(n_samples, resolved_batch_size(est, n_samples)))
         n_epochs = -(-num // len(batches))
-        positions = StepPositions.grid(n_epochs, len(batches), batches[0].stop)
+        positions = StepPositions.grid(n_epochs, len(batches), batches[0].stop,
+                                       planned_steps=est.max_iter * len(batches))
         momenta = plan.momentum_values(positions)[:num]
         rng = check_random_state(random_state)
         queue = []
@@ -654,6 +671,7 @@ class LBFGSTrainer:
 
     def fit(self, X, y, sample_weight, val=None):
         est, state = self.est, self.state
+        checkpoints = FitCheckpoints(est, False, stochastic=False)  # saves at the end only
         # No averaged weights under L-BFGS (a warm start from an averaged or
         # schedule-free fit drops them): coefs_ show the weights it trains.
         state.average, state.n_averaged, state.best_average = None, 0, None
@@ -719,3 +737,4 @@ class LBFGSTrainer:
         history.add_keys(keys + (scoring.train_keys() if train_labels is not None else ()))
         for record in records:
             history.append(record)
+        checkpoints.end_fit()

@@ -195,7 +195,7 @@ def test_a_new_feedback_schedule_needs_only_the_protocol():
     assert scales == [1.0, 1.0, 0.5, 0.5, 0.25]
     assert Product(CosineAnnealing(), s)._feedback_schedules() == [s]
     with pytest.raises(ValueError, match="feedback"):
-        _check_schedule(Sequence([(s, 2), Constant()]))
+        _check_schedule(Sequence([(s, 2), Constant()], unit="epoch"))
     with pytest.raises(ValueError, match="feedback"):
         _check_schedule(PerEpoch(s))
 

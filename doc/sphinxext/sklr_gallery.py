@@ -13,6 +13,8 @@ ORDER = (
     "plot_optimizers.py",
     "plot_lr_finder.py",
     "plot_schedules.py",
+    "plot_seed_bands.py",
+    "plot_fraction_schedules.py",
     "plot_scoring.py",
 )
 
