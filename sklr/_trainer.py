@@ -246,7 +246,8 @@ class StochasticTrainer:
         batch_sizes = np.array(
             [s.stop - s.start for s in gen_batches(n_samples, batch_size)], dtype=np.intp
         )
-        plan.begin(est, state, batch_sizes, n_samples, incremental)
+        plan.begin(est, state, batch_sizes, n_samples, incremental,
+                   resuming=checkpoints.resume is not None)
         keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
         keys += ("fraction",) if plan.uses_fraction else ()
         keys += ("score",) if est.record_train_score else ()
