@@ -44,12 +44,14 @@ if _compiled is not None:
 del _compiled, _locate_compiled_package
 
 from sklr import averaging, optimizers, schedules  # noqa: E402
+from sklr._dynamics import Dynamics  # noqa: E402
 from sklr._lr_finder import LRFinderResult, find_learning_rate  # noqa: E402
 from sklr._multilayer_perceptron import MLPClassifier, MLPRegressor  # noqa: E402
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Dynamics",
     "LRFinderResult",
     "MLPClassifier",
     "MLPRegressor",

@@ -30,6 +30,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._callbacks import _CallbackSupport, fit_callbacks
+from sklr._dynamics import Dynamics
 from sklr._compat import (
     Interval,
     Options,
@@ -116,6 +117,12 @@ _OBJECT_PARAMS = {
         "be set: pass one, e.g. averaging=sklr.averaging.EMA(), whose parameters are "
         "then searchable as averaging__<name>."
     ),
+    "record_dynamics": lambda current, sub: (
+        f"record_dynamics={current!r} is not a Dynamics object, so "
+        f"'record_dynamics__{sub}' cannot be set: pass one, e.g. "
+        "record_dynamics=sklr.Dynamics(), whose parameters are then searchable as "
+        "record_dynamics__<name>."
+    ),
 }
 
 
@@ -172,6 +179,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "record_train_score": ["boolean"],
         "averaging": [WeightAveraging, None],
         "use_averaged_weights": ["boolean"],
+        "record_dynamics": ["boolean", Dynamics],
     }
 
     @abstractmethod
@@ -214,6 +222,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         record_train_score,
         averaging=None,
         use_averaged_weights=True,
+        record_dynamics=False,
     ):
         self.activation = activation
         self.solver = solver
@@ -252,6 +261,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.record_train_score = record_train_score
         self.averaging = averaging
         self.use_averaged_weights = use_averaged_weights
+        self.record_dynamics = record_dynamics
 
     def _new_state(self, plan):
         """Fresh fit-time state and the attributes scikit-learn resets with it."""
@@ -725,6 +735,20 @@ _PARAMS_DOC = """
         ``history_`` use (with early stopping, the best epoch is chosen by
         them). False keeps the raw weights in ``coefs_``; the average is
         then ``averaged_coefs_``/``averaged_intercepts_``. Read at ``fit``.
+
+    record_dynamics : bool or Dynamics, default=False
+        Learning-dynamics diagnostics in ``history_`` (stochastic solvers).
+        True records, every epoch and for each weight matrix ``coefs_[i]``,
+        ``'grad_norm_layer<i>'`` (mean minibatch gradient norm),
+        ``'update_ratio_layer<i>'`` (mean ||step|| / ||weights|| of an
+        update), ``'weight_norm_layer<i>'`` and, for ReLU hidden layers,
+        ``'dead_fraction_layer<i>'``, measured in the training kernel
+        (the weights are bit-identical to a fit without them). A
+        :class:`~sklr.Dynamics` object adds the sharpness and gradient
+        noise-scale probes and sets their cost; its parameters are
+        searchable as ``record_dynamics__<name>``. False measures nothing.
+        See :class:`~sklr.Dynamics` for the exact definitions and
+        :class:`~sklr.inspection.DynamicsDisplay` for the plots.
 """
 
 _ATTRIBUTES_DOC = """
@@ -794,7 +818,8 @@ _ATTRIBUTES_DOC = """
         ``'score'`` (on the training data) with ``record_train_score=True``, and
         ``'grad_norm_mean'``, ``'grad_norm_max'`` with ``clip_norm`` or
         ``clip_value``: the L2 norm of the whole minibatch gradient before
-        clipping, mean and maximum over the epoch's updates. A
+        clipping, mean and maximum over the epoch's updates, and the keys of
+        ``record_dynamics`` (see :class:`~sklr.Dynamics`). A
         key new to a warm-start refit is NaN for the earlier epochs. For
         'lbfgs' one entry per L-BFGS iteration, with NaN rate and momentum.
 """
@@ -878,6 +903,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        record_dynamics=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -917,6 +943,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            record_dynamics=record_dynamics,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1181,6 +1208,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        record_dynamics=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1220,6 +1248,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            record_dynamics=record_dynamics,
         )
 
     def predict(self, X):
