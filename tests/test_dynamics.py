@@ -31,7 +31,7 @@ from sklr._codes import (
     Loss,
 )
 from sklr._dynamics import noise_scale, stability_limit, top_eigenvalue
-from sklr._kernel import Kernel, clip_array, reg_array, step_table
+from sklr._kernel import Kernel, clip_array, dropout_mask, reg_array, step_table
 
 # ---------------------------------------------------------------------------
 # References
@@ -207,18 +207,24 @@ def _check_kernel_statistics(dtype, solver, hidden, mode, units, n, batch, n_thr
 
 
 def test_dead_fraction_is_measured_before_dropout():
-    """Dropout zeroes units at random; a dead unit is one whose ReLU is 0 on every row."""
-    units = (6, 12, 3)
-    X, Y, params = _problem(np.float64, units, 80, n_dead=3)
+    """Dropout zeroes units at random; a dead unit is one whose ReLU is 0 on
+    every row. A unit alive on one row only, where dropout drops it, is alive."""
+    units, n, batch, seed, rate = (6, 12, 3), 80, 20, 3, 0.9
+    # A row where dropout drops hidden unit 3 (the masks are a function of
+    # the epoch's seed, the update, the layer, the row and the unit).
+    masks = [dropout_mask(seed, k, 1, batch, units[1], rate) for k in range(n // batch)]
+    k, r = next((k, r) for k in range(n // batch) for r in range(batch) if not masks[k][r, 3])
+    X, Y, params = _problem(np.float64, units, n, n_dead=3, lonely_row=k * batch + r)
     opt = optimizers.SGD(momentum=0.0)
     codes = (Activation.RELU, Activation.SOFTMAX, Loss.LOG_LOSS)
-    reg = reg_array(len(units), dropout=[0.0, 0.9])
+    reg = reg_array(len(units), dropout=[0.0, rate])
     kernel = Kernel(X, Y, None, units, codes, reg, opt._config(), 1)
     diag = np.empty((2, DIAG_SIZE))
     # lr 0: the weights stay, so one forward pass at them is the reference.
-    kernel.train_epoch(params, opt.init_state(params), np.arange(80), 20,
-                       step_table(np.zeros(4), np.zeros(4)), seed=3, diagnostics=diag)
+    kernel.train_epoch(params, opt.init_state(params), np.arange(n), batch,
+                       step_table(np.zeros(4), np.zeros(4)), seed=seed, diagnostics=diag)
     (hidden,) = _sk_hidden(params, units, X, "relu")
+    assert (hidden[:, 3] > 0).sum() == 1
     assert diag[0, DIAG_DEAD_FRACTION] == pytest.approx(1 - (hidden > 0).any(axis=0).mean())
     assert diag[0, DIAG_DEAD_FRACTION] == pytest.approx(3 / 12)
     assert diag[0, DIAG_UPDATE_RATIO] == 0.0
