@@ -290,6 +290,8 @@ def make_plan(est, incremental, has_validation=False):
         est.solver._validate_params()
     if est.averaging is not None:
         est.averaging._validate_params()
+    if hasattr(est.record_dynamics, "_validate_params"):  # a Dynamics
+        est.record_dynamics._validate_params()
     plan = Plan(est, hidden_layer_sizes)
     if est.averaging is not None and plan.is_stochastic and plan.eval_params is not None:
         raise ValueError(
@@ -331,7 +333,8 @@ def make_plan(est, incremental, has_validation=False):
                 ("averaging", est.averaging, None),
                 ("clip_norm", est.clip_norm, None),
                 ("clip_value", est.clip_value, None),
-            ] if value != default
+                ("record_dynamics", est.record_dynamics, False),
+            ] if value is not default and value != default
         ]
         if unsupported:
             raise ValueError(
