@@ -45,6 +45,7 @@ del _compiled, _locate_compiled_package
 
 from sklr import averaging, initializers, optimizers, schedules  # noqa: E402
 from sklr._checkpoint import Checkpoint, load_checkpoint  # noqa: E402
+from sklr._dynamics import Dynamics  # noqa: E402
 from sklr._lr_finder import LRFinderResult, find_learning_rate  # noqa: E402
 from sklr._multilayer_perceptron import MLPClassifier, MLPRegressor  # noqa: E402
 
@@ -52,6 +53,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Checkpoint",
+    "Dynamics",
     "LRFinderResult",
     "MLPClassifier",
     "MLPRegressor",

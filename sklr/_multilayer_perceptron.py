@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._callbacks import _CallbackSupport, fit_callbacks
 from sklr._checkpoint import Checkpoint, warn_unresumed
+from sklr._dynamics import Dynamics
 from sklr._compat import (
     Interval,
     Options,
@@ -125,6 +126,12 @@ _OBJECT_PARAMS = {
         "(sklr.initializers.get_initializer(name) gives the one a string stands for), "
         "whose parameters are then searchable as init__<name>."
     ),
+    "record_dynamics": lambda current, sub: (
+        f"record_dynamics={current!r} is not a Dynamics object, so "
+        f"'record_dynamics__{sub}' cannot be set: pass one, e.g. "
+        "record_dynamics=sklr.Dynamics(), whose parameters are then searchable as "
+        "record_dynamics__<name>."
+    ),
 }
 
 
@@ -183,6 +190,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "use_averaged_weights": ["boolean"],
         "init": [StrOptions(_INIT_NAMES), Initializer],
         "checkpoint": [None, str, os.PathLike, callable, Checkpoint],
+        "record_dynamics": ["boolean", Dynamics],
         "scoring": [str, callable, list, tuple, dict, None],
         "restore_best_weights": ["boolean", StrOptions({"auto"})],
     }
@@ -229,6 +237,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         use_averaged_weights=True,
         init="sklearn",
         checkpoint=None,
+        record_dynamics=False,
         scoring=None,
         restore_best_weights="auto",
     ):
@@ -271,6 +280,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.use_averaged_weights = use_averaged_weights
         self.init = init
         self.checkpoint = checkpoint
+        self.record_dynamics = record_dynamics
         self.scoring = scoring
         self.restore_best_weights = restore_best_weights
 
@@ -786,6 +796,19 @@ _PARAMS_DOC = """
         :func:`joblib.load`), then ``fit(X, y)`` with ``warm_start=True`` on
         the same data runs the epochs left of ``max_iter`` on the same
         trajectory. Its parameters are searchable as ``checkpoint__every``.
+    record_dynamics : bool or Dynamics, default=False
+        Learning-dynamics diagnostics in ``history_`` (stochastic solvers).
+        True records, every epoch and for each weight matrix ``coefs_[i]``,
+        ``'grad_norm_layer<i>'`` (mean minibatch gradient norm),
+        ``'update_ratio_layer<i>'`` (mean ||step|| / ||weights|| of an
+        update), ``'weight_norm_layer<i>'`` and, for ReLU hidden layers,
+        ``'dead_fraction_layer<i>'``, measured in the training kernel
+        (the weights are bit-identical to a fit without them). A
+        :class:`~sklr.Dynamics` object adds the sharpness and gradient
+        noise-scale probes and sets their cost; its parameters are
+        searchable as ``record_dynamics__<name>``. False measures nothing.
+        See :class:`~sklr.Dynamics` for the exact definitions and
+        :class:`~sklr.inspection.DynamicsDisplay` for the plots.
 
     scoring : str, callable, list, dict or None, default=None
         What each epoch measures on the validation data (recorded as
@@ -890,7 +913,8 @@ _ATTRIBUTES_DOC = """
         ``'fraction'`` when a schedule counts in ``unit='fraction'``: the
         fraction of the planned updates reached at the epoch's last update
         (below 1 at the end when the fit stopped early: the schedule's tail
-        went unused). A
+        went unused), and the keys of ``record_dynamics`` (see
+        :class:`~sklr.Dynamics`). A
         key new to a warm-start refit is NaN for the earlier epochs. For
         'lbfgs' one entry per L-BFGS iteration, with NaN rate and momentum.
 """
@@ -976,6 +1000,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         use_averaged_weights=True,
         init="sklearn",
         checkpoint=None,
+        record_dynamics=False,
         scoring=None,
         restore_best_weights="auto",
     ):
@@ -1019,6 +1044,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             use_averaged_weights=use_averaged_weights,
             init=init,
             checkpoint=checkpoint,
+            record_dynamics=record_dynamics,
             scoring=scoring,
             restore_best_weights=restore_best_weights,
         )
@@ -1287,6 +1313,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         use_averaged_weights=True,
         init="sklearn",
         checkpoint=None,
+        record_dynamics=False,
         scoring=None,
         restore_best_weights="auto",
     ):
@@ -1330,6 +1357,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             use_averaged_weights=use_averaged_weights,
             init=init,
             checkpoint=checkpoint,
+            record_dynamics=record_dynamics,
             scoring=scoring,
             restore_best_weights=restore_best_weights,
         )

@@ -145,7 +145,7 @@ class Plan:
                  "weight_decay": self.weight_decay_schedule}
         return {name: s for name, s in named.items() if s is not None}
 
-    def begin(self, est, state, batch_sizes, n_samples, incremental):
+    def begin(self, est, state, batch_sizes, n_samples, incremental, resuming=False):
         """Plan the updates of this call: the span of the 'fraction' unit.
 
         A ``fit`` (fresh or warm start) plans ``max_iter`` epochs of
@@ -155,9 +155,12 @@ class Plan:
         that finds no plan makes the same plan, each later call continuing
         it (one call is one epoch), without that warning (how many calls
         will follow is unknown); the call that runs past the end of the
-        plan warns when a schedule counts in 'fraction'.
+        plan warns when a schedule counts in 'fraction'. A fit ``resuming``
+        from a checkpoint saved during ``fit`` keeps that fit's plan.
         """
         n = len(batch_sizes)
+        if resuming:
+            return
         if incremental and state.planned_steps is None:
             state.plan_start, state.planned_steps = state.n_updates, est.max_iter * n
             return
@@ -291,6 +294,8 @@ def make_plan(est, incremental, has_validation=False):
         est.solver._validate_params()
     if est.averaging is not None:
         est.averaging._validate_params()
+    if hasattr(est.record_dynamics, "_validate_params"):  # a Dynamics
+        est.record_dynamics._validate_params()
     plan = Plan(est, hidden_layer_sizes)
     if est.averaging is not None and plan.is_stochastic and plan.eval_params is not None:
         raise ValueError(
@@ -327,7 +332,8 @@ def make_plan(est, incremental, has_validation=False):
                 ("averaging", est.averaging, None),
                 ("clip_norm", est.clip_norm, None),
                 ("clip_value", est.clip_value, None),
-            ] if value != default
+                ("record_dynamics", est.record_dynamics, False),
+            ] if value is not default and value != default
         ]
         if unsupported:
             raise ValueError(

@@ -18,6 +18,7 @@ the estimator itself, which runs its own forward pass.
 """
 
 import inspect
+import re
 from collections.abc import Mapping
 from numbers import Real
 
@@ -29,9 +30,12 @@ from sklr._compat import _BaseScorer
 
 #: The two quantities every fit's record holds under fixed names.
 LOSS, SCORE = "loss", "score"
-#: Keys of the training record a metric's name may not take.
-_RESERVED = frozenset({"learning_rate", "momentum", "time", "weight_decay",
-                       "grad_norm_mean", "grad_norm_max"})
+#: Keys of the training record a metric's name may not take (with the
+#: per-layer keys of record_dynamics, '<statistic>_layer<i>').
+_RESERVED = frozenset({"learning_rate", "momentum", "time", "weight_decay", "fraction",
+                       "grad_norm_mean", "grad_norm_max", "sharpness", "sharpness_limit",
+                       "noise_scale", "noise_scale_trace", "noise_scale_grad_sq"})
+_LAYER_KEY = re.compile(r".+_layer\d+")
 
 
 def _scorer(value, name):
@@ -84,7 +88,7 @@ def _parse(scoring):
                 f"scoring: {{{name!r}: {value!r}}}: 'loss' names the fit's own loss "
                 "(recorded as 'val_loss'), under that name only."
             )
-        if name in _RESERVED or name.startswith("val_"):
+        if name in _RESERVED or name.startswith("val_") or _LAYER_KEY.fullmatch(name):
             raise ValueError(
                 f"scoring: the name {name!r} is taken by the training record (the "
                 "training metric is recorded as '<name>' and the validation one as "

@@ -24,6 +24,7 @@ from sklr._callbacks import current_callbacks
 from sklr._checkpoint import FitCheckpoints
 from sklr._codes import Activation, Loss
 from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
+from sklr._dynamics import DynamicsRecorder
 from sklr._kernel import Kernel, clip_array, reg_array, step_table
 from sklr._lr_finder import _DEFAULTS, _range_test
 from sklr._openmp_helpers import _openmp_effective_n_threads
@@ -89,6 +90,7 @@ class _KernelSetup:
             Activation[est.out_activation_.upper()],
             Loss[loss_name.upper()],
         )
+        self.codes = codes
         n_hidden = est.n_layers_ - 2
         rates = np.broadcast_to(np.asarray(est.dropout, dtype=np.float64), (n_hidden,))
         reg = reg_array(
@@ -113,14 +115,15 @@ class _KernelSetup:
         self.n_samples = self.kernel.n_samples
 
     def train_epoch(self, params, opt_state, sample_idx, batch_size, lr, mu, seed,
-                    average=None, grad_norms=None, weight_decay=None):
+                    average=None, grad_norms=None, weight_decay=None, diagnostics=None):
         """One epoch in Cython: (loss_sum, n_steps, flag). ``average``: the EMA
         buffer and per-update momenta, or None; ``grad_norms`` (OUT, optional)
-        receives each update's gradient norm before clipping."""
+        receives each update's gradient norm before clipping, ``diagnostics``
+        (OUT, optional) the per-layer statistics of ``record_dynamics``."""
         averaged, ema = (None, None) if average is None else average
         return self.kernel.train_epoch(
             params, opt_state, np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
-            step_table(lr, mu, weight_decay, ema), seed, averaged, grad_norms,
+            step_table(lr, mu, weight_decay, ema), seed, averaged, grad_norms, diagnostics,
         )
 
     def loss_grad(self, params, grad):
@@ -185,6 +188,7 @@ class StochasticTrainer:
         self.est = est
         self.plan = plan
         self.state = est._state
+        self.dynamics = None  # the DynamicsRecorder of record_dynamics
 
     # -- schedules ---------------------------------------------------------
 
@@ -253,11 +257,14 @@ class StochasticTrainer:
         batch_sizes = np.array(
             [s.stop - s.start for s in gen_batches(n_samples, batch_size)], dtype=np.intp
         )
-        plan.begin(est, state, batch_sizes, n_samples, incremental)
+        plan.begin(est, state, batch_sizes, n_samples, incremental,
+                   resuming=checkpoints.resume is not None)
         keys = _HISTORY_KEYS + (plan.scoring.validation_keys() if val is not None else ())
         keys += ("fraction",) if plan.uses_fraction else ()
         keys += plan.scoring.train_keys() if est.record_train_score else ()
         keys += _CLIP_KEYS if kernel.clipping else ()
+        self.dynamics = DynamicsRecorder.start(est, plan, kernel, X_train, y_train, sw_train)
+        keys += self.dynamics.keys() if self.dynamics is not None else ()
         state.history.add_keys(keys)
 
         callbacks = current_callbacks(est)
@@ -397,9 +404,10 @@ class StochasticTrainer:
             seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
                     if kernel.dropout_on else 0)
             ema_steps = self.ema_steps(len(batch_sizes))
+            diag = self.dynamics.buffer() if self.dynamics is not None else None
             norms = self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
                                    None if ema_steps is None else (state.average, ema_steps),
-                                   wd_steps)
+                                   wd_steps, diag)
             est.n_iter_ += 1
             est.t_ += n_samples
             state.n_epochs += 1
@@ -416,6 +424,8 @@ class StochasticTrainer:
             if norms is not None:
                 record["grad_norm_mean"] = float(np.mean(norms))
                 record["grad_norm_max"] = float(np.max(norms))
+            if diag is not None:
+                self.dynamics.record(record, diag, est._params, state.n_epochs)
             if val is not None:
                 record.update(plan.scoring.evaluate(est, val, "val_"))
             if train_labels is not None:
@@ -447,10 +457,11 @@ class StochasticTrainer:
             )
 
     def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
-                  average=None, wd_steps=None):
+                  average=None, wd_steps=None, diagnostics=None):
         """One epoch in Cython; raises DivergenceError on a non-finite loss or weights.
 
-        ``average``: ``(averaged buffer, per-update EMA momenta)`` or None.
+        ``average``: ``(averaged buffer, per-update EMA momenta)`` or None;
+        ``diagnostics``: OUT, the kernel's per-layer statistics, or None.
         Returns the gradient norm of each update before clipping when the
         kernel clips, else None.
         """
@@ -458,7 +469,7 @@ class StochasticTrainer:
         norms = np.empty(len(lr_steps)) if kernel.clipping else None
         loss_sum, n_steps, flag = kernel.train_epoch(
             est._params, self.state.optimizer, sample_idx, batch_size, lr_steps, mu_steps,
-            seed, average, norms, wd_steps,
+            seed, average, norms, wd_steps, diagnostics,
         )
         if flag or not np.isfinite(est._params).all():
             where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"

@@ -173,7 +173,8 @@ IN_PROCESS = {
     "lr-auto": (MLPClassifier, dict(learning_rate_init="auto")),
     "schedule-free": (MLPClassifier, dict(solver="sfadamw")),
     "regressor-rmsprop-onecycle": (MLPRegressor, dict(
-        solver="rmsprop", learning_rate=S.OneCycle(total=80))),
+        solver="rmsprop", learning_rate=S.OneCycle(total=80, unit="step"))),
+    "onecycle-fraction": (MLPClassifier, dict(solver="sgd", learning_rate=S.OneCycle())),
 }
 
 

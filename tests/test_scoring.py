@@ -209,6 +209,7 @@ def test_default_records_what_it_always_did():
         ({"l": "loss"}, "'loss' names the fit's own loss"),
         ({"learning_rate": "accuracy"}, "is taken"),
         ({"val_acc": "accuracy"}, "is taken"),
+        ({"grad_norm_layer0": "accuracy"}, "is taken"),
         (mean_absolute_error, "looks like it is a metric"),
     ],
 )
