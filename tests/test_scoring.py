@@ -9,6 +9,7 @@ on the same monitor sequences.
 
 import math
 import os
+import pickle
 import sys
 import types
 import warnings
@@ -528,3 +529,41 @@ def test_keras_convention_stops_where_keras_early_stopping_does(seed):
                         assert first == stop
                         n_compared += stop is not None
     assert n_compared > 20  # many cases do stop
+
+
+class _Capture:
+    """A checkpoint callable keeping each save as pickle bytes."""
+
+    def __init__(self):
+        self.saved = {}
+
+    def __call__(self, est, epoch):
+        self.saved[epoch] = pickle.dumps(est)
+
+    def __getstate__(self):
+        return {}
+
+    def __setstate__(self, state):
+        self.saved = {}
+
+
+def test_a_fit_resumed_from_a_checkpoint_restores_the_same_best_epoch():
+    """The best epoch so far travels with a checkpoint saved mid-fit."""
+    from sklr import Checkpoint
+
+    X, y = _digits(500)
+    X_tr, y_tr, X_val, y_val = _split(X, y, 350)
+    kw = dict(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=0.5, max_iter=20,
+              random_state=0, scoring="neg_log_loss", restore_best_weights=True)
+    reference = _fit_quiet(MLPClassifier(**kw), X_tr, y_tr, X_val=X_val, y_val=y_val)
+    best = int(np.argmax(reference.history_["val_neg_log_loss"]))
+    capture = _Capture()
+    _fit_quiet(MLPClassifier(**kw, checkpoint=Checkpoint(capture, every=4)),
+               X_tr, y_tr, X_val=X_val, y_val=y_val)
+    # Saved after the best epoch, before the end: the best is in the save.
+    epoch = min(e for e in capture.saved if best + 1 < e < reference.n_iter_)
+    resumed = pickle.loads(capture.saved[epoch])
+    _fit_quiet(resumed.set_params(warm_start=True), X_tr, y_tr, X_val=X_val, y_val=y_val)
+    for a, b in zip(resumed.coefs_ + resumed.intercepts_,
+                    reference.coefs_ + reference.intercepts_):
+        assert_array_equal(a, b)
