@@ -191,6 +191,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "init": [StrOptions(_INIT_NAMES), Initializer],
         "checkpoint": [None, str, os.PathLike, callable, Checkpoint],
         "record_dynamics": ["boolean", Dynamics],
+        "scoring": [str, callable, list, tuple, dict, None],
+        "restore_best_weights": ["boolean", StrOptions({"auto"})],
     }
 
     @abstractmethod
@@ -236,6 +238,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         init="sklearn",
         checkpoint=None,
         record_dynamics=False,
+        scoring=None,
+        restore_best_weights="auto",
     ):
         self.activation = activation
         self.solver = solver
@@ -277,6 +281,8 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.init = init
         self.checkpoint = checkpoint
         self.record_dynamics = record_dynamics
+        self.scoring = scoring
+        self.restore_best_weights = restore_best_weights
 
     def _new_state(self, plan):
         """Fresh fit-time state and the attributes scikit-learn resets with it."""
@@ -506,9 +512,11 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
                 default=None
             Validation data, scored after every epoch (every iteration with
             'lbfgs') and recorded as ``history_['val_loss']`` and
-            ``history_['val_score']``. With ``early_stopping=True`` it replaces
+            ``history_['val_score']`` (and ``'val_<name>'`` for the metrics
+            of ``scoring``). With ``early_stopping=True`` it replaces
             the held-out ``validation_fraction`` (all of X then trains), and
-            ``ReduceOnPlateau(monitor='val_loss' | 'val_score')`` watches it.
+            ``ReduceOnPlateau(monitor='val_loss' | 'val_<name>' | ...)``
+            watches it.
             As in scikit-learn's ``HistGradientBoostingClassifier``.
 
         y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
@@ -642,7 +650,8 @@ _PARAMS_DOC = """
 
     early_stopping : bool, default=False
         Whether to use early stopping on a validation score, with
-        ``validation_fraction`` of the training data held out.
+        ``validation_fraction`` of the training data held out (or
+        ``fit``'s ``X_val``). It watches the first metric of ``scoring``.
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set for
@@ -800,6 +809,34 @@ _PARAMS_DOC = """
         searchable as ``record_dynamics__<name>``. False measures nothing.
         See :class:`~sklr.Dynamics` for the exact definitions and
         :class:`~sklr.inspection.DynamicsDisplay` for the plots.
+
+    scoring : str, callable, list, dict or None, default=None
+        What each epoch measures on the validation data (recorded as
+        ``history_['val_<name>']``) and, with ``record_train_score=True``, on
+        the training data (``history_['<name>']``), as ``scoring`` in
+        scikit-learn's ``HistGradientBoosting*``; the first metric is the one
+        ``early_stopping`` watches (with ``tol`` and ``n_iter_no_change``)
+        and ``restore_best_weights`` picks the best epoch by. None: the
+        estimator's ``score`` (accuracy or R²) as ``'val_score'``/``'score'``,
+        scikit-learn's behaviour. ``'loss'``: the validation loss
+        (``'val_loss'``, recorded anyway). A scorer name
+        (``sklearn.metrics.get_scorer_names()``), recorded under that name;
+        a callable ``scorer(estimator, X, y)``, recorded as
+        ``'val_score'``/``'score'``; a list of names or a dict ``{name:
+        scorer name or callable}``, recorded under each name. Scores are
+        the scorers' values, greater is better (``'val_neg_log_loss'`` is
+        minus the log loss). scikit-learn scorers are computed from the
+        epoch's one forward pass; other callables are called on the
+        estimator. ``sample_weight_val`` reaches the scorers that accept
+        ``sample_weight``.
+
+    restore_best_weights : bool or 'auto', default='auto'
+        Whether the fit ends on the weights of its best epoch (Keras'
+        ``restore_best_weights``): the best value of the first ``scoring``
+        metric on the validation data, or the lowest training loss without
+        validation data. 'auto': True with ``early_stopping`` (restoring its
+        best validation score, as scikit-learn does), else False (the last
+        weights, as scikit-learn). Stochastic solvers only.
 """
 
 _ATTRIBUTES_DOC = """
@@ -815,7 +852,8 @@ _ATTRIBUTES_DOC = """
 
     validation_scores_ : list of shape (`n_iter_`,) or None
         The score at each epoch on the held-out validation set (early
-        stopping only).
+        stopping only): the first ``scoring`` metric, greater is better
+        (minus the validation loss with ``scoring='loss'``).
 
     best_validation_score_ : float or None
         The best validation score (early stopping only).
@@ -866,7 +904,9 @@ _ATTRIBUTES_DOC = """
         momentum, or Adam's ``beta_1``), ``'time'`` (seconds), and
         ``'val_loss'``, ``'val_score'`` when a validation set is used
         (``early_stopping``'s split or ``fit(X_val=..., y_val=...)``), and
-        ``'score'`` (on the training data) with ``record_train_score=True``, and
+        ``'score'`` (on the training data) with ``record_train_score=True``;
+        ``'val_<name>'`` and ``'<name>'`` likewise for each metric of
+        ``scoring``; and
         ``'grad_norm_mean'``, ``'grad_norm_max'`` with ``clip_norm`` or
         ``clip_value``: the L2 norm of the whole minibatch gradient before
         clipping, mean and maximum over the epoch's updates, and
@@ -961,6 +1001,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         init="sklearn",
         checkpoint=None,
         record_dynamics=False,
+        scoring=None,
+        restore_best_weights="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1003,6 +1045,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             init=init,
             checkpoint=checkpoint,
             record_dynamics=record_dynamics,
+            scoring=scoring,
+            restore_best_weights=restore_best_weights,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1270,6 +1314,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         init="sklearn",
         checkpoint=None,
         record_dynamics=False,
+        scoring=None,
+        restore_best_weights="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1312,6 +1358,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             init=init,
             checkpoint=checkpoint,
             record_dynamics=record_dynamics,
+            scoring=scoring,
+            restore_best_weights=restore_best_weights,
         )
 
     def predict(self, X):

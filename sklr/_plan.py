@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from sklr._codes import CFG_WEIGHT_DECAY
+from sklr._scoring import Scoring, check_monitors
 from sklr.exceptions import ScheduleEndWarning
 from sklr.optimizers import LBFGS, SGD, Optimizer, _solver_from_string
 from sklr.schedules import (
@@ -59,11 +60,14 @@ class Plan:
         each new optimizer, i.e. each ``fit`` of a string solver).
     momentum : Schedule or None
         A momentum schedule, or None for the optimizer's own constant.
+    scoring : Scoring
+        The metrics the fit records and the one it watches (``scoring``).
     hidden_layer_sizes : list of int
     """
 
     def __init__(self, est, hidden_layer_sizes):
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.scoring = Scoring(est.scoring)
         solver = est.solver
         self.solver = solver if not isinstance(solver, str) else _solver_from_string(solver, est)
         self.is_stochastic = isinstance(self.solver, Optimizer)
@@ -229,7 +233,7 @@ class Plan:
 
     def _feedback_states(self, state):
         if state.feedback is None or len(state.feedback) != len(self.feedback):
-            state.feedback = [f._init_state() for f in self.feedback]
+            state.feedback = [f._fit_state(self.scoring.direction) for f in self.feedback]
         return state.feedback
 
     def weight_decay_values(self, positions):
@@ -299,15 +303,8 @@ def make_plan(est, incremental, has_validation=False):
             f"{type(plan.solver).__name__}: a schedule-free solver averages its "
             "weights itself (the model is its averaged point x). Use averaging=None."
         )
-    for plateau in plan.feedback:
-        monitor = getattr(plateau, "monitor", "loss")
-        if monitor != "loss" and not (est.early_stopping or has_validation):
-            raise ValueError(
-                f"{type(plateau).__name__}(monitor={monitor!r}) needs "
-                "validation data: pass fit(X, y, X_val=..., y_val=...), set "
-                "early_stopping=True (which holds out validation_fraction of "
-                "the data) or use monitor='loss'."
-            )
+    check_monitors(plan.feedback, plan.scoring, est.early_stopping or has_validation,
+                   est.record_train_score)
     rates = np.atleast_1d(np.asarray(est.dropout, dtype=np.float64))
     if rates.ndim != 1 or rates.size not in (1, len(hidden_layer_sizes)):
         raise ValueError(
@@ -322,6 +319,8 @@ def make_plan(est, incremental, has_validation=False):
             "of them, not both. As in Keras (one of clipnorm, global_clipnorm and "
             "clipvalue), gradient clipping is by norm or by value."
         )
+    if not plan.is_stochastic and est.restore_best_weights is True:
+        raise ValueError("restore_best_weights=True needs a stochastic solver, not 'lbfgs'.")
     if not plan.is_stochastic:
         unsupported = [
             name for name, value, default in [

@@ -32,7 +32,6 @@ from sklr.exceptions import DivergenceError
 from sklr.schedules import StepPositions
 
 _HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
-_VALIDATION_KEYS = ("val_loss", "val_score")
 _CLIP_KEYS = ("grad_norm_mean", "grad_norm_max")
 
 
@@ -47,26 +46,6 @@ def resolved_batch_size(est, n_samples):
         )
     return int(np.clip(est.batch_size, 1, n_samples))
 
-
-def validation_metrics(est, val):
-    """(score, loss) of the current weights on the validation set.
-
-    One forward pass for both, and the score computed as ``score`` does
-    but without re-validating arrays that were validated once per fit
-    (scikit-learn's metric checks cost more than the pass itself on
-    small data).
-    """
-    X_val, y_val, y_val_labels, sw_val = val
-    out = est._forward_pass_fast(X_val, check_input=False)
-    return (
-        est._score_output(out, y_val_labels, sw_val),
-        est._objective(X_val, y_val, sw_val, y_pred=out),
-    )
-
-def history_score(est, X, y_labels, sample_weight):
-    """``score`` on validated arrays (the per-epoch training score)."""
-    out = est._forward_pass_fast(X, check_input=False)
-    return est._score_output(out, y_labels, sample_weight)
 
 def split_validation(est, X, y, sample_weight):
     """scikit-learn's early-stopping split, same random draws."""
@@ -165,6 +144,34 @@ def _divergence_error(detail, where=None):
     return exc
 
 
+class BestEpoch:
+    """The best monitored value of one ``fit`` call and the weights that gave it.
+
+    Greater is better; the first best is kept (scikit-learn's rule for early
+    stopping). Starts with the weights before the call's first epoch. Holds
+    copies only (a checkpoint pickles it with the loop's state).
+    """
+
+    def __init__(self, params, average):
+        self.value = -np.inf
+        self.params, self.average = params.copy(), _copy(average)
+
+    def update(self, value, params, average):
+        if value > self.value:
+            self.value = value
+            self.params[...] = params
+            if self.average is not None and average is not None:
+                self.average[...] = average
+
+    def restore(self, params, average):
+        """Put the best weights back (none if no epoch had a finite value)."""
+        if not np.isfinite(self.value):
+            return
+        params[...] = self.params
+        if average is not None and self.average is not None:
+            average[...] = self.average
+
+
 class StochasticTrainer:
     """The minibatch loop (every optimizer but L-BFGS).
 
@@ -252,18 +259,22 @@ class StochasticTrainer:
         )
         plan.begin(est, state, batch_sizes, n_samples, incremental,
                    resuming=checkpoints.resume is not None)
-        keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
+        keys = _HISTORY_KEYS + (plan.scoring.validation_keys() if val is not None else ())
         keys += ("fraction",) if plan.uses_fraction else ()
-        keys += ("score",) if est.record_train_score else ()
+        keys += plan.scoring.train_keys() if est.record_train_score else ()
         keys += _CLIP_KEYS if kernel.clipping else ()
         self.dynamics = DynamicsRecorder.start(est, plan, kernel, X_train, y_train, sw_train)
         keys += self.dynamics.keys() if self.dynamics is not None else ()
         state.history.add_keys(keys)
 
         callbacks = current_callbacks(est)
-        # Best validation score of this call and its weights (X_val without
-        # early_stopping), restored if training diverges.
-        best_val = (-np.inf, est._params.copy(), _copy(state.average)) if val is not None else None
+        restore = est.early_stopping if est.restore_best_weights == "auto" else (
+            est.restore_best_weights)
+        # Best monitored value of this call and its weights, without early
+        # stopping (which keeps its own across warm starts, as scikit-learn):
+        # restored by restore_best_weights=True, and if training diverges.
+        best_val = BestEpoch(est._params, state.average) if not est.early_stopping and (
+            restore or val is not None) else None
         try:
             est.n_iter_ = 0
             sample_idx, best_val = checkpoints.resume_loop(sample_idx, best_val)
@@ -280,9 +291,9 @@ class StochasticTrainer:
                     self.stop_diverged(kernel, batch_sizes, best_val, exc)
                     break
                 sample_idx = record.pop("_sample_idx")
-                if val is not None and not est.early_stopping and (
-                        record["val_score"] > best_val[0]):
-                    best_val = (record["val_score"], est._params.copy(), _copy(state.average))
+                if best_val is not None:
+                    best_val.update(plan.scoring.monitored(record, val is not None),
+                                    est._params, state.average)
                 if est.verbose:
                     print(self.epoch_line(record))
 
@@ -308,10 +319,12 @@ class StochasticTrainer:
             warnings.warn("Training interrupted by user.")
             checkpoints.interrupted()
 
-        if est.early_stopping:
+        if est.early_stopping and restore:
             est._params[...] = state.best_params
             if state.average is not None and state.best_average is not None:
                 state.average[...] = state.best_average
+        elif restore:
+            best_val.restore(est._params, state.average)
         checkpoints.end_fit()
 
     # -- weight averaging (sklr.averaging) -----------------------------------
@@ -414,11 +427,12 @@ class StochasticTrainer:
             if diag is not None:
                 self.dynamics.record(record, diag, est._params, state.n_epochs)
             if val is not None:
-                record["val_score"], record["val_loss"] = validation_metrics(est, val)
+                record.update(plan.scoring.evaluate(est, val, "val_"))
             if train_labels is not None:
-                record["score"] = history_score(est, train_data[0], train_labels,
-                                                     train_data[1])
-            self.update_no_improvement_count(record.get("val_score"))
+                record.update(plan.scoring.evaluate(
+                    est, (train_data[0], None, train_labels, train_data[1]), ""))
+            self.update_no_improvement_count(
+                plan.scoring.monitored(record) if val is not None else None)
             plan.after_epoch(est, state, record)
             record["time"] = time.perf_counter() - tic
             state.history.append(record)
@@ -472,7 +486,7 @@ class StochasticTrainer:
         line = "Iteration %d, loss = %.8f" % (self.est.n_iter_, record["loss"])
         line += ", learning_rate = %.6g, %s = %.6g" % (
             record["learning_rate"], self.plan.momentum_name, record["momentum"])
-        for key in ("score", "val_loss", "val_score"):
+        for key in self.plan.scoring.train_keys() + self.plan.scoring.validation_keys():
             if key in record:
                 line += ", %s = %.6f" % (key, record[key])
         if "grad_norm_max" in record:
@@ -507,7 +521,7 @@ class StochasticTrainer:
             score, params, average = (est.best_validation_score_, state.best_params,
                                       state.best_average)
         else:
-            score, params, average = best_val
+            score, params, average = best_val.value, best_val.params, best_val.average
         est._params[...] = params
         if state.average is not None and average is not None:
             state.average[...] = average
@@ -526,7 +540,11 @@ class StochasticTrainer:
         )
 
     def update_no_improvement_count(self, val_score):
-        """scikit-learn's stopping bookkeeping (validation score or training loss)."""
+        """scikit-learn's stopping bookkeeping (validation score or training loss).
+
+        ``val_score``: the monitored validation value, greater is better (the
+        validation score, or what ``scoring`` names first: a loss negated).
+        """
         est, state = self.est, self.state
         if est.early_stopping:
             est.validation_scores_.append(val_score)
@@ -552,6 +570,8 @@ class StochasticTrainer:
         if est.early_stopping:
             msg = ("Validation score did not improve more than tol=%f for %d "
                    "consecutive epochs." % (est.tol, est.n_iter_no_change))
+            if est.scoring is not None:
+                msg = msg.replace("score", "score (%s)" % self.plan.scoring.monitor_key, 1)
         else:
             msg = ("Training loss did not improve more than tol=%f for %d "
                    "consecutive epochs." % (est.tol, est.n_iter_no_change))
@@ -681,6 +701,7 @@ class LBFGSTrainer:
         records = []
         t0 = [time.perf_counter()]
         train_labels = est._decode_targets(y) if est.record_train_score else None
+        scoring = self.plan.scoring
         callbacks = current_callbacks(est)
 
         def callback(intermediate_result):
@@ -689,9 +710,9 @@ class LBFGSTrainer:
             if val is not None or train_labels is not None:
                 params[...] = intermediate_result.x
             if val is not None:
-                record["val_score"], record["val_loss"] = validation_metrics(est, val)
+                record.update(scoring.evaluate(est, val, "val_"))
             if train_labels is not None:
-                record["score"] = history_score(est, X, train_labels, sample_weight)
+                record.update(scoring.evaluate(est, (X, None, train_labels, sample_weight), ""))
             record["time"] = now - t0[0]
             records.append(record)
             callbacks.lbfgs_step(lambda: est._callback_fitted_attributes(
@@ -723,8 +744,8 @@ class LBFGSTrainer:
         # warm_start refits append, as the stochastic solvers do; L-BFGS has
         # no learning rate or momentum (NaN).
         history = self.state.history
-        keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
-        history.add_keys(keys + (("score",) if train_labels is not None else ()))
+        keys = _HISTORY_KEYS + (scoring.validation_keys() if val is not None else ())
+        history.add_keys(keys + (scoring.train_keys() if train_labels is not None else ()))
         for record in records:
             history.append(record)
         checkpoints.end_fit()

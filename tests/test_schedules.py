@@ -1181,6 +1181,8 @@ def test_plateau_values_are_ones_and_state():
         "bad_epochs": 0,
         "cooldown_counter": 0,
         "scale": 1.0,
+        "mode": "min",
+        "epochs": 0,
     }
     assert ReduceOnPlateau(monitor="val_score").init_state()["best"] == -math.inf
     assert ReduceOnPlateau(monitor="loss").init_state()["best"] == math.inf
@@ -1288,7 +1290,7 @@ def test_plateau_patience_cooldown_and_floor_by_hand(convention, mode, expected)
         state = s.update(state, value)
     final = {"pytorch": (0, 1), "keras": (8, 0)}[convention]
     assert state == {"best": 3.0, "bad_epochs": final[0], "cooldown_counter": final[1],
-                     "scale": 0.2}
+                     "scale": 0.2, "mode": "min", "epochs": len(_LONG_SEQ)}
 
 
 @pytest.mark.parametrize(
@@ -1384,7 +1386,9 @@ def test_plateau_preview_requires_monitored():
         (ReduceOnPlateau(threshold_mode="pct"), "threshold_mode"),
         (ReduceOnPlateau(cooldown=-1), "cooldown"),
         (ReduceOnPlateau(min_value=2.0), "min_value"),
-        (ReduceOnPlateau(monitor="accuracy"), "monitor"),
+        (ReduceOnPlateau(monitor=3), "monitor"),
+        (ReduceOnPlateau(mode="up"), "mode"),
+        (ReduceOnPlateau(start_from_epoch=-1), "start_from_epoch"),
         (ReduceOnPlateau(patience_convention="tf"), "patience_convention"),
         (MomentumRamp(start=1.5), "start"),
         (MomentumRamp(stable=-0.1), "stable"),

@@ -16,6 +16,7 @@ ORDER = (
     "plot_schedules.py",
     "plot_seed_bands.py",
     "plot_fraction_schedules.py",
+    "plot_scoring.py",
 )
 
 
