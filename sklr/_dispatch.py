@@ -14,8 +14,29 @@ The environment variable ``SKLR_KERNEL`` forces a copy: ``auto`` (default),
 build did not produce, raises ImportError instead of crashing on an illegal
 instruction.
 
+Loading the kernel also loads the OpenMP runtime, which reads its settings
+from the environment once, at that moment. libgomp (GCC's runtime) makes a
+waiting thread spin ``GOMP_SPINCOUNT`` times before it sleeps: 300000 by
+default, about 10 ms on the project's machine (~31 ns per iteration). The
+kernel's threads meet at the end of every parallel region, one to seven per
+minibatch, and wait between regions; on a busy machine one of them is often
+descheduled, and its partner then spins for milliseconds on the core the
+descheduled one needs (two concurrent fits took twice to four times as long
+as the same fits one after the other). So, unless ``GOMP_SPINCOUNT`` or
+``OMP_WAIT_POLICY`` is set, the kernel is loaded with
+``GOMP_SPINCOUNT=SPIN_COUNT`` (about 1 ms there): long enough that on an
+idle machine a thread waiting for its partner or for the next region almost
+never sleeps (measured: an unchanged epoch time; 10000, about 0.3 ms, already
+let the threads of the MNIST-size network sleep three times per minibatch and
+cost 17%), short enough to give the core away soon when the partner is not
+running. The variable is removed again right after, so child processes and
+other OpenMP libraries loaded later see the environment as it was. Nothing
+changes when the runtime was already loaded (by another extension linked to
+the same libgomp) or is not libgomp. ``benchmarks/contention.py`` measures
+the policies.
 """
 
+import contextlib
 import importlib.machinery
 import importlib.util
 import os
@@ -26,8 +47,40 @@ VARIANTS = {"baseline": None, "x86-64-v3": "_x86_64_v3"}
 # Preference order of "auto": the first one built and supported wins.
 PREFERENCE = ("x86-64-v3", "baseline")
 
+# libgomp's spin count while sklr's kernel waits (see the module docstring).
+SPIN_COUNT = "30000"
+
 #: The copy of the kernel in use, set by :func:`load_kernel`.
 kernel_variant = None
+#: The GOMP_SPINCOUNT sklr gave libgomp, or None when it left the runtime alone.
+openmp_spin_count = None
+
+
+def _libgomp_loaded():
+    """Whether a ``libgomp.so*`` is mapped in this process (Linux; else False)."""
+    try:
+        with open("/proc/self/maps") as f:
+            return any(os.path.basename(line.split()[-1]).startswith("libgomp.so")
+                       for line in f if "/" in line)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _openmp_spin_count(value):
+    """Set ``GOMP_SPINCOUNT=value`` while the runtime loads, unless the user chose.
+
+    Yields ``value`` when it was set for a runtime not loaded yet, else None.
+    """
+    if "GOMP_SPINCOUNT" in os.environ or "OMP_WAIT_POLICY" in os.environ or (
+            _libgomp_loaded()):
+        yield None
+        return
+    os.environ["GOMP_SPINCOUNT"] = value
+    try:
+        yield value
+    finally:
+        os.environ.pop("GOMP_SPINCOUNT", None)
 
 
 def _variant_file(package_dirs, folder):
@@ -101,7 +154,7 @@ def load_kernel(package_dirs):
     variant : str
         The name of the copy loaded (also stored in ``kernel_variant``).
     """
-    global kernel_variant
+    global kernel_variant, openmp_spin_count
     from sklr import _cpu
 
     files = {name: _variant_file(package_dirs, folder) for name, folder in VARIANTS.items()}
@@ -109,7 +162,10 @@ def load_kernel(package_dirs):
     variant = choose_variant(os.environ.get("SKLR_KERNEL", "auto"), built, _cpu.supports)
     if "sklr._kernel" not in sys.modules:
         spec = importlib.util.spec_from_file_location("sklr._kernel", files[variant])
-        module = importlib.util.module_from_spec(spec)
+        # The shared library (and the OpenMP runtime it links) loads in
+        # module_from_spec; the module's code runs in exec_module.
+        with _openmp_spin_count(SPIN_COUNT) as openmp_spin_count:
+            module = importlib.util.module_from_spec(spec)
         sys.modules["sklr._kernel"] = module
         try:
             spec.loader.exec_module(module)

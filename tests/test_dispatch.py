@@ -143,3 +143,44 @@ def test_unknown_sklr_kernel_fails_import_clearly():
     assert done.returncode != 0
     assert "SKLR_KERNEL='avx9000' is not one of" in done.stderr
 
+
+# The OpenMP runtime's wait policy: libgomp prints the settings it read at
+# load time when OMP_DISPLAY_ENV=VERBOSE (one block per libgomp loaded).
+_SHOW_POLICY = textwrap.dedent("""
+    import os, sys
+    import sklr
+    from sklr import _dispatch
+    print(_dispatch.openmp_spin_count, os.environ.get("GOMP_SPINCOUNT"))
+""")
+
+
+def _import_with(**env_vars):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    env.update(OMP_DISPLAY_ENV="VERBOSE", **env_vars)
+    done = subprocess.run([sys.executable, "-c", _SHOW_POLICY], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split(), done.stderr
+
+
+def test_libgomp_reads_sklr_spin_count_and_environment_is_restored():
+    (chosen, left), displayed = _import_with()
+    if "GOMP_SPINCOUNT = " not in displayed:
+        pytest.skip("the OpenMP runtime is not libgomp, or sklr was built without OpenMP")
+    assert chosen == _dispatch.SPIN_COUNT
+    # libgomp itself reports the value it read when the kernel loaded...
+    assert f"GOMP_SPINCOUNT = '{_dispatch.SPIN_COUNT}'" in displayed
+    # ... and the variable is gone again for the rest of the process.
+    assert left == "None"
+
+
+@pytest.mark.parametrize("variable, value", [("GOMP_SPINCOUNT", "1234"),
+                                             ("OMP_WAIT_POLICY", "active")])
+def test_user_openmp_wait_settings_win(variable, value):
+    (chosen, left), displayed = _import_with(**{variable: value})
+    assert chosen == "None"
+    assert left == (value if variable == "GOMP_SPINCOUNT" else "None")
+    if variable == "GOMP_SPINCOUNT" and "GOMP_SPINCOUNT = " in displayed:
+        assert f"GOMP_SPINCOUNT = '{_dispatch.SPIN_COUNT}'" not in displayed
+        assert "GOMP_SPINCOUNT = '1234'" in displayed
