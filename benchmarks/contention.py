@@ -118,7 +118,6 @@ def _worker(conn, env, workload, rows, epochs, threads):
         os.environ["OMP_NUM_THREADS"] = str(threads)
     import warnings
 
-    import numpy as np
     from sklearn.datasets import make_classification
     from sklearn.exceptions import ConvergenceWarning
 
