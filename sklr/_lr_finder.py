@@ -12,6 +12,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 
 from sklr._compat import Interval, validate_params
 from sklr._threads import blas_single_threaded
@@ -466,15 +467,17 @@ def find_learning_rate(
 
     Parameters
     ----------
-    estimator : MLPClassifier or MLPRegressor
+    estimator : MLPClassifier, MLPRegressor or Pipeline
         The estimator to test, with a stochastic solver (fitted or not: only
-        its parameters are used).
+        its parameters are used). A :class:`~sklearn.pipeline.Pipeline`
+        ending in one: clones of its other steps are fitted on ``X`` and
+        ``y`` and transform ``X``, and the test runs on its final step.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Training data.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets.
     sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+        Sample weights (of the final estimator, in a Pipeline).
     start, stop : float, default=1e-7, 10
         First and last rate of the sweep (``stop > start``).
     num : int, default=100
@@ -530,13 +533,25 @@ def find_learning_rate(
     >>> bool(1e-4 < result.suggestion < 10)
     True
 
+    A Pipeline: the scaler is fitted on ``X``, the test runs on the network.
+
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklr import MLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> pipe = make_pipeline(StandardScaler(), MLPRegressor(solver="sgd", random_state=0))
+    >>> result = find_learning_rate(pipe, X, y)
+    >>> bool(1e-5 < result.suggestion < 1)
+    True
     """
     if not stop > start:
         raise ValueError(f"stop must be greater than start, got start={start}, stop={stop}.")
+    X, estimator = _final_step(estimator, X, y)
     if not hasattr(estimator, "_prepare_fit"):
         raise TypeError(
-            "find_learning_rate needs an sklr MLPClassifier or MLPRegressor, got "
-            f"{type(estimator).__name__}."
+            "find_learning_rate needs an sklr MLPClassifier or MLPRegressor, or a "
+            f"Pipeline ending in one, got {type(estimator).__name__}."
         )
     est = clone(estimator)
     if random_state is not None:
@@ -562,3 +577,15 @@ def find_learning_rate(
     warn_if_unclear(result, stacklevel=3)
     return result
 
+
+def _final_step(estimator, X, y):
+    """``(X, estimator)``, or for a Pipeline its final step and ``X`` through the others.
+
+    The other steps are cloned and fitted on ``X`` and ``y`` (as
+    ``Pipeline.fit`` fits them); nested Pipelines are unwrapped the same way.
+    """
+    while isinstance(estimator, Pipeline):
+        if len(estimator.steps) > 1:
+            X = clone(estimator[:-1]).fit_transform(X, y)
+        estimator = estimator.steps[-1][1]
+    return X, estimator

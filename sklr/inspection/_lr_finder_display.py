@@ -318,8 +318,9 @@ class LRFinderDisplay:
         Parameters
         ----------
         estimator : estimator
-            An sklr estimator with a stochastic solver; it is cloned, not
-            fitted.
+            An sklr estimator with a stochastic solver, or a
+            :class:`~sklearn.pipeline.Pipeline` ending in one (see
+            :func:`sklr.find_learning_rate`); it is cloned, not fitted.
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
@@ -355,15 +356,18 @@ class LRFinderDisplay:
         ...     MLPClassifier(solver="sgd"), X, y, random_state=0)
         """
         check_matplotlib(f"{cls.__name__}.from_estimator")
-        # The estimator runs the test (sklr.find_learning_rate on itself), so
-        # the displays need not import the range-test module, which imports
-        # them for LRFinderResult.plot.
-        if not hasattr(estimator, "_find_learning_rate"):
+        # The network runs the test (sklr.find_learning_rate on the estimator
+        # given, a Pipeline's final step), so the displays need not import
+        # the range-test module, which imports them for LRFinderResult.plot.
+        final = estimator
+        while hasattr(final, "steps"):  # a Pipeline
+            final = final.steps[-1][1]
+        if not hasattr(final, "_find_learning_rate"):
             raise TypeError(
                 f"{cls.__name__}.from_estimator needs an sklr MLPClassifier or "
-                f"MLPRegressor, got {type(estimator).__name__}."
+                f"MLPRegressor, or a Pipeline ending in one, got {type(estimator).__name__}."
             )
-        result = estimator._find_learning_rate(X, y, **finder_kwargs)
+        result = final._find_learning_rate(X, y, estimator=estimator, **finder_kwargs)
         return cls.from_result(
             result, ax=ax, show_raw=show_raw, show_suggestions=show_suggestions,
             yscale=yscale, title=title, show_lag_free=show_lag_free,
