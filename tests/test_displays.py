@@ -505,7 +505,7 @@ def test_lr_finder_from_result():
         "smoothed loss", "loss",
         "steep (steepest descent): 3.00e-04 (suggested)",
         "minimum (lowest loss's rate / 10): 3.16e-03",
-        "sklr (lag-free minimum before the first rise / 2.5): 3.00e-04 (suggested)",
+        "sklr (lag-free curve: √(95% of the drop · minimum) / 2): 3.00e-04 (suggested)",
     ]
     # The divergence spike of the raw loss does not set the y range.
     assert ax.get_ylim()[1] < 2 * result.smoothed_losses.max()

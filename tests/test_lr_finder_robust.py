@@ -34,11 +34,17 @@ def _bowl(i_min, depth=1.0, width=12.0):
 
 @pytest.mark.parametrize("i_min", [40, 63, 80])
 def test_sklr_rule_on_a_closed_form_bowl(i_min):
-    # Without noise the lag-free curve keeps the parabola's minimum where it
-    # is (the running median and mean of a convex, locally symmetric curve
-    # are lowest at its centre), so the rule gives the rate there / 2.5.
+    # Around the vertex the bowl is c k^2 (k = i - i_min, c = 1/144). A
+    # running median over 5 keeps it but at the vertex (c instead of 0); a
+    # running mean over 5 of c k^2 is c (k^2 + 2), plus c/5 within two
+    # updates of the vertex. So the lag-free curve is lowest at the vertex,
+    # 2.2c above the bottom, and the drop from the flat start (1 above the
+    # bottom) is 1 - 2.2c. 95% of it is made where the curve is at most
+    # 2.2c + 0.05 (1 - 2.2c) = 9.3c above the bottom: at k = -2 (6.2c), not
+    # at k = -3 (11c). The rule: sqrt(r[i_min - 2] r[i_min]) / 2, which on
+    # the geometric sweep is r[i_min - 1] / 2.
     result = _scripted(_bowl(i_min))
-    assert result.suggestions["sklr"] == pytest.approx(RATES[i_min] / 2.5, rel=1e-12)
+    assert result.suggestions["sklr"] == pytest.approx(RATES[i_min - 1] / 2, rel=1e-12)
     assert result.caveat is None
     # The moving average lags: its minimum comes later.
     assert np.argmin(result.smoothed_losses) > i_min + 3
@@ -47,15 +53,15 @@ def test_sklr_rule_on_a_closed_form_bowl(i_min):
 def test_sklr_rule_ignores_spikes_and_noise():
     # 5% multiplicative noise and an isolated spike every 7 updates, one of
     # them next to the minimum: the suggestion stays within two updates of
-    # the bowl's minimum / 2.5.
+    # the clean bowl's, r[i_min - 1] / 2.
     rng = np.random.RandomState(0)
     i_min = 70
     losses = _bowl(i_min) * (1 + 0.05 * rng.standard_normal(100))
     losses[6::7] *= 30.0
     assert losses[i_min - 1] > 20  # a spike right before the minimum
     sklr = _scripted(losses).suggestions["sklr"]
-    assert RATES[i_min - 2] / 2.5 <= sklr * (1 + 1e-12)
-    assert sklr <= RATES[i_min + 2] / 2.5 * (1 + 1e-12)
+    assert RATES[i_min - 3] / 2 <= sklr * (1 + 1e-12)
+    assert sklr <= RATES[i_min + 1] / 2 * (1 + 1e-12)
 
 
 def _regression_sweep(rng=None):
@@ -81,9 +87,10 @@ def test_sklr_rule_stops_at_the_first_instability():
     # the spike lifts for tens of updates: its minimum is in the second,
     # useless valley (a tenth of a rate there).
     assert result.suggestions["minimum"] * 10 > RATES[75]
-    # The 'sklr' rule stops at the first instability: the first valley's
-    # minimum at update 58, divided by 2.5.
-    assert result.suggestions["sklr"] == pytest.approx(RATES[58] / 2.5, rel=1e-12)
+    # The 'sklr' rule stops at the first instability: its rate comes from
+    # the first valley, which the loss reaches at update 57 (falling by 885
+    # per update to 3000 at 58) and leaves at 61.
+    assert RATES[56] / 2 <= result.suggestions["sklr"] <= RATES[59] / 2
     assert result.caveat is None
 
 
@@ -131,7 +138,14 @@ def test_caveat_when_the_loss_still_falls_at_the_end():
     # The bowl's minimum is beyond the sweep: its last update.
     result = _scripted(np.linspace(3.0, 1.0, 100))
     assert result.caveat.startswith("the loss was still falling at the end of the sweep")
-    assert result.suggestions["sklr"] == pytest.approx(RATES[-1] / 2.5, rel=1e-12)
+    # 95% of the drop is made in the last 5 updates, the minimum at the end.
+    assert RATES[-6] / 2 <= result.suggestions["sklr"] <= RATES[-1] / 2
+    # Unless the sweep diverged there: the next loss was not finite, so the
+    # instability is right after the last update, and that is an answer.
+    diverged = _scripted(np.r_[np.linspace(3.0, 1.0, 80), np.inf, np.ones(19)])
+    assert diverged.diverged and len(diverged.losses) == 80
+    assert diverged.caveat is None
+    assert RATES[73] / 2 <= diverged.suggestions["sklr"] <= RATES[79] / 2
 
 
 def test_find_learning_rate_warns_only_without_a_clear_answer():
@@ -181,9 +195,10 @@ def _confirmation(threshold, n_fail=None, end=0.5):
 
 
 def test_confirmation_backs_off_until_the_loss_falls():
-    # The bowl: start level 2, minimum 1 at update 60; a run passes when its
-    # last quarter ends below 2 - (2 - 1) / 2 = 1.5.
-    candidate = RATES[60] / 2.5
+    # The bowl: start level 2, minimum 1 at update 60 (the rule's rate is
+    # r[59] / 2: test_sklr_rule_on_a_closed_form_bowl); a run passes when its
+    # last quarter ends below about 2 - (2 - 1) / 2 = 1.5.
+    candidate = RATES[59] / 2
     run, calls = _confirmation(threshold=candidate / 5)
     result = _scripted(_bowl(60), confirm=run)
     # 100 // 4 = 25 updates at the candidate (diverges), candidate / √10
@@ -230,13 +245,13 @@ def test_confirmation_blowing_up_backs_off_a_rising_run_too():
 
     result = _scripted(_bowl(60), confirm=run)
     assert len(calls) == 2 and result.caveat is None
-    assert result.suggestion == pytest.approx(RATES[60] / 2.5 / np.sqrt(10), rel=1e-12)
+    assert result.suggestion == pytest.approx(RATES[59] / 2 / np.sqrt(10), rel=1e-12)
 
 
 def test_confirmation_failing_keeps_the_smallest_rate_and_warns():
     run, calls = _confirmation(threshold=0.0)
     result = _scripted(_bowl(60), confirm=run)
-    candidate = RATES[60] / 2.5
+    candidate = RATES[59] / 2
     assert len(calls) == 4  # the candidate and three back-offs
     assert result.suggestion == pytest.approx(candidate / 10**1.5, rel=1e-12)
     assert result.caveat.startswith("every confirmation run blew up")

@@ -13,7 +13,7 @@ _RULES = {
     "steep": "steepest descent",
     "minimum": "lowest loss's rate / 10",
     "valley": "fastai's valley",
-    "sklr": "lag-free minimum before the first rise / 2.5",
+    "sklr": "lag-free curve: √(95% of the drop · minimum) / 2",
 }
 _DEFAULT_TITLE = "Learning-rate range test"
 
