@@ -339,9 +339,10 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
                     raise ValueError(_OBJECT_PARAMS[name](current, sub))
         return super().set_params(**params)
 
-    def _find_learning_rate(self, X, y, **kwargs):
-        """:func:`sklr.find_learning_rate` on this estimator (for the displays)."""
-        return find_learning_rate(self, X, y, **kwargs)
+    def _find_learning_rate(self, X, y, estimator=None, **kwargs):
+        """:func:`sklr.find_learning_rate` on this estimator, or on ``estimator``
+        (a Pipeline ending in it), for the displays."""
+        return find_learning_rate(self if estimator is None else estimator, X, y, **kwargs)
 
     def _range_test(self, plan, X, y, sample_weight, **settings):
         """The learning-rate range test from the current weights (not modified)."""

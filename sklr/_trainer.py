@@ -26,7 +26,7 @@ from sklr._codes import Activation, Loss
 from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
 from sklr._dynamics import DynamicsRecorder
 from sklr._kernel import Kernel, clip_array, reg_array, step_table
-from sklr._lr_finder import _DEFAULTS, _range_test
+from sklr._lr_finder import _DEFAULTS, _range_test, warn_if_unclear
 from sklr._openmp_helpers import _openmp_effective_n_threads
 from sklr.exceptions import DivergenceError
 from sklr.schedules import StepPositions
@@ -612,6 +612,7 @@ class RangeTest:
                 "not finite: check the scale of X and y); pass a float or run "
                 "sklr.find_learning_rate and inspect its plot."
             )
+        warn_if_unclear(result)
         est.lr_finder_ = result
         est.learning_rate_init_ = float(result.suggestion)
         if est.verbose:
@@ -627,6 +628,18 @@ class RangeTest:
         settings = {**_DEFAULTS, **settings}
         seed = int(self.est._random_state.randint(np.iinfo(np.int32).max))
         step = self.minibatch_stepper(X, y, sample_weight, seed, settings["num"])
+
+        def confirm(learning_rate, n_updates):
+            # From the initial weights again, with the sweep's minibatch order.
+            run = self.minibatch_stepper(X, y, sample_weight, seed, n_updates)
+            losses = []
+            for _ in range(n_updates):
+                losses.append(run(learning_rate))
+                if not np.isfinite(losses[-1]):
+                    break
+            return losses
+
+        settings["confirm"] = confirm if settings["confirm"] else None
         return _range_test(step, **settings)
 
     def minibatch_stepper(self, X, y, sample_weight, random_state, num):

@@ -5,7 +5,7 @@ Import them from here to catch what sklr raises::
     from sklr.exceptions import DivergenceError
 """
 
-__all__ = ["DivergenceError", "ScheduleEndWarning"]
+__all__ = ["DivergenceError", "LRFinderWarning", "ScheduleEndWarning"]
 
 
 class DivergenceError(ValueError):
@@ -57,5 +57,32 @@ class ScheduleEndWarning(UserWarning):
     ...     warnings.simplefilter("always")
     ...     _ = clf.fit(X, y)
     >>> any(issubclass(w.category, ScheduleEndWarning) for w in caught)
+    True
+    """
+
+
+class LRFinderWarning(UserWarning):
+    """The learning-rate range test gives no clear answer.
+
+    Raised as a warning by :func:`sklr.find_learning_rate` and by ``fit``
+    with ``learning_rate_init='auto'`` when the loss did not clearly fall
+    during the sweep (a flat or noisy curve), was still falling at its end,
+    or did not fall in a short run at the suggested rate or smaller ones.
+    The rate is still returned, but it is a guess: the message says why,
+    and ``result.caveat`` (``lr_finder_.caveat``) keeps it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklr import MLPRegressor, find_learning_rate
+    >>> from sklr.exceptions import LRFinderWarning
+    >>> rng = np.random.RandomState(0)
+    >>> X, y = rng.normal(size=(200, 3)), rng.normal(size=200)  # nothing to learn
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     result = find_learning_rate(MLPRegressor(solver="sgd", random_state=0), X, y,
+    ...                                 stop=1e-3)
+    >>> any(issubclass(w.category, LRFinderWarning) for w in caught)
     True
     """

@@ -506,7 +506,7 @@ def test_lr_finder_from_result():
         "smoothed loss", "loss",
         "steep (steepest descent): 3.00e-04 (suggested)",
         "minimum (lowest loss's rate / 10): 3.16e-03",
-        "sklr (√(valley · 2 × minimum), at most 2 × minimum): 3.00e-04 (suggested)",
+        "sklr (lag-free curve: √(95% of the drop · minimum) / 2): 3.00e-04 (suggested)",
     ]
     # The divergence spike of the raw loss does not set the y range.
     assert ax.get_ylim()[1] < 2 * result.smoothed_losses.max()
@@ -643,7 +643,8 @@ def test_lr_finder_from_estimator(blobs):
     fig, ax = plt.subplots()
     via_result = result.plot(ax=ax, show_raw=False)
     assert isinstance(via_result, LRFinderDisplay) and via_result.ax_ is ax
-    assert list(via_result.lines_) == ["smoothed_loss"]
+    assert list(via_result.lines_) == ["smoothed_loss", "lag_free_loss"]
+    assert_array_equal(via_result.lines_["lag_free_loss"].get_ydata(), result.lag_free_losses)
     from sklearn.linear_model import SGDClassifier
 
     with pytest.raises(TypeError, match="needs an sklr MLPClassifier"):

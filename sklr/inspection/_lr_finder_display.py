@@ -13,7 +13,7 @@ _RULES = {
     "steep": "steepest descent",
     "minimum": "lowest loss's rate / 10",
     "valley": "fastai's valley",
-    "sklr": "√(valley · 2 × minimum), at most 2 × minimum",
+    "sklr": "lag-free curve: √(95% of the drop · minimum) / 2",
 }
 _DEFAULT_TITLE = "Learning-rate range test"
 
@@ -44,6 +44,8 @@ class LRFinderDisplay:
     curve and the value (``'minimum'`` is a tenth of the rate at the lowest
     loss, not that rate itself). The recommended rate (``suggestion``) is
     drawn solid and marked ``(suggested)``; the other rules are dashed.
+    With ``lag_free_losses`` (what the ``'sklr'`` rule reads) that curve is
+    drawn dotted, and the ``'sklr'`` and recommended markers sit on it.
 
     The y range runs from the lowest loss drawn to a little above the
     highest loss before the minimum of the main curve: the whole descent
@@ -66,11 +68,15 @@ class LRFinderDisplay:
         ``'valley'``, ``'sklr'``, ...); NaN values are not drawn.
     suggestion : float, default=None
         The recommended rate (one of the suggestions' values, or another).
+    lag_free_losses : array-like of shape (n_points,), default=None
+        The loss smoothed without lag
+        (:attr:`sklr.LRFinderResult.lag_free_losses`); None draws none.
 
     Attributes
     ----------
     lines_ : dict of str to Line2D
-        ``'smoothed_loss'`` and ``'loss'``: the curves drawn.
+        ``'smoothed_loss'``, ``'loss'`` and ``'lag_free_loss'``: the curves
+        drawn.
     suggestion_lines_ : dict of str to Line2D
         Vertical line of each drawn suggestion, by rule name.
     suggestion_markers_ : dict of str to Line2D
@@ -100,17 +106,19 @@ class LRFinderDisplay:
     """
 
     def __init__(
-        self, learning_rates, losses, smoothed_losses=None, suggestions=None, *, suggestion=None
+        self, learning_rates, losses, smoothed_losses=None, suggestions=None, *, suggestion=None,
+        lag_free_losses=None,
     ):
         self.learning_rates = learning_rates
         self.losses = losses
         self.smoothed_losses = smoothed_losses
         self.suggestions = suggestions
         self.suggestion = suggestion
+        self.lag_free_losses = lag_free_losses
 
     def plot(
         self, ax=None, *, show_raw=True, show_suggestions=True, yscale="linear", title=None,
-        **kwargs,
+        show_lag_free=True, **kwargs,
     ):
         """Plot the range test.
 
@@ -131,6 +139,8 @@ class LRFinderDisplay:
             Title of the axes. None sets ``'Learning-rate range test'`` on
             axes the display creates and leaves given axes as they are;
             ``''`` sets none.
+        show_lag_free : bool, default=True
+            Whether to draw ``lag_free_losses`` (when given).
         **kwargs : dict
             Keyword arguments passed to ``Axes.plot`` for the main curve
             (the smoothed loss, or the raw loss without one).
@@ -145,10 +155,13 @@ class LRFinderDisplay:
 
         rates = as_float_vector("learning_rates", self.learning_rates)
         losses = as_float_vector("losses", self.losses)
-        smoothed = None
+        smoothed = lag_free = None
         if self.smoothed_losses is not None:
             smoothed = as_float_vector("smoothed_losses", self.smoothed_losses)
-        for label, arr in (("losses", losses), ("smoothed_losses", smoothed)):
+        if self.lag_free_losses is not None and show_lag_free:
+            lag_free = as_float_vector("lag_free_losses", self.lag_free_losses)
+        for label, arr in (("losses", losses), ("smoothed_losses", smoothed),
+                           ("lag_free_losses", lag_free)):
             if arr is not None and arr.shape != rates.shape:
                 raise ValueError(
                     f"{label} has {arr.shape[0]} values for {rates.shape[0]} learning rates."
@@ -181,6 +194,12 @@ class LRFinderDisplay:
                     rates, losses, color=lines["smoothed_loss"].get_color(),
                     alpha=0.3, linewidth=1.0, label="loss", zorder=1.5,
                 )
+        if lag_free is not None:
+            color = (lines.get("smoothed_loss") or lines["loss"]).get_color()
+            (lines["lag_free_loss"],) = ax.plot(
+                rates, lag_free, color=color, linestyle=":", linewidth=1.5,
+                label="lag-free loss ('sklr' reads it)",
+            )
         ax.set_xscale("log")
         ax.set_yscale(yscale)
         _fit_ylim(ax, main, losses if "loss" in lines else None, yscale)
@@ -191,7 +210,7 @@ class LRFinderDisplay:
 
         self.suggestion_lines_, self.suggestion_markers_ = {}, {}
         if show_suggestions:
-            self._draw_suggestions(ax, rates, main)
+            self._draw_suggestions(ax, rates, main, lag_free)
         if new_axes:
             # Below the axes: the suggestions' lines cross the whole height.
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small")
@@ -202,15 +221,17 @@ class LRFinderDisplay:
         self.figure_ = ax.figure
         return self
 
-    def _draw_suggestions(self, ax, rates, main):
+    def _draw_suggestions(self, ax, rates, main, lag_free):
         rules = _finite_suggestions(self.suggestions, self.suggestion)
-        ok = np.isfinite(main)
-        log_rates, curve = np.log(rates[ok]), main[ok]
-        order = np.argsort(log_rates)
         for i, (rule, value) in enumerate(rules.items()):
             recommended = self.suggestion is not None and bool(
                 np.isclose(value, float(self.suggestion), rtol=1e-12, atol=0)
             )
+            # Each marker on the curve its rule reads.
+            on = lag_free if lag_free is not None and (rule == "sklr" or recommended) else main
+            ok = np.isfinite(on)
+            log_rates, curve = np.log(rates[ok]), on[ok]
+            order = np.argsort(log_rates)
             color = f"C{i + 1}"
             how = f" ({_RULES[rule]})" if rule in _RULES else ""
             label = f"{rule}{how}: {value:.2e}" + (" (suggested)" if recommended else "")
@@ -228,7 +249,7 @@ class LRFinderDisplay:
     @classmethod
     def from_result(
         cls, result, *, ax=None, show_raw=True, show_suggestions=True, yscale="linear",
-        title=None, **kwargs,
+        title=None, show_lag_free=True, **kwargs,
     ):
         """Plot the result of :func:`sklr.find_learning_rate`.
 
@@ -247,6 +268,8 @@ class LRFinderDisplay:
             Scale of the loss axis; see :meth:`plot`.
         title : str, default=None
             Title of the axes; see :meth:`plot`.
+        show_lag_free : bool, default=True
+            Whether to draw the result's ``lag_free_losses``.
         **kwargs : dict
             Keyword arguments passed to ``Axes.plot`` for the main curve.
 
@@ -278,24 +301,26 @@ class LRFinderDisplay:
             getattr(result, "smoothed_losses", None),
             getattr(result, "suggestions", None),
             suggestion=getattr(result, "suggestion", None),
+            lag_free_losses=getattr(result, "lag_free_losses", None),
         )
         return display.plot(
             ax=ax, show_raw=show_raw, show_suggestions=show_suggestions, yscale=yscale,
-            title=title, **kwargs,
+            title=title, show_lag_free=show_lag_free, **kwargs,
         )
 
     @classmethod
     def from_estimator(
         cls, estimator, X, y, *, ax=None, show_raw=True, show_suggestions=True,
-        yscale="linear", title=None, **finder_kwargs,
+        yscale="linear", title=None, show_lag_free=True, **finder_kwargs,
     ):
         """Run a learning-rate range test on an estimator and plot it.
 
         Parameters
         ----------
         estimator : estimator
-            An sklr estimator with a stochastic solver; it is cloned, not
-            fitted.
+            An sklr estimator with a stochastic solver, or a
+            :class:`~sklearn.pipeline.Pipeline` ending in one (see
+            :func:`sklr.find_learning_rate`); it is cloned, not fitted.
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
@@ -310,9 +335,11 @@ class LRFinderDisplay:
             Scale of the loss axis; see :meth:`plot`.
         title : str, default=None
             Title of the axes; see :meth:`plot`.
+        show_lag_free : bool, default=True
+            Whether to draw the lag-free loss the ``'sklr'`` rule reads.
         **finder_kwargs : dict
             Keyword arguments of :func:`sklr.find_learning_rate` (``start``,
-            ``stop``, ``num``, ``smoothing``, ``diverge_factor``,
+            ``stop``, ``num``, ``smoothing``, ``diverge_factor``, ``confirm``,
             ``random_state``).
 
         Returns
@@ -329,18 +356,21 @@ class LRFinderDisplay:
         ...     MLPClassifier(solver="sgd"), X, y, random_state=0)
         """
         check_matplotlib(f"{cls.__name__}.from_estimator")
-        # The estimator runs the test (sklr.find_learning_rate on itself), so
-        # the displays need not import the range-test module, which imports
-        # them for LRFinderResult.plot.
-        if not hasattr(estimator, "_find_learning_rate"):
+        # The network runs the test (sklr.find_learning_rate on the estimator
+        # given, a Pipeline's final step), so the displays need not import
+        # the range-test module, which imports them for LRFinderResult.plot.
+        final = estimator
+        while hasattr(final, "steps"):  # a Pipeline
+            final = final.steps[-1][1]
+        if not hasattr(final, "_find_learning_rate"):
             raise TypeError(
                 f"{cls.__name__}.from_estimator needs an sklr MLPClassifier or "
-                f"MLPRegressor, got {type(estimator).__name__}."
+                f"MLPRegressor, or a Pipeline ending in one, got {type(estimator).__name__}."
             )
-        result = estimator._find_learning_rate(X, y, **finder_kwargs)
+        result = final._find_learning_rate(X, y, estimator=estimator, **finder_kwargs)
         return cls.from_result(
             result, ax=ax, show_raw=show_raw, show_suggestions=show_suggestions,
-            yscale=yscale, title=title,
+            yscale=yscale, title=title, show_lag_free=show_lag_free,
         )
 
 
