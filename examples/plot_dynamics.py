@@ -47,7 +47,8 @@ for rate in (0.01, 0.3):
         hidden_layer_sizes=(64, 32), solver="sgd", learning_rate_init=rate,
         batch_size=32, max_iter=20, n_iter_no_change=np.inf, random_state=0,
         # per-layer statistics every epoch, the sharpness every other epoch
-        record_dynamics=Dynamics(sharpness_every=2),
+        # (on a probe batch of 256 training rows)
+        record_dynamics=Dynamics(sharpness_every=2, probe_size=256),
     )
     fits[rate] = clf.fit(X_train, y_train)
 
