@@ -1,21 +1,32 @@
 """Build the Cython extensions of sklr.
 
 Everything about compiling lives here: optimisation flags, the Cython
-compiler directives (one dict), the OpenMP probe and the debug switch.
+compiler directives (one dict), the OpenMP probe, the CPU targets and the
+debug switch.
 
 * OpenMP: a tiny OpenMP program is compiled and linked first; when that works
   the extensions are built with ``-fopenmp``, otherwise they are built
   single-threaded (``sklr/_openmp_helpers.pxd`` provides no-op fallbacks) and
   every test still passes.  ``SKLR_NO_OPENMP=1`` forces the fallback.
-* CPU: the extensions are compiled for the machine that builds them
-  (``-march=native``, probed like OpenMP) because the elementwise loops of the
-  kernels gain ~40% from wide vectors; ``SKLR_PORTABLE=1`` builds for the
-  compiler's baseline target instead (use it for wheels or clusters whose
-  build and run machines differ).  ``-ffp-contract=off`` keeps every
-  multiply-add rounded as NumPy rounds it, so trajectories match
-  scikit-learn's whatever the target.
+* CPU: the default build is portable: every extension is compiled for the
+  compiler's baseline target (x86-64: SSE2; aarch64: Armv8-A), so a wheel or
+  a shared environment runs on any CPU of its architecture.  The speed of
+  wide vectors comes back by runtime dispatch: on x86-64, when the compiler
+  accepts ``-march=x86-64-v3``, the C file of the training kernel is compiled
+  a second time for x86-64-v3 (AVX2, FMA, BMI2) into ``sklr/_x86_64_v3/``,
+  and ``sklr/_dispatch.py`` loads that copy as ``sklr._kernel`` on a CPU that
+  supports it (``SKLR_KERNEL=baseline`` or ``x86-64-v3`` at run time forces
+  one).  ``SKLR_NATIVE=1`` compiles everything for the build machine instead
+  (``-march=native``, no second copy; the result may not run on another
+  CPU), ``SKLR_PORTABLE=1`` builds the baseline copy alone.
+  ``-ffp-contract=off`` keeps every multiply-add rounded as NumPy rounds it
+  (no fused multiply-add even where the target has FMA), so trajectories
+  match scikit-learn's, and each other's, whatever the target.
+* Both copies of the kernel, and the Cython translation, are built in
+  parallel (one job per CPU), which keeps a clean ``pip install .`` about as
+  fast as a single copy on two cores.
 * ``SKLR_DEBUG=1`` turns bounds checks and wraparound back on and builds with
-  ``-O0 -g``.
+  ``-O0 -g`` (baseline copy only).
 """
 
 import os
@@ -44,6 +55,13 @@ CYTHON_DIRECTIVES = {
 }
 
 EXTENSIONS = ["sklr._openmp_helpers", "sklr._codes", "sklr._kernel"]
+# Modules without OpenMP: the CPU check runs before anything loads the runtime.
+SERIAL_EXTENSIONS = ["sklr._cpu"]
+# Extra copies of the kernel's C file for other CPU targets: extension name ->
+# flags.  sklr/_dispatch.py knows the same names and folders.
+KERNEL_VARIANTS = {"sklr._x86_64_v3._kernel": ["-march=x86-64-v3"]}
+JOBS = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                  else (os.cpu_count() or 1), 8))
 
 
 def _env_flag(name):
@@ -70,9 +88,26 @@ def _compiles_and_runs(code, flags):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _cpu_flags():
-    """``-march=native`` when the compiler and CPU accept it, unless SKLR_PORTABLE."""
-    if _env_flag("SKLR_PORTABLE"):
+def _compiles(code, flags):
+    """True when ``code`` compiles to an object file with ``flags`` (nothing runs)."""
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    tmp = tempfile.mkdtemp()
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(textwrap.dedent(code))
+        built = subprocess.run(cc + flags + ["-c", src, "-o", os.path.join(tmp, "probe.o")],
+                               capture_output=True)
+        return built.returncode == 0
+    except OSError:
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _native_flags():
+    """``-march=native`` when SKLR_NATIVE is set and the compiler and CPU accept it."""
+    if not _env_flag("SKLR_NATIVE"):
         return []
     code = """
         #include <stdio.h>
@@ -84,6 +119,20 @@ def _cpu_flags():
         return ["-march=native"]
     print("sklr: -march=native unavailable; building for the baseline target", file=sys.stderr)
     return []
+
+
+def _kernel_variants(native):
+    """The variant copies of the kernel the compiler can build: {name: flags}."""
+    if DEBUG or native or _env_flag("SKLR_PORTABLE"):
+        return {}
+    code = """
+        #if !defined(__x86_64__)
+        #error not x86-64
+        #endif
+        int f(int x) { return x + 1; }
+    """
+    return {name: flags for name, flags in KERNEL_VARIANTS.items()
+            if _compiles(code, flags)}
 
 
 def _openmp_flags():
@@ -116,22 +165,49 @@ def extensions():
     # Exact IEEE arithmetic (no fused multiply-add contraction, no fast-math);
     # -fno-math-errno only lets sqrt vectorise.
     fp = ["-ffp-contract=off", "-fno-math-errno"]
-    if DEBUG:
-        opt = ["-O0", "-g"] + fp
-    else:
-        opt = ["-O3"] + fp + _cpu_flags()
-    exts = [
-        Extension(
+    native = [] if DEBUG else _native_flags()
+    opt = ["-O0", "-g"] + fp if DEBUG else ["-O3"] + fp + native
+
+    def extension(name, sources, flags, openmp=True):
+        return Extension(
             name,
-            [name.replace(".", "/") + ".pyx"],
+            sources,
             include_dirs=[np.get_include()],
-            extra_compile_args=opt + compile_args,
-            extra_link_args=link_args,
+            extra_compile_args=flags + (compile_args if openmp else []),
+            extra_link_args=link_args if openmp else [],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         )
-        for name in EXTENSIONS
-    ]
-    return cythonize(exts, compiler_directives=CYTHON_DIRECTIVES)
+
+    exts = [extension(name, [name.replace(".", "/") + ".pyx"], opt) for name in EXTENSIONS]
+    exts += [extension(name, [name.replace(".", "/") + ".pyx"], opt, openmp=False)
+             for name in SERIAL_EXTENSIONS]
+    exts = cythonize(exts, compiler_directives=CYTHON_DIRECTIVES, nthreads=JOBS)
+    # The variants compile the kernel's generated C file again, under the
+    # module name sklr._kernel (the C file's own): _dispatch loads one of them
+    # in place of the baseline copy.
+    (kernel_c,) = next(ext for ext in exts if ext.name == "sklr._kernel").sources
+    for name, flags in _kernel_variants(native).items():
+        ext = extension(name, [_variant_source(name, kernel_c)], opt + flags)
+        ext.depends = [kernel_c]  # rebuilt whenever the kernel's C file changes
+        exts.append(ext)
+    return exts
 
 
-setup(ext_modules=extensions())
+def _variant_source(name, kernel_c):
+    """A C file in the variant's folder that includes the kernel's C file.
+
+    Its own path gives the variant its own object file (setuptools names
+    object files after their sources: compiling ``kernel_c`` twice would write
+    one object, and two parallel jobs would race on it).
+    """
+    path = name.replace(".", "/") + ".c"
+    text = (f"/* Generated by setup.py: {name} is {kernel_c} compiled for another "
+            f"CPU target. */\n#include \"{os.path.relpath(kernel_c, os.path.dirname(path))}\"\n")
+    if not os.path.exists(path) or open(path).read() != text:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    return path
+
+
+setup(ext_modules=extensions(), options={"build_ext": {"parallel": JOBS}})

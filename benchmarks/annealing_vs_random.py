@@ -58,7 +58,7 @@ def make_problem(max_iter):
             schedules.Constant(),
             schedules.StepDecay(step_size=5, gamma=0.5),
             schedules.CosineAnnealing(period=max_iter, unit="epoch"),
-            schedules.InverseTimeDecay(decay=0.01),
+            schedules.InverseTimeDecay(decay=0.01, unit="step"),
         ],
     }
     return X_train, X_test, y_train, y_test, estimator, space

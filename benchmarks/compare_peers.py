@@ -59,6 +59,38 @@ convention, so both sides apply the same update) and PyTorch uses the matching
 ``torch.optim`` class with its default (single-tensor, CPU) implementation; the
 L2 term ``alpha=1e-4`` stays in both, AdamW's decoupled decay comes on top.
 
+Arithmetic rate
+---------------
+Each workload also prints the achieved GFLOP/s of every library, from an
+exact count of the floating-point operations of the matrix products of one
+epoch (the elementwise work, a few percent of the products on the larger
+networks, is not counted). With ``n`` rows per epoch and layers of
+``fan_in[i] x fan_out[i]`` weights (``i = 1..L``)::
+
+    FLOP per epoch = 2 n (2 sum_{i=1..L} fan_in[i] fan_out[i]
+                            + sum_{i=2..L} fan_in[i] fan_out[i])
+
+one product ``(rows x fan_in) @ (fan_in x fan_out)`` per layer forward, one
+for the weight gradient ``a.T @ delta`` per layer, and one for the gradient
+with respect to the layer's input ``delta @ W.T``, which layer 1 skips (no
+library differentiates with respect to ``X``); a product of ``(m x k)`` by
+``(k x p)`` is ``2 m k p`` operations. The minibatch split does not change
+the count. For b64/b32 (20000 rows, 784-256-128-10) this is 9.39 (forward)
++ 9.39 (weight gradients) + 1.36 (input gradients of layers 2-3) = 20.14
+GFLOP per epoch.
+
+The peak to compare with is measured in the same run, once per repeat,
+interleaved with the fits: the matrix products of one minibatch of the
+workload (the same shapes and transpositions, the same dtype), called
+through ``scipy.linalg.blas`` -- the BLAS library sklr's kernel calls --
+on preallocated Fortran-ordered views (no copies), with as many BLAS threads
+as the libraries get; the fastest of several blocks of calls gives the
+GFLOP/s. ``% peak`` is each library's GFLOP/s over the peak of the same
+repeat. The GFLOP/s of the largest single product of the workload (for b,
+``(200 x 784) @ (784 x 256)``) is printed beside it. On the tiny digits and
+blobs shapes the Python call overhead of ``scipy.linalg.blas`` is a large
+part of each product's time, so their peak is understated.
+
 Threads: by default every library uses all the cores this process may run on
 (``torch.set_num_threads``; BLAS/OpenMP defaults for the others). ``--threads N``
 caps all of them at N (``threadpoolctl.threadpool_limits`` and
@@ -196,6 +228,113 @@ def load_dataset(dataset, quick=False):
 def get_data(workload, quick):
     X, y = load_dataset(workload.dataset, quick)
     return np.ascontiguousarray(X, dtype=workload.dtype), y
+
+
+# --------------------------------------------------------------------------
+# Arithmetic: the FLOP count of an epoch and the gemm peak of its shapes
+# --------------------------------------------------------------------------
+
+
+def layer_shapes(workload, X, y):
+    """``(fan_in, fan_out)`` of each weight layer of the workload's network."""
+    n_classes = len(np.unique(y))
+    n_outputs = 1 if n_classes == 2 else n_classes  # scikit-learn's binary output
+    sizes = [X.shape[1], *workload.hidden, n_outputs]
+    return list(zip(sizes[:-1], sizes[1:]))
+
+
+def epoch_flops(n_rows, shapes):
+    """FLOP of one epoch's matrix products, by kind (see the module docstring).
+
+    Returns ``{"forward": ..., "weight_gradients": ..., "input_gradients": ...,
+    "total": ...}``: ``2 n fan_in fan_out`` per layer for the forward product
+    and for the weight gradient, and for the input gradient of every layer
+    but the first.
+    """
+    products = [2 * n_rows * fan_in * fan_out for fan_in, fan_out in shapes]
+    flops = {
+        "forward": sum(products),
+        "weight_gradients": sum(products),
+        "input_gradients": sum(products[1:]),
+    }
+    flops["total"] = sum(flops.values())
+    return flops
+
+
+class GemmPeak:
+    """GFLOP/s of one minibatch's matrix products through scipy's BLAS.
+
+    The products are those the FLOP count counts, on ``batch_size`` rows:
+    per layer ``a @ W`` and ``a.T @ delta``, and ``delta @ W.T`` for layers
+    after the first, each called as the column-major gemm of the row-major
+    product on preallocated arrays (``overwrite_c``, no copies).
+    """
+
+    name = "gemm-peak"
+
+    def __init__(self, shapes, batch_size, dtype, n_threads, block_time=0.05, blocks=5):
+        from scipy.linalg import blas
+
+        gemm = blas.dgemm if dtype == "float64" else blas.sgemm
+        rng = np.random.default_rng(0)
+
+        def array(*shape):
+            return rng.uniform(-1, 1, size=shape).astype(dtype)
+
+        # (flops, callable) per product; row-major C = A @ B is the
+        # column-major gemm C.T = B.T @ A.T, and a C-ordered matrix's .T is
+        # Fortran-ordered.
+        self.products = []
+        for layer, (fan_in, fan_out) in enumerate(shapes):
+            a, w, d = array(batch_size, fan_in), array(fan_in, fan_out), array(
+                batch_size, fan_out)
+            z, g, e = (np.empty(shape, dtype) for shape in (
+                (batch_size, fan_out), (fan_in, fan_out), (batch_size, fan_in)))
+            flops = 2 * batch_size * fan_in * fan_out
+            self.products.append((flops, f"({batch_size}x{fan_in})@({fan_in}x{fan_out})",
+                                  lambda a=a, w=w, z=z: gemm(
+                                      1.0, w.T, a.T, beta=0.0, c=z.T, overwrite_c=True)))
+            self.products.append((flops, None, lambda a=a, d=d, g=g: gemm(
+                1.0, d.T, a.T, trans_b=True, beta=0.0, c=g.T, overwrite_c=True)))
+            if layer > 0:
+                self.products.append((flops, None, lambda w=w, d=d, e=e: gemm(
+                    1.0, w.T, d.T, trans_a=True, beta=0.0, c=e.T, overwrite_c=True)))
+        self.batch_flops = sum(flops for flops, _, _ in self.products)
+        self.largest = max((p for p in self.products if p[1]), key=lambda p: p[0])
+        self.n_threads = n_threads
+        self.block_time = block_time
+        self.blocks = blocks
+
+    def _rate(self, calls, flops):
+        """Best GFLOP/s over ``self.blocks`` blocks of repeated ``calls``."""
+        for call in calls:  # warm up: first-call costs, thread wake-up
+            call()
+        loops, elapsed = 1, 0.0
+        while True:  # calibrate one block to about block_time
+            tic = time.perf_counter()
+            for _ in range(loops):
+                for call in calls:
+                    call()
+            elapsed = time.perf_counter() - tic
+            if elapsed >= self.block_time or loops >= 1 << 20:
+                break
+            loops *= 2
+        best = elapsed / loops
+        for _ in range(self.blocks - 1):
+            tic = time.perf_counter()
+            for _ in range(loops):
+                for call in calls:
+                    call()
+            best = min(best, (time.perf_counter() - tic) / loops)
+        return flops / best / 1e9
+
+    def measure(self):
+        """``{"batch": GFLOP/s of all products, "largest": of the largest one}``."""
+        with threadpoolctl.threadpool_limits(limits=self.n_threads, user_api="blas"):
+            return {
+                "batch": self._rate([c for _, _, c in self.products], self.batch_flops),
+                "largest": self._rate([self.largest[2]], self.largest[0]),
+            }
 
 
 # --------------------------------------------------------------------------
@@ -435,10 +574,25 @@ def describe_optimizers(workload, runners):
     return described
 
 
-def run_workload(workload, runners, repeats, quick, warmup):
-    """Interleaved repeats of ``workload`` by each runner; ``raw`` per library."""
+def run_workload(workload, runners, repeats, quick, warmup, n_threads):
+    """Interleaved repeats of ``workload`` by each runner and of the gemm peak.
+
+    Returns ``(X.shape, raw, arithmetic)``: ``raw`` holds each library's
+    results per repeat, ``arithmetic`` the FLOP count, the product shapes and
+    the peak measured in each repeat.
+    """
     X, y = get_data(workload, quick)
     epochs = workload.epochs
+    shapes = layer_shapes(workload, X, y)
+    batch = min(workload.batch_size, len(X))
+    peak = GemmPeak(shapes, batch, workload.dtype, n_threads)
+    arithmetic = {
+        "flops_per_epoch": epoch_flops(len(X), shapes),
+        "layer_shapes": shapes,
+        "peak_threads": n_threads,
+        "largest_product": peak.largest[1],
+        "peak": [],
+    }
     if warmup:
         # One untimed epoch on a slice per library: first-call costs (thread
         # pools, allocators, lazy imports) stay out of the measurements.
@@ -446,9 +600,13 @@ def run_workload(workload, runners, repeats, quick, warmup):
         for runner in runners:
             runner.fit(workload, X[:n_warm], y[:n_warm], 1)
     raw = {runner.name: [] for runner in runners}
+    order = [*runners, peak]
     for repeat in range(repeats):
-        shift = repeat % len(runners)
-        for runner in runners[shift:] + runners[:shift]:
+        shift = repeat % len(order)
+        for runner in order[shift:] + order[:shift]:
+            if runner is peak:
+                arithmetic["peak"].append(peak.measure())
+                continue
             result = runner.fit(workload, X, y, epochs)
             result["repeat"] = repeat
             raw[runner.name].append(result)
@@ -457,7 +615,52 @@ def run_workload(workload, runners, repeats, quick, warmup):
                     f"warning: {runner.name} ran {result['n_epochs']} epochs "
                     f"instead of {epochs} on workload {workload.name}"
                 )
-    return X.shape, raw
+    return X.shape, raw, arithmetic
+
+
+def _stats(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def arithmetic_rates(raw, epochs, arithmetic):
+    """GFLOP/s per library and repeat, and the fraction of the same repeat's peak."""
+    flops = arithmetic["flops_per_epoch"]["total"]
+    rates = {"peak_batch": _stats([p["batch"] for p in arithmetic["peak"]]),
+             "peak_largest": _stats([p["largest"] for p in arithmetic["peak"]])}
+    for name, results in raw.items():
+        gflops = [flops / (r["fit_time"] / epochs) / 1e9 for r in results]
+        fraction = [g / arithmetic["peak"][r["repeat"]]["batch"]
+                    for g, r in zip(gflops, results)]
+        rates[name] = {"gflops": gflops, "fraction_of_peak": fraction,
+                       "gflops_stats": _stats(gflops),
+                       "fraction_of_peak_stats": _stats(fraction)}
+    return rates
+
+
+def print_arithmetic(arithmetic, rates, names):
+    flops = arithmetic["flops_per_epoch"]
+    print(
+        f"    FLOP per epoch (matrix products): {flops['total'] / 1e9:.3f} G = forward "
+        f"{flops['forward'] / 1e9:.3f} + weight gradients "
+        f"{flops['weight_gradients'] / 1e9:.3f} + input gradients "
+        f"{flops['input_gradients'] / 1e9:.3f}"
+    )
+    batch, largest = rates["peak_batch"], rates["peak_largest"]
+    print(
+        f"    gemm peak (scipy BLAS, {arithmetic['peak_threads']} thread(s)): one "
+        f"minibatch's products {batch['median']:.1f} GFLOP/s "
+        f"({batch['min']:.1f}..{batch['max']:.1f}); largest product "
+        f"{arithmetic['largest_product']} {largest['median']:.1f} "
+        f"({largest['min']:.1f}..{largest['max']:.1f})"
+    )
+    print(f"    {'library':<8} {'GFLOP/s':>8} {'(min..max)':>16} {'% of peak':>10} "
+          f"{'(min..max)':>14}")
+    for name in names:
+        g, f = rates[name]["gflops_stats"], rates[name]["fraction_of_peak_stats"]
+        g_range = f"({g['min']:.2f}..{g['max']:.2f})"
+        f_range = f"({100 * f['min']:.1f}..{100 * f['max']:.1f})"
+        print(f"    {name:<8} {g['median']:8.2f} {g_range:>16} {100 * f['median']:9.1f}% "
+              f"{f_range:>14}")
 
 
 def summarise(raw, epochs, baseline):
@@ -650,12 +853,15 @@ def main(argv=None):
                 only = ", ".join(workload.libraries)
                 print(f"\n[{name}] skipped: it runs only {only}")
                 continue
-            shape, raw = run_workload(
-                workload, workload_runners, args.repeats, args.quick, args.warmup
+            shape, raw, arithmetic = run_workload(
+                workload, workload_runners, args.repeats, args.quick, args.warmup,
+                n_threads,
             )
             summary, ratios = summarise(raw, epochs, baseline)
+            rates = arithmetic_rates(raw, epochs, arithmetic)
             left_out = [r.name for r in runners if r not in workload_runners]
             print_table(workload, shape, epochs, summary, ratios, baseline, left_out)
+            print_arithmetic(arithmetic, rates, list(raw))
             spec = asdict(workload)
             if workload.pytorch_optimizer:
                 spec.update(describe_optimizers(workload, workload_runners))
@@ -666,6 +872,7 @@ def main(argv=None):
                 "results": summary,
                 "raw": raw,
                 "ratios": ratios,
+                "arithmetic": {**arithmetic, "rates": rates},
             }
         report["meta"]["threadpoolctl"] = threadpoolctl.threadpool_info()
     finally:

@@ -15,9 +15,10 @@ passed as ``learning_rate``; its values multiply ``learning_rate_init``.
 Its parameters are ordinary nested parameters, so ``training_curves``
 varies ``learning_rate__decay``.
 
-Mind the unit of ``t``. ``InverseTimeDecay`` counts minibatch updates by
-default (``unit='step'``), the convention of the ``decay`` argument of the
-legacy Keras ``SGD`` optimizer. With 500 training rows and batches of 32 an
+Mind the unit of ``t``. This study counts minibatch updates
+(``unit='step'``), the convention of the ``decay`` argument of the legacy
+Keras ``SGD`` optimizer; ``InverseTimeDecay`` counts epochs unless told
+otherwise. With 500 training rows and batches of 32 an
 epoch makes 16 updates, so ``decay=0.1`` has already divided the rate by
 about 2.6 after the first epoch and by about 320 after 200 epochs, and
 training stalls early. ``decay=1e-4`` hardly changes the rate at all.

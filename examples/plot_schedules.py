@@ -47,9 +47,9 @@ one_cycle = OneCycle(total=n_epochs, pct_start=0.25, unit="epoch")
 momentum = CyclicMomentum(one_cycle, base_momentum=0.85,
                           max_momentum=0.95)
 warmup_cosine = Sequence([
-    (LinearWarmup(warmup=5, start_factor=0.1), 5),
+    (LinearWarmup(warmup=5, start_factor=0.1, unit="epoch"), 5),
     CosineAnnealing(period=n_epochs - 5, unit="epoch"),
-])
+], unit="epoch")
 
 fig, (ax_rate, ax_momentum) = plt.subplots(
     1, 2, figsize=(11, 4), layout="constrained")

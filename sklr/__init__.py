@@ -43,18 +43,30 @@ if _compiled is not None:
     __path__[:] = [_compiled]  # noqa: F821 - the package's own search path
 del _compiled, _locate_compiled_package
 
-from sklr import averaging, optimizers, schedules  # noqa: E402
+# The copy of the compiled kernel this CPU runs best (sklr/_dispatch.py),
+# loaded before any module imports sklr._kernel.
+from sklr import _dispatch  # noqa: E402
+
+_dispatch.load_kernel(list(__path__))  # noqa: F821
+
+from sklr import averaging, initializers, optimizers, schedules  # noqa: E402
+from sklr._checkpoint import Checkpoint, load_checkpoint  # noqa: E402
+from sklr._dynamics import Dynamics  # noqa: E402
 from sklr._lr_finder import LRFinderResult, find_learning_rate  # noqa: E402
 from sklr._multilayer_perceptron import MLPClassifier, MLPRegressor  # noqa: E402
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Checkpoint",
+    "Dynamics",
     "LRFinderResult",
     "MLPClassifier",
     "MLPRegressor",
     "averaging",
     "find_learning_rate",
+    "initializers",
+    "load_checkpoint",
     "optimizers",
     "schedules",
     "__version__",

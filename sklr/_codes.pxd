@@ -116,3 +116,15 @@ cpdef enum:
     STEP_WEIGHT_DECAY = 2  # decoupled weight decay; NaN: the config's constant
     STEP_EMA = 3           # EMA momentum after the update; < 0: no EMA pass
     STEP_SIZE = 4
+
+
+# Columns of the float64 per-layer diagnostics array ``Kernel.train_epoch``
+# fills when given one (``record_dynamics``): one row per weight matrix
+# (``coefs_[i]``), values of the epoch.
+cpdef enum:
+    DIAG_GRAD_NORM = 0     # mean over the updates of ||g||_F of the matrix (before clipping)
+    DIAG_UPDATE_RATIO = 1  # mean over the updates of ||w_new - w_old||_F / ||w_old||_F
+    DIAG_WEIGHT_NORM = 2   # ||w||_F at the end of the epoch
+    DIAG_DEAD_FRACTION = 3 # fraction of its ReLU output units that were 0 on every row (NaN:
+                           # output layer or another activation)
+    DIAG_SIZE = 4

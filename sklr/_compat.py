@@ -6,6 +6,7 @@ change touches one file.
 """
 
 from sklearn.base import _fit_context
+from sklearn.metrics._scorer import _BaseScorer
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.neural_network._base import ACTIVATIONS, LOSS_FUNCTIONS
 from sklearn.utils import _safe_indexing
@@ -43,6 +44,7 @@ __all__ = [
     "Options",
     "RealNotInt",
     "StrOptions",
+    "_BaseScorer",
     "_check_optimize_result",
     "_check_partial_fit_first_call",
     "_check_sample_weight",

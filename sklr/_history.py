@@ -118,6 +118,15 @@ class TrainingState:
         ``use_averaged_weights``).
     best_average : ndarray or None
         ``average`` at the best validation score (early stopping).
+    checkpoint : dict or None
+        The fit's checkpoint log (``sklr._checkpoint``): its ``fit_id``, the
+        files it wrote and, in a checkpoint saved during ``fit``, the record
+        that resumes that call. None until the first save.
+    plan_start, planned_steps : int, int or None
+        The plan of updates that the ``'fraction'`` unit spans: global
+        index of its first update and number of updates (``max_iter``
+        epochs of updates), set by each ``fit`` and by the ``partial_fit``
+        call that finds no plan; None before any.
     """
 
     # Defaults for states pickled before weight averaging existed.
@@ -125,6 +134,10 @@ class TrainingState:
     n_averaged = 0
     average_shown = False
     best_average = None
+    checkpoint = None
+    # ... and before the 'fraction' unit existed.
+    plan_start = 0
+    planned_steps = None
 
     def __init__(self):
         self.n_updates = 0

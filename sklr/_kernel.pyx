@@ -34,6 +34,14 @@
 # gradient norms) the fused finish-and-update pass becomes three:
 # finish + chunk norms, reduce (thread-count independent), clip + update.
 #
+# Learning-dynamics diagnostics (a ``diagnostics`` array, DIAG_* of
+# _codes.pxd; None: off, one pointer test per batch and per range) are
+# measured where the values are at hand: each weight matrix's gradient and
+# step in the optimizer sweep (``_update_measured``: the old weights of a
+# small piece copied on the stack, the rule applied, the sums of squares
+# taken while the piece is in L1), the alive ReLU units in the forward pass
+# (``_mark_positive``) and the weight norms after the last update.
+#
 # Non-finite losses set a flag and stop the epoch; Python checks the weights
 # and restores the last finite ones.  Between minibatches the epoch checks for
 # signals: on Ctrl-C it stops, writes the scalar state of the updates done and
@@ -41,19 +49,20 @@
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt, pow, isfinite, isnan, fabs
+from libc.math cimport sqrt, pow, isfinite, isnan, fabs, NAN
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 from sklr._blas cimport _matmul, _matmul_nt, _matmul_tn
 from sklr._codes cimport (
-    CFG_RULE, CFG_SIZE, CLIP_CONVENTION, CLIP_NORM, CLIP_PER_TENSOR, CLIP_SIZE, CLIP_VALUE,
-    Convention, Flag, Loss, REG_ALPHA, REG_DROPOUT, REG_L1, REG_LAYER_LR_DECAY, REG_MAX_NORM,
-    SC_SIZE, STEP_EMA, STEP_LR, STEP_MOMENTUM, STEP_SIZE, STEP_WEIGHT_DECAY, intp_t,
+    Activation as _Act, CFG_RULE, CFG_SIZE, CLIP_CONVENTION, CLIP_NORM, CLIP_PER_TENSOR,
+    CLIP_SIZE, CLIP_VALUE, Convention, DIAG_DEAD_FRACTION, DIAG_GRAD_NORM, DIAG_SIZE,
+    DIAG_UPDATE_RATIO, DIAG_WEIGHT_NORM, Flag, Loss, REG_ALPHA, REG_DROPOUT, REG_L1,
+    REG_LAYER_LR_DECAY, REG_MAX_NORM, SC_SIZE, STEP_EMA, STEP_LR, STEP_MOMENTUM, STEP_SIZE, STEP_WEIGHT_DECAY, intp_t,
 )
 from sklr._layers cimport (
     Sparse, _activate, _activation_derivative, _dropout_derivative, _dropout_forward,
-    _kept, _mix, _sparse_matmul, _sparse_matmul_tn,
+    _kept, _mark_positive, _mix, _sparse_matmul, _sparse_matmul_tn,
 )
 from sklr._losses cimport _output_loss
 from sklr._openmp_helpers cimport SKLR_OPENMP_ENABLED
@@ -88,6 +97,10 @@ cdef intp_t ROW_SPLIT_MAX_PARAMS = 65536
 # parameters (never straddling two tensors), summed in chunk order: the
 # norms, hence the trajectory, do not depend on the thread count.
 cdef intp_t CLIP_CHUNK = 4096
+# Diagnostics measure each update's step over pieces of at most this many
+# weights, whose old values are kept on the stack (8 KiB in float64).
+cdef enum:
+    DIAG_CHUNK = 1024
 
 
 cdef struct Net:
@@ -120,6 +133,12 @@ cdef struct Net:
     double* chunk_ss         # sum of squares of each chunk's gradient
     double* tensor_ss        # ... of each tensor's
     double* tensor_scale     # the clipping coefficient of each tensor
+    # Learning-dynamics diagnostics (NULL: off; set for one train_epoch call).
+    double* diag             # the epoch's output, (n_layers - 1) x DIAG_SIZE (DIAG_*)
+    double* diag_acc         # one update's sums of squares (gradient, step, old
+                             # weights): per block x layer, or per clipping chunk
+    unsigned char* alive     # per row part: 1 where a hidden ReLU unit was > 0
+    intp_t alive_stride      # units of one part's flags (act_off layout)
 
 
 cdef struct Buffer:
@@ -151,7 +170,7 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
                                    const floating* xb, Sparse* sp, intp_t r0,
                                    const floating* yb, const floating* swb, intp_t nr,
                                    floating* acts, floating* deltas,
-                                   int gemm_threads) noexcept nogil:
+                                   int gemm_threads, unsigned char* alive) noexcept nogil:
     """Forward and backward pass over rows r0 .. r0 + nr of a batch.
 
     Writes the unnormalised gradient sums of these rows to ``gpart`` (flat
@@ -160,7 +179,8 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
     ``deltas`` are this caller's workspaces, laid out by ``net.act_off``.
     Either one thread runs this on its own rows (rows never interact), or
     the caller runs it on the whole batch and ``gemm_threads`` threads share
-    each matrix product.
+    each matrix product.  ``alive`` (or NULL) flags, in ``act_off`` layout,
+    the hidden units that were positive on a row (before dropout).
     """
     cdef intp_t L = net.n_layers - 1          # number of weight layers
     cdef intp_t i, j, r, fan_in, fan_out
@@ -195,6 +215,8 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
             for j in range(fan_out):
                 z[r * fan_out + j] = z[r * fan_out + j] + b[j]
         _activate(z, nr, fan_out, net.out_act if i == L - 1 else net.hidden_act)
+        if alive != NULL and i < L - 1:
+            _mark_positive(z, nr, fan_out, alive + net.act_off[i + 1])
         if i < L - 1 and net.has_dropout and net.dropout[i + 1] > 0:
             _dropout_forward(z, nr, fan_out, net.dropout[i + 1], net.seed, i + 1, r0)
 
@@ -265,6 +287,62 @@ cdef inline double _sum_abs(const floating* w, intp_t n) noexcept nogil:
     return s
 
 
+cdef inline double _sum_sq_diff(const floating* a, const floating* b,
+                                intp_t n) noexcept nogil:
+    """sum((a - b) ** 2) in double."""
+    cdef intp_t j
+    cdef double s = 0.0, d
+    for j in range(n):
+        d = <double> a[j] - <double> b[j]
+        s += d * d
+    return s
+
+
+cdef inline void _update_measured(const Update* u, double lr, intp_t j0, intp_t j1,
+                                  floating* p, const floating* g, floating* s1,
+                                  floating* s2, floating* s3, double* acc) noexcept nogil:
+    """``_update`` of parameters j0 .. j1 (inside one weight matrix), measured.
+
+    Adds to ``acc`` the sums of squares of their gradient (acc[0]), of their
+    step, new minus old weights (acc[1]), and of their old weights (acc[2]).
+    Works piece by piece (DIAG_CHUNK weights, old values on the stack) so
+    that each piece is measured while it is in cache.  The rules are
+    elementwise: the weights are bit-identical to one ``_update`` call.
+    """
+    cdef floating old[DIAG_CHUNK]
+    cdef intp_t a = j0, b, n
+    while a < j1:
+        b = min(a + DIAG_CHUNK, j1)
+        n = b - a
+        memcpy(old, p + a, n * sizeof(floating))
+        acc[0] += _sum_squares(g + a, n)
+        _update(u, lr, a, b, p, g, s1, s2, s3)
+        acc[1] += _sum_sq_diff(p + a, old, n)
+        acc[2] += _sum_squares(old, n)
+        a = b
+
+
+cdef inline void _update_part(const Net* net, const Update* u, double lr, intp_t j0,
+                              intp_t j1, floating* p, const floating* g, floating* s1,
+                              floating* s2, floating* s3, double* acc) noexcept nogil:
+    """``_update`` of parameters j0 .. j1; with ``acc`` (L x 3 sums, see
+    ``_update_measured``) the weight matrices' pieces are measured, layer by
+    layer, and the intercepts updated as they are."""
+    cdef intp_t i, lo, hi, c0, n_coef = net.int_off[0]
+    if acc == NULL:
+        _update(u, lr, j0, j1, p, g, s1, s2, s3)
+        return
+    for i in range(net.n_layers - 1):
+        c0 = net.coef_off[i]
+        lo = max(j0, c0)
+        hi = min(j1, c0 + net.units[i] * net.units[i + 1])
+        if hi > lo:
+            _update_measured(u, lr, lo, hi, p, g, s1, s2, s3, acc + 3 * i)
+    lo = max(j0, n_coef)
+    if j1 > lo:
+        _update(u, lr, lo, j1, p, g, s1, s2, s3)
+
+
 cdef inline void _finish_grad(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
                               intp_t n_params, const floating* p, floating* g,
                               floating sw_sum) noexcept nogil:
@@ -299,7 +377,7 @@ cdef inline void _finish_grad(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
 cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
                         intp_t n_params, floating* p, floating* g, floating* out,
                         floating* s1, floating* s2, floating* s3, const Update* u,
-                        double lr, floating sw_sum) noexcept nogil:
+                        double lr, floating sw_sum, double* acc) noexcept nogil:
     """Finish the gradient of parameters j0 .. j1 and apply the update.
 
     ``_finish_grad``, then writes the gradient to ``out`` (``u`` NULL:
@@ -307,15 +385,18 @@ cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
     per layer at rate lr x layer_lr_decay ** i when layer rates differ.
     Plain loops over contiguous memory, so that the compiler vectorises them.
     This is the pass without clipping: one sweep over the parameters.
+    ``acc`` (or NULL): this range's L x 3 diagnostic sums, zeroed here.
     """
     cdef intp_t j, i, lo, hi, b0, b1, part
     cdef double layer_lr
     _finish_grad(net, j0, j1, n_parts, n_params, p, g, sw_sum)
+    if acc != NULL:
+        memset(acc, 0, 3 * (net.n_layers - 1) * sizeof(double))
     if u == NULL:
         for j in range(j0, j1):
             out[j] = g[j]
     elif net.layer_lr_decay == 1.0:
-        _update(u, lr, j0, j1, p, g, s1, s2, s3)
+        _update_part(net, u, lr, j0, j1, p, g, s1, s2, s3, acc)
     else:
         # Layer i (its weights and its intercepts) at rate x decay ** i.
         for i in range(net.n_layers - 1):
@@ -330,7 +411,7 @@ cdef void _finish_range(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
                 lo = max(j0, b0)
                 hi = min(j1, b1)
                 if hi > lo:
-                    _update(u, layer_lr, lo, hi, p, g, s1, s2, s3)
+                    _update_part(net, u, layer_lr, lo, hi, p, g, s1, s2, s3, acc)
 
 
 cdef inline double _clip_coef(const Net* net, double norm) noexcept nogil:
@@ -363,7 +444,8 @@ cdef inline void _clip_update_chunk(Net* net, intp_t c, floating* p, floating* g
                                     floating* s1, floating* s2, floating* s3,
                                     const Update* u, double lr) noexcept nogil:
     """Scale (norm clipping) or clamp (value clipping) chunk ``c``'s gradient,
-    then apply the optimizer at its layer's rate."""
+    then apply the optimizer at its layer's rate (measured, with diagnostics:
+    the step's sums of squares go to ``net.diag_acc[3 c:3 c + 3]``)."""
     cdef intp_t j, j0 = net.chunk_off[c], j1 = net.chunk_off[c + 1]
     cdef intp_t k = net.chunk_tensor[c]
     cdef floating scale = <floating> net.tensor_scale[k]
@@ -380,7 +462,11 @@ cdef inline void _clip_update_chunk(Net* net, intp_t c, floating* p, floating* g
                 g[j] = lo
     if net.layer_lr_decay != 1.0:
         lr = lr * pow(net.layer_lr_decay, <double> (k % (net.n_layers - 1)))
-    _update(u, lr, j0, j1, p, g, s1, s2, s3)
+    if net.diag != NULL and k < net.n_layers - 1:
+        memset(net.diag_acc + 3 * c, 0, 3 * sizeof(double))
+        _update_measured(u, lr, j0, j1, p, g, s1, s2, s3, net.diag_acc + 3 * c)
+    else:
+        _update(u, lr, j0, j1, p, g, s1, s2, s3)
 
 
 cdef double _finish_clipped(Net* net, int nt, intp_t n_parts, intp_t n_params,
@@ -452,6 +538,35 @@ cdef void _apply_max_norm(Net* net, floating* params) noexcept nogil:
                 w[r * fan_out + j] = <floating> (w[r * fan_out + j] * scale[j])
 
 
+cdef void _record_update(Net* net, intp_t n_blocks, bint clipped) noexcept nogil:
+    """Add one update's per-layer gradient norm and step ratio to ``net.diag``.
+
+    Sums the sums of squares of ``net.diag_acc`` in a fixed order: per
+    block of the finishing pass (``n_blocks`` of L x 3), or per clipping
+    chunk (then the gradient's, before clipping, is the tensor's
+    ``tensor_ss``).  ratio = ||step|| / ||weights before the update||.
+    """
+    cdef intp_t L = net.n_layers - 1
+    cdef intp_t i, t, c
+    cdef double gsq, dsq, wsq
+    cdef const double* acc = net.diag_acc
+    for i in range(L):
+        gsq = dsq = wsq = 0.0
+        if clipped:
+            gsq = net.tensor_ss[i]
+            for c in range(net.n_chunks):
+                if net.chunk_tensor[c] == i:
+                    dsq += acc[3 * c + 1]
+                    wsq += acc[3 * c + 2]
+        else:
+            for t in range(n_blocks):
+                gsq += acc[(t * L + i) * 3]
+                dsq += acc[(t * L + i) * 3 + 1]
+                wsq += acc[(t * L + i) * 3 + 2]
+        net.diag[i * DIAG_SIZE + DIAG_GRAD_NORM] += sqrt(gsq)
+        net.diag[i * DIAG_SIZE + DIAG_UPDATE_RATIO] += sqrt(dsq) / sqrt(wsq)
+
+
 cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
                    floating* s1, floating* s2, floating* s3, const Update* u, double lr,
                    const floating* xb, Sparse* sp, const floating* yb,
@@ -466,8 +581,10 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     the weight sum and applies the optimizer at rate ``lr`` (or, ``u`` NULL,
     writes the gradient to ``out``).  With gradient clipping, or when
     ``grad_norm`` is not NULL (it receives the gradient's L2 norm before
-    clipping), ``_finish_clipped`` replaces that pass.  The caller has
-    advanced ``u`` for this update.  Returns the regularised batch loss;
+    clipping), ``_finish_clipped`` replaces that pass.  With ``net.diag``
+    (training only) the update is measured and recorded (``_record_update``)
+    and the alive ReLU units flagged.  The caller has advanced ``u`` for
+    this update.  Returns the regularised batch loss;
     non-finite weights show up as a non-finite loss of the next batch, and
     Python checks the weights once the epoch is over.
     """
@@ -477,8 +594,11 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     cdef intp_t t, r0, nr, j, j0, j1
     cdef double data_loss = 0.0, sq = 0.0, sabs = 0.0, sw_sum = 0.0, loss, norm
     cdef int nt_update = net.n_threads if n_params >= PAR_MIN_SIZE else 1
-    cdef intp_t n_blocks
+    cdef intp_t n_blocks = 1
     cdef floating fsw_sum
+    cdef bint measure = net.diag != NULL and u != NULL
+    cdef double* acc = net.diag_acc if measure else NULL
+    cdef unsigned char* alive = net.alive if measure else NULL
 
     if swb == NULL:
         sw_sum = nb
@@ -490,7 +610,7 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     if n_parts == 1:
         data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
                                            acts, deltas,
-                                           _gemm_threads(net.n_threads, nb, n_params))
+                                           _gemm_threads(net.n_threads, nb, n_params), alive)
         sq = _sum_squares(params, n_coef)
         if net.l1 > 0:
             sabs = _sum_abs(params, n_coef)
@@ -501,7 +621,8 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             if nr > 0:
                 data_loss += _forward_backward_rows(
                     net, params, gparts + t * n_params, xb, sp, r0, yb, swb, nr,
-                    acts + t * ws_stride, deltas + t * ws_stride, 1)
+                    acts + t * ws_stride, deltas + t * ws_stride, 1,
+                    alive + t * net.alive_stride if alive != NULL else NULL)
             else:
                 for j in range(n_params):
                     gparts[t * n_params + j] = 0
@@ -523,15 +644,21 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
                                s1, s2, s3, u, lr, fsw_sum)
         if grad_norm != NULL:
             grad_norm[0] = norm
+        if measure:
+            _record_update(net, 0, True)
     elif nt_update > 1:
         n_blocks = nt_update
         for t in prange(n_blocks, num_threads=nt_update, schedule='static', chunksize=1):
             _finish_range(net, t * n_params // n_blocks, (t + 1) * n_params // n_blocks,
                           n_parts, n_params, params, gparts, out, s1, s2, s3, u, lr,
-                          fsw_sum)
+                          fsw_sum, acc + t * 3 * L if acc != NULL else NULL)
+        if measure:
+            _record_update(net, n_blocks, False)
     else:
         _finish_range(net, 0, n_params, n_parts, n_params, params, gparts, out,
-                      s1, s2, s3, u, lr, fsw_sum)
+                      s1, s2, s3, u, lr, fsw_sum, acc)
+        if measure:
+            _record_update(net, 1, False)
     if u != NULL and net.max_norm > 0:
         _apply_max_norm(net, params)
     return loss
@@ -710,6 +837,8 @@ cdef class Kernel:
     cdef Buffer _scale                # max_norm's per-unit scales
     cdef Buffer _chunks               # clipping: chunk offsets and tensors
     cdef Buffer _norms                # clipping: chunk and tensor norms, scales
+    cdef Buffer _diag_acc             # diagnostics: one update's sums of squares
+    cdef Buffer _alive                # diagnostics: alive hidden units, per part
 
     def __cinit__(self):
         # Buffers start empty (Cython zero-fills the object), so that
@@ -727,6 +856,8 @@ cdef class Kernel:
         free(self._scale.ptr)
         free(self._chunks.ptr)
         free(self._norms.ptr)
+        free(self._diag_acc.ptr)
+        free(self._alive.ptr)
 
     def __init__(self, X, Y, sample_weight, units, codes, reg, config=None, int n_threads=1,
                  clip=None):
@@ -863,6 +994,10 @@ cdef class Kernel:
             if self._net.dropout[i] > 0:
                 self._net.has_dropout = True
         self._net.seed = 0
+        self._net.diag = NULL
+        self._net.diag_acc = NULL
+        self._net.alive = NULL
+        self._net.alive_stride = self._width
         self._set_clip(clip)
 
     cdef int _set_clip(self, clip) except -1:
@@ -938,7 +1073,8 @@ cdef class Kernel:
         self._busy = True
 
     def train_epoch(self, params, dict state, sample_idx, intp_t batch_size, steps,
-                    unsigned long long seed=0, averaged=None, grad_norms=None):
+                    unsigned long long seed=0, averaged=None, grad_norms=None,
+                    diagnostics=None):
         """Run every minibatch of one epoch, updating ``params`` and ``state`` in place.
 
         Parameters
@@ -972,6 +1108,23 @@ cdef class Kernel:
             OUT: when given (one value per minibatch at least), receives the
             L2 norm of each update's full gradient before clipping (the
             gradient the optimizer would see without clipping).
+        diagnostics : ndarray of float64 of shape (n_layers - 1, DIAG_SIZE) or None
+            OUT: when given, receives the epoch's learning-dynamics
+            statistics of each weight matrix (row i: ``coefs_[i]``), columns
+            ``DIAG_*`` of ``_codes.pxd``: ``DIAG_GRAD_NORM``, the mean over
+            the epoch's updates of the Frobenius norm of the matrix's
+            minibatch gradient (the loss gradient the optimizer receives:
+            data term plus the L2 and L1 terms, divided by the weight sum,
+            before clipping); ``DIAG_UPDATE_RATIO``, the mean over the
+            updates of ||w_after - w_before|| / ||w_before|| (the
+            optimizer's step, decoupled weight decay included, before
+            ``max_norm``'s rescaling); ``DIAG_WEIGHT_NORM``, ||w|| after the
+            last update; ``DIAG_DEAD_FRACTION``, for a hidden ReLU layer's
+            matrix, the fraction of its output units whose activation
+            (before dropout) was 0 on every row of the epoch's minibatches,
+            NaN for the output layer and for other activations. The weights
+            are bit-identical to a call without it. None: none of this is
+            measured.
 
         Returns
         -------
@@ -998,13 +1151,34 @@ cdef class Kernel:
                                    state["scalars"])
             if averaged is None:
                 averaged = params[:0]
+            if diagnostics is not None:
+                self._start_diagnostics(diagnostics, batch_size)
             if self._single:
                 return _train_epoch[float](self, params, s1, s2, s3, scalars, sample_idx,
                                            batch_size, steps, seed, averaged, grad_norms)
             return _train_epoch[double](self, params, s1, s2, s3, scalars, sample_idx,
                                         batch_size, steps, seed, averaged, grad_norms)
         finally:
+            self._net.diag = NULL
             self._busy = False
+
+    cdef int _start_diagnostics(self, double[:, ::1] diagnostics, intp_t batch_size) except -1:
+        """Point the network at ``diagnostics`` (zeroed) and its workspaces."""
+        cdef intp_t L = self._net.n_layers - 1
+        cdef int parts = _n_parts(self._net.n_threads, batch_size, self.n_params)
+        if diagnostics.shape[0] != L or diagnostics.shape[1] != DIAG_SIZE:
+            raise ValueError("diagnostics must have shape (%d, %d) (DIAG_*), got (%d, %d)."
+                             % (L, DIAG_SIZE, diagnostics.shape[0], diagnostics.shape[1]))
+        _reserve(&self._diag_acc, 3 * max(self._net.n_threads * L, self._net.n_chunks)
+                 * sizeof(double))
+        _reserve(&self._alive, parts * self._width)
+        memset(&diagnostics[0, 0], 0, L * DIAG_SIZE * sizeof(double))
+        memset(self._alive.ptr, 0, parts * self._width)
+        self._net.diag_acc = <double*> self._diag_acc.ptr
+        self._net.alive = (<unsigned char*> self._alive.ptr
+                           if self._net.hidden_act == _Act.RELU else NULL)
+        self._net.diag = &diagnostics[0, 0]
+        return 0
 
     def loss_grad(self, params, grad):
         """Full-batch regularised loss; the flat gradient is written to ``grad``.
@@ -1173,9 +1347,38 @@ cdef object _train_epoch(
                 break
             loss_sum += batch_loss * nb
     _write_scalars(&u, &scalars[0])
+    if net.diag != NULL:
+        _finish_diagnostics(net, &params[0], step, max_parts)
     if interrupted:
         _propagate()
     return loss_sum, step, flag
+
+
+cdef void _finish_diagnostics(Net* net, const floating* params, intp_t n_steps,
+                              int n_parts) noexcept nogil:
+    """The epoch's diagnostics from their sums: means over the ``n_steps``
+    updates, the weight norms now, the dead fraction of each hidden layer
+    (units flagged alive by none of the ``n_parts`` parts)."""
+    cdef intp_t L = net.n_layers - 1
+    cdef intp_t i, j, t, dead, off
+    cdef double* row
+    cdef bint seen
+    for i in range(L):
+        row = net.diag + i * DIAG_SIZE
+        row[DIAG_GRAD_NORM] = row[DIAG_GRAD_NORM] / n_steps
+        row[DIAG_UPDATE_RATIO] = row[DIAG_UPDATE_RATIO] / n_steps
+        row[DIAG_WEIGHT_NORM] = sqrt(_sum_squares(params + net.coef_off[i],
+                                                  net.units[i] * net.units[i + 1]))
+        row[DIAG_DEAD_FRACTION] = NAN
+        if net.alive != NULL and i < L - 1 and n_steps > 0:
+            dead = 0
+            off = net.act_off[i + 1]
+            for j in range(net.units[i + 1]):
+                seen = False
+                for t in range(n_parts):
+                    seen = seen or net.alive[t * net.alive_stride + off + j] != 0
+                dead += not seen
+            row[DIAG_DEAD_FRACTION] = dead / <double> net.units[i + 1]
 
 
 cdef object _loss_grad(Kernel k, floating[::1] params, floating[::1] grad):
@@ -1208,6 +1411,7 @@ cdef object _loss_grad(Kernel k, floating[::1] params, floating[::1] grad):
         n_parts = _n_parts(net.n_threads, n_samples, n_params)
         chunk = (n_samples + n_parts - 1) // n_parts
         ws_stride = chunk * k._width
+        net.diag = NULL
         value = _batch(net, &params[0], gparts, &grad[0], NULL, NULL, NULL, NULL, 0.0,
                        <const floating*> k._x, &sp, <const floating*> k._y,
                        <const floating*> k._swp, n_samples, chunk, n_parts,

@@ -102,6 +102,16 @@ cdef inline void _activation_derivative(const floating* a, floating* delta, intp
             delta[i] = delta[i] * (1 - a[i])
 
 
+cdef inline void _mark_positive(const floating* a, intp_t n, intp_t m,
+                                unsigned char* seen) noexcept nogil:
+    """seen[j] |= (a[r, j] > 0) over the n rows of a (n x m): the units alive
+    on this block, for the dead-unit fraction of ``record_dynamics``."""
+    cdef intp_t r, j
+    for r in range(n):
+        for j in range(m):
+            seen[j] = seen[j] | (a[r * m + j] > 0)
+
+
 cdef inline void _dropout_forward(floating* a, intp_t n, intp_t m, double rate,
                                   unsigned long long seed, intp_t layer,
                                   intp_t r0) noexcept nogil:

@@ -9,6 +9,7 @@ fit-time state), ``_network`` holds the weights and the forward pass, and the
 Cython kernel trains one epoch per call.
 """
 
+import os
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -30,6 +31,8 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._callbacks import _CallbackSupport, fit_callbacks
+from sklr._checkpoint import Checkpoint, warn_unresumed
+from sklr._dynamics import Dynamics
 from sklr._compat import (
     Interval,
     Options,
@@ -52,6 +55,7 @@ from sklr._trainer import (
     resolved_batch_size,
 )
 from sklr.exceptions import DivergenceError
+from sklr.initializers import _INIT_NAMES, Initializer
 from sklr.optimizers import _SOLVERS, LBFGS, Optimizer, _solver_strings
 from sklr.schedules import Schedule
 
@@ -116,6 +120,18 @@ _OBJECT_PARAMS = {
         "be set: pass one, e.g. averaging=sklr.averaging.EMA(), whose parameters are "
         "then searchable as averaging__<name>."
     ),
+    "init": lambda current, sub: (
+        f"init={current!r} is a string, so 'init__{sub}' cannot be set: pass an "
+        "initializer object, e.g. init=sklr.initializers.VarianceScaling(...) "
+        "(sklr.initializers.get_initializer(name) gives the one a string stands for), "
+        "whose parameters are then searchable as init__<name>."
+    ),
+    "record_dynamics": lambda current, sub: (
+        f"record_dynamics={current!r} is not a Dynamics object, so "
+        f"'record_dynamics__{sub}' cannot be set: pass one, e.g. "
+        "record_dynamics=sklr.Dynamics(), whose parameters are then searchable as "
+        "record_dynamics__<name>."
+    ),
 }
 
 
@@ -172,6 +188,11 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         "record_train_score": ["boolean"],
         "averaging": [WeightAveraging, None],
         "use_averaged_weights": ["boolean"],
+        "init": [StrOptions(_INIT_NAMES), Initializer],
+        "checkpoint": [None, str, os.PathLike, callable, Checkpoint],
+        "record_dynamics": ["boolean", Dynamics],
+        "scoring": [str, callable, list, tuple, dict, None],
+        "restore_best_weights": ["boolean", StrOptions({"auto"})],
     }
 
     @abstractmethod
@@ -214,6 +235,11 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         record_train_score,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
+        checkpoint=None,
+        record_dynamics=False,
+        scoring=None,
+        restore_best_weights="auto",
     ):
         self.activation = activation
         self.solver = solver
@@ -252,6 +278,11 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         self.record_train_score = record_train_score
         self.averaging = averaging
         self.use_averaged_weights = use_averaged_weights
+        self.init = init
+        self.checkpoint = checkpoint
+        self.record_dynamics = record_dynamics
+        self.scoring = scoring
+        self.restore_best_weights = restore_best_weights
 
     def _new_state(self, plan):
         """Fresh fit-time state and the attributes scikit-learn resets with it."""
@@ -422,6 +453,7 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
+            warn_unresumed(self)
             self._initialize(y, layer_units, X.dtype, plan)
         self._flat_params()
         return X, y, sample_weight, val, plan
@@ -481,9 +513,11 @@ class BaseMultilayerPerceptron(_NetworkMixin, _CallbackSupport, BaseEstimator, A
                 default=None
             Validation data, scored after every epoch (every iteration with
             'lbfgs') and recorded as ``history_['val_loss']`` and
-            ``history_['val_score']``. With ``early_stopping=True`` it replaces
+            ``history_['val_score']`` (and ``'val_<name>'`` for the metrics
+            of ``scoring``). With ``early_stopping=True`` it replaces
             the held-out ``validation_fraction`` (all of X then trains), and
-            ``ReduceOnPlateau(monitor='val_loss' | 'val_score')`` watches it.
+            ``ReduceOnPlateau(monitor='val_loss' | 'val_<name>' | ...)``
+            watches it.
             As in scikit-learn's ``HistGradientBoostingClassifier``.
 
         y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
@@ -565,6 +599,10 @@ _PARAMS_DOC = """
         every update, a multiplier of ``learning_rate_init`` for every
         stochastic solver; it is indexed by the global update, epoch and
         sample counters, so ``partial_fit`` and ``warm_start`` continue it.
+        A schedule in ``unit='fraction'`` (the default of ``OneCycle()``,
+        ``CosineAnnealing()`` and the other shapes with an end) spans each
+        ``fit``'s ``max_iter`` epochs of updates, and restarts at the next
+        ``warm_start`` fit; ``partial_fit`` plans ``max_iter`` calls.
         Its own parameters are searchable as ``learning_rate__<name>``.
         ``ReduceOnPlateau`` (alone or in a ``Product``) is fed the monitored
         value after every epoch.
@@ -613,7 +651,8 @@ _PARAMS_DOC = """
 
     early_stopping : bool, default=False
         Whether to use early stopping on a validation score, with
-        ``validation_fraction`` of the training data held out.
+        ``validation_fraction`` of the training data held out (or
+        ``fit``'s ``X_val``). It watches the first metric of ``scoring``.
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set for
@@ -726,6 +765,79 @@ _PARAMS_DOC = """
         ``history_`` use (with early stopping, the best epoch is chosen by
         them). False keeps the raw weights in ``coefs_``; the average is
         then ``averaged_coefs_``/``averaged_intercepts_``. Read at ``fit``.
+
+    init : str or Initializer, default='sklearn'
+        How the initial weights and biases are drawn from ``random_state``
+        (at a ``fit`` without ``warm_start`` or the first ``partial_fit``;
+        ``warm_start`` and ``partial_fit`` continue from the current weights
+        and never draw again). 'sklearn': scikit-learn's Glorot-uniform
+        weights and biases, the same draws in the same order. 'keras': a
+        Keras ``Dense`` layer's default (``glorot_uniform`` weights, zero
+        biases). 'pytorch': ``torch.nn.Linear``'s default (weights and biases
+        from :math:`U(\\pm 1/\\sqrt{\\text{fan-in}})`). 'h2o': H2O's default
+        ``initial_weight_distribution='UniformAdaptive'`` with its bias
+        constants. 'glorot_uniform', 'glorot_normal', 'he_uniform',
+        'he_normal', 'lecun_uniform', 'lecun_normal': the Keras initializer
+        of that name (normal laws truncated at two standard deviations, as
+        Keras draws them) with zero biases. An object from
+        :mod:`sklr.initializers` (``VarianceScaling``, ``H2O``) sets the
+        rest (untruncated normals, the bias law); its parameters are
+        searchable as ``init__<name>``. Frameworks draw from their own
+        generators: the same laws, not the same numbers.
+    checkpoint : str, path-like, callable or Checkpoint, default=None
+        Save the estimator during ``fit`` (:class:`sklr.Checkpoint`; a path
+        or callable alone means ``Checkpoint(path)``, a save after every
+        epoch). A path is a template with the fields ``{fit_id}``
+        (required: an id per fit, so concurrent fits never share a file)
+        and ``{epoch}``, such as ``'ckpt/mlp-{fit_id}-{epoch}.joblib'``;
+        files are written atomically with :func:`joblib.dump`. A callable is
+        called as ``checkpoint(estimator, epoch)``. Saves come after every
+        ``every``-th epoch and at the end of ``fit``. A checkpoint saved
+        during ``fit`` resumes it exactly: :func:`sklr.load_checkpoint` (or
+        :func:`joblib.load`), then ``fit(X, y)`` with ``warm_start=True`` on
+        the same data runs the epochs left of ``max_iter`` on the same
+        trajectory. Its parameters are searchable as ``checkpoint__every``.
+    record_dynamics : bool or Dynamics, default=False
+        Learning-dynamics diagnostics in ``history_`` (stochastic solvers).
+        True records, every epoch and for each weight matrix ``coefs_[i]``,
+        ``'grad_norm_layer<i>'`` (mean minibatch gradient norm),
+        ``'update_ratio_layer<i>'`` (mean ||step|| / ||weights|| of an
+        update), ``'weight_norm_layer<i>'`` and, for ReLU hidden layers,
+        ``'dead_fraction_layer<i>'``, measured in the training kernel
+        (the weights are bit-identical to a fit without them). A
+        :class:`~sklr.Dynamics` object adds the sharpness and gradient
+        noise-scale probes and sets their cost; its parameters are
+        searchable as ``record_dynamics__<name>``. False measures nothing.
+        See :class:`~sklr.Dynamics` for the exact definitions and
+        :class:`~sklr.inspection.DynamicsDisplay` for the plots.
+
+    scoring : str, callable, list, dict or None, default=None
+        What each epoch measures on the validation data (recorded as
+        ``history_['val_<name>']``) and, with ``record_train_score=True``, on
+        the training data (``history_['<name>']``), as ``scoring`` in
+        scikit-learn's ``HistGradientBoosting*``; the first metric is the one
+        ``early_stopping`` watches (with ``tol`` and ``n_iter_no_change``)
+        and ``restore_best_weights`` picks the best epoch by. None: the
+        estimator's ``score`` (accuracy or R²) as ``'val_score'``/``'score'``,
+        scikit-learn's behaviour. ``'loss'``: the validation loss
+        (``'val_loss'``, recorded anyway). A scorer name
+        (``sklearn.metrics.get_scorer_names()``), recorded under that name;
+        a callable ``scorer(estimator, X, y)``, recorded as
+        ``'val_score'``/``'score'``; a list of names or a dict ``{name:
+        scorer name or callable}``, recorded under each name. Scores are
+        the scorers' values, greater is better (``'val_neg_log_loss'`` is
+        minus the log loss). scikit-learn scorers are computed from the
+        epoch's one forward pass; other callables are called on the
+        estimator. ``sample_weight_val`` reaches the scorers that accept
+        ``sample_weight``.
+
+    restore_best_weights : bool or 'auto', default='auto'
+        Whether the fit ends on the weights of its best epoch (Keras'
+        ``restore_best_weights``): the best value of the first ``scoring``
+        metric on the validation data, or the lowest training loss without
+        validation data. 'auto': True with ``early_stopping`` (restoring its
+        best validation score, as scikit-learn does), else False (the last
+        weights, as scikit-learn). Stochastic solvers only.
 """
 
 _ATTRIBUTES_DOC = """
@@ -741,7 +853,8 @@ _ATTRIBUTES_DOC = """
 
     validation_scores_ : list of shape (`n_iter_`,) or None
         The score at each epoch on the held-out validation set (early
-        stopping only).
+        stopping only): the first ``scoring`` metric, greater is better
+        (minus the validation loss with ``scoring='loss'``).
 
     best_validation_score_ : float or None
         The best validation score (early stopping only).
@@ -792,10 +905,17 @@ _ATTRIBUTES_DOC = """
         momentum, or Adam's ``beta_1``), ``'time'`` (seconds), and
         ``'val_loss'``, ``'val_score'`` when a validation set is used
         (``early_stopping``'s split or ``fit(X_val=..., y_val=...)``), and
-        ``'score'`` (on the training data) with ``record_train_score=True``, and
+        ``'score'`` (on the training data) with ``record_train_score=True``;
+        ``'val_<name>'`` and ``'<name>'`` likewise for each metric of
+        ``scoring``; and
         ``'grad_norm_mean'``, ``'grad_norm_max'`` with ``clip_norm`` or
         ``clip_value``: the L2 norm of the whole minibatch gradient before
-        clipping, mean and maximum over the epoch's updates. A
+        clipping, mean and maximum over the epoch's updates, and
+        ``'fraction'`` when a schedule counts in ``unit='fraction'``: the
+        fraction of the planned updates reached at the epoch's last update
+        (below 1 at the end when the fit stopped early: the schedule's tail
+        went unused), and the keys of ``record_dynamics`` (see
+        :class:`~sklr.Dynamics`). A
         key new to a warm-start refit is NaN for the earlier epochs. For
         'lbfgs' one entry per L-BFGS iteration, with NaN rate and momentum.
 """
@@ -879,6 +999,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
+        checkpoint=None,
+        record_dynamics=False,
+        scoring=None,
+        restore_best_weights="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -918,6 +1043,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            init=init,
+            checkpoint=checkpoint,
+            record_dynamics=record_dynamics,
+            scoring=scoring,
+            restore_best_weights=restore_best_weights,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1182,6 +1312,11 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         record_train_score=False,
         averaging=None,
         use_averaged_weights=True,
+        init="sklearn",
+        checkpoint=None,
+        record_dynamics=False,
+        scoring=None,
+        restore_best_weights="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1221,6 +1356,11 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             record_train_score=record_train_score,
             averaging=averaging,
             use_averaged_weights=use_averaged_weights,
+            init=init,
+            checkpoint=checkpoint,
+            record_dynamics=record_dynamics,
+            scoring=scoring,
+            restore_best_weights=restore_best_weights,
         )
 
     def predict(self, X):

@@ -1,8 +1,8 @@
 """The network's weights: one flat buffer, its layer views, the forward pass.
 
 :class:`_NetworkMixin` is the part of the estimators that is the network
-itself: the Glorot initialisation (scikit-learn's draws), the flat parameter
-buffer in scikit-learn's pack order whose views are ``coefs_`` and
+itself: the initial draw (``init``, by default scikit-learn's), the flat
+parameter buffer in scikit-learn's pack order whose views are ``coefs_`` and
 ``intercepts_``, pickling of that buffer, the NumPy forward pass used by
 ``predict``, and the training objective.
 """
@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklr._compat import ACTIVATIONS, LOSS_FUNCTIONS
 from sklr._history import TrainingState
+from sklr.initializers import get_initializer
 
 
 def _layer_views(flat, layer_units):
@@ -238,13 +239,12 @@ class _NetworkMixin:
         self._layer_units = np.asarray(layer_units, dtype=np.intp)
         self.out_activation_ = self._out_activation()
 
-        # Glorot uniform, drawn layer after layer exactly as scikit-learn.
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        coefs, intercepts = [], []
-        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            coefs.append(self._random_state.uniform(-bound, bound, (fan_in, fan_out)))
-            intercepts.append(self._random_state.uniform(-bound, bound, fan_out))
+        # ``init`` (default 'sklearn': scikit-learn's Glorot-uniform draws, in
+        # its order, from the same random_state).
+        coefs, intercepts = get_initializer(self.init, self.activation).draw(
+            layer_units, self._random_state, activation=self.activation,
+            classifier=is_classifier(self),
+        )
         flat = np.concatenate([c.ravel() for c in coefs + intercepts]).astype(dtype)
         self._set_flat_params(flat)
         self._new_state(plan)

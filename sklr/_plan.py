@@ -13,8 +13,13 @@ import warnings
 import numpy as np
 
 from sklr._codes import CFG_WEIGHT_DECAY
+from sklr._scoring import Scoring, check_monitors
+from sklr.exceptions import ScheduleEndWarning
 from sklr.optimizers import LBFGS, SGD, Optimizer, _solver_from_string
-from sklr.schedules import Adaptive, Constant, FeedbackSchedule, Schedule, _check_schedule
+from sklr.schedules import (
+    Adaptive, Constant, FeedbackSchedule, Schedule, StepPositions, _check_schedule,
+)
+from sklr.schedules._base import _plan_fraction
 
 
 def _hidden_layer_sizes(est):
@@ -55,11 +60,14 @@ class Plan:
         each new optimizer, i.e. each ``fit`` of a string solver).
     momentum : Schedule or None
         A momentum schedule, or None for the optimizer's own constant.
+    scoring : Scoring
+        The metrics the fit records and the one it watches (``scoring``).
     hidden_layer_sizes : list of int
     """
 
     def __init__(self, est, hidden_layer_sizes):
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.scoring = Scoring(est.scoring)
         solver = est.solver
         self.solver = solver if not isinstance(solver, str) else _solver_from_string(solver, est)
         self.is_stochastic = isinstance(self.solver, Optimizer)
@@ -92,6 +100,9 @@ class Plan:
         # stopping criterion fires.
         self.feedback = [f for f in lr._feedback_schedules() if isinstance(f, FeedbackSchedule)]
         self.adaptive = [i for i, f in enumerate(self.feedback) if isinstance(f, Adaptive)]
+        # Whether a schedule counts in fractions of the fit (history_ then
+        # records the fraction reached).
+        self.uses_fraction = any("fraction" in s._time_units() for s in self._schedules().values())
 
     @property
     def momentum_name(self):
@@ -127,6 +138,85 @@ class Plan:
 
     # -- schedules -------------------------------------------------------------
 
+    def _schedules(self):
+        """The schedules of this fit by estimator parameter (momentum and
+        weight_decay only when they are schedules)."""
+        named = {"learning_rate": self.learning_rate, "momentum": self.momentum,
+                 "weight_decay": self.weight_decay_schedule}
+        return {name: s for name, s in named.items() if s is not None}
+
+    def begin(self, est, state, batch_sizes, n_samples, incremental, resuming=False):
+        """Plan the updates of this call: the span of the 'fraction' unit.
+
+        A ``fit`` (fresh or warm start) plans ``max_iter`` epochs of
+        ``len(batch_sizes)`` updates from the current global update, and
+        warns (ScheduleEndWarning) when a schedule counted in updates,
+        epochs or rows ends before that plan does. A ``partial_fit`` call
+        that finds no plan makes the same plan, each later call continuing
+        it (one call is one epoch), without that warning (how many calls
+        will follow is unknown); the call that runs past the end of the
+        plan warns when a schedule counts in 'fraction'. A fit ``resuming``
+        from a checkpoint saved during ``fit`` keeps that fit's plan.
+        """
+        n = len(batch_sizes)
+        if resuming:
+            return
+        if incremental and state.planned_steps is None:
+            state.plan_start, state.planned_steps = state.n_updates, est.max_iter * n
+            return
+        if incremental:
+            done = state.n_updates - state.plan_start
+            if self.uses_fraction and done <= state.planned_steps < done + n:
+                warnings.warn(
+                    "partial_fit ran past the plan of the schedules counting in "
+                    f"unit='fraction': {state.planned_steps} updates, max_iter epochs "
+                    "of the call that started it (the first partial_fit, or fit). "
+                    "From now on they hold their final values. Set max_iter to the "
+                    "number of partial_fit calls you plan before the first one.",
+                    ScheduleEndWarning,
+                )
+            return
+        state.plan_start, state.planned_steps = state.n_updates, est.max_iter * n
+        self._warn_early_ends(est, state, batch_sizes, n_samples)
+
+    def _warn_early_ends(self, est, state, batch_sizes, n_samples):
+        n, max_iter = len(batch_sizes), est.max_iter
+        fit_end = {"step": state.n_updates + max_iter * n,
+                   "epoch": state.n_epochs + max_iter,
+                   "sample": est.t_ + max_iter * n_samples}
+        for name, schedule in self._schedules().items():
+            early = [(u, e) for u, e in schedule._shape_ends()
+                     if u != "fraction" and e < fit_end[u]]
+            if not early:
+                continue
+            unit, end = early[0]
+            last = StepPositions._for_epoch(
+                state.n_updates + (max_iter - 1) * n, state.n_epochs + max_iter - 1,
+                est.t_ + (max_iter - 1) * n_samples, np.asarray(batch_sizes),
+                (state.plan_start, state.planned_steps),
+            )
+            final = f"{schedule._evaluate(last)[-1]:.3g}"
+            rate = getattr(est, "learning_rate_init_", None)
+            if name == "learning_rate" and rate is not None:
+                final = f"a rate of {float(final) * rate:.3g} ({final} x learning_rate_init)"
+            warnings.warn(
+                f"{name}={schedule!r} ends at {unit} {end:g}, before the end of this "
+                f"fit at {unit} {fit_end[unit]:g} (max_iter={max_iter} epochs of {n} "
+                f"updates, {n_samples} rows each): its final value, {final}, would "
+                "drive the rest of the fit. Give its length in the fit's terms, or "
+                "leave out its length and unit: unit='fraction' spans the fit "
+                "whatever batch_size and max_iter.",
+                ScheduleEndWarning,
+            )
+
+    def fraction_record(self, state):
+        """``{'fraction': ...}`` of the last update made, or ``{}`` (no
+        schedule counts in fractions, or no plan)."""
+        if not self.uses_fraction or state.planned_steps is None:
+            return {}
+        return {"fraction": float(_plan_fraction(
+            state.n_updates - 1, (state.plan_start, state.planned_steps)))}
+
     def momentum_values(self, positions):
         """Momentum (or beta_1) of each update at ``positions``."""
         if self.momentum is None:
@@ -143,7 +233,7 @@ class Plan:
 
     def _feedback_states(self, state):
         if state.feedback is None or len(state.feedback) != len(self.feedback):
-            state.feedback = [f._init_state() for f in self.feedback]
+            state.feedback = [f._fit_state(self.scoring.direction) for f in self.feedback]
         return state.feedback
 
     def weight_decay_values(self, positions):
@@ -204,6 +294,8 @@ def make_plan(est, incremental, has_validation=False):
         est.solver._validate_params()
     if est.averaging is not None:
         est.averaging._validate_params()
+    if hasattr(est.record_dynamics, "_validate_params"):  # a Dynamics
+        est.record_dynamics._validate_params()
     plan = Plan(est, hidden_layer_sizes)
     if est.averaging is not None and plan.is_stochastic and plan.eval_params is not None:
         raise ValueError(
@@ -211,15 +303,8 @@ def make_plan(est, incremental, has_validation=False):
             f"{type(plan.solver).__name__}: a schedule-free solver averages its "
             "weights itself (the model is its averaged point x). Use averaging=None."
         )
-    for plateau in plan.feedback:
-        monitor = getattr(plateau, "monitor", "loss")
-        if monitor != "loss" and not (est.early_stopping or has_validation):
-            raise ValueError(
-                f"{type(plateau).__name__}(monitor={monitor!r}) needs "
-                "validation data: pass fit(X, y, X_val=..., y_val=...), set "
-                "early_stopping=True (which holds out validation_fraction of "
-                "the data) or use monitor='loss'."
-            )
+    check_monitors(plan.feedback, plan.scoring, est.early_stopping or has_validation,
+                   est.record_train_score)
     rates = np.atleast_1d(np.asarray(est.dropout, dtype=np.float64))
     if rates.ndim != 1 or rates.size not in (1, len(hidden_layer_sizes)):
         raise ValueError(
@@ -234,6 +319,8 @@ def make_plan(est, incremental, has_validation=False):
             "of them, not both. As in Keras (one of clipnorm, global_clipnorm and "
             "clipvalue), gradient clipping is by norm or by value."
         )
+    if not plan.is_stochastic and est.restore_best_weights is True:
+        raise ValueError("restore_best_weights=True needs a stochastic solver, not 'lbfgs'.")
     if not plan.is_stochastic:
         unsupported = [
             name for name, value, default in [
@@ -245,7 +332,8 @@ def make_plan(est, incremental, has_validation=False):
                 ("averaging", est.averaging, None),
                 ("clip_norm", est.clip_norm, None),
                 ("clip_value", est.clip_value, None),
-            ] if value != default
+                ("record_dynamics", est.record_dynamics, False),
+            ] if value is not default and value != default
         ]
         if unsupported:
             raise ValueError(

@@ -21,8 +21,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 
 from sklr._callbacks import current_callbacks
+from sklr._checkpoint import FitCheckpoints
 from sklr._codes import Activation, Loss
 from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_dict
+from sklr._dynamics import DynamicsRecorder
 from sklr._kernel import Kernel, clip_array, reg_array, step_table
 from sklr._lr_finder import _DEFAULTS, _range_test, warn_if_unclear
 from sklr._openmp_helpers import _openmp_effective_n_threads
@@ -30,7 +32,6 @@ from sklr.exceptions import DivergenceError
 from sklr.schedules import StepPositions
 
 _HISTORY_KEYS = ("loss", "learning_rate", "momentum", "time")
-_VALIDATION_KEYS = ("val_loss", "val_score")
 _CLIP_KEYS = ("grad_norm_mean", "grad_norm_max")
 
 
@@ -45,26 +46,6 @@ def resolved_batch_size(est, n_samples):
         )
     return int(np.clip(est.batch_size, 1, n_samples))
 
-
-def validation_metrics(est, val):
-    """(score, loss) of the current weights on the validation set.
-
-    One forward pass for both, and the score computed as ``score`` does
-    but without re-validating arrays that were validated once per fit
-    (scikit-learn's metric checks cost more than the pass itself on
-    small data).
-    """
-    X_val, y_val, y_val_labels, sw_val = val
-    out = est._forward_pass_fast(X_val, check_input=False)
-    return (
-        est._score_output(out, y_val_labels, sw_val),
-        est._objective(X_val, y_val, sw_val, y_pred=out),
-    )
-
-def history_score(est, X, y_labels, sample_weight):
-    """``score`` on validated arrays (the per-epoch training score)."""
-    out = est._forward_pass_fast(X, check_input=False)
-    return est._score_output(out, y_labels, sample_weight)
 
 def split_validation(est, X, y, sample_weight):
     """scikit-learn's early-stopping split, same random draws."""
@@ -109,6 +90,7 @@ class _KernelSetup:
             Activation[est.out_activation_.upper()],
             Loss[loss_name.upper()],
         )
+        self.codes = codes
         n_hidden = est.n_layers_ - 2
         rates = np.broadcast_to(np.asarray(est.dropout, dtype=np.float64), (n_hidden,))
         reg = reg_array(
@@ -133,14 +115,15 @@ class _KernelSetup:
         self.n_samples = self.kernel.n_samples
 
     def train_epoch(self, params, opt_state, sample_idx, batch_size, lr, mu, seed,
-                    average=None, grad_norms=None, weight_decay=None):
+                    average=None, grad_norms=None, weight_decay=None, diagnostics=None):
         """One epoch in Cython: (loss_sum, n_steps, flag). ``average``: the EMA
         buffer and per-update momenta, or None; ``grad_norms`` (OUT, optional)
-        receives each update's gradient norm before clipping."""
+        receives each update's gradient norm before clipping, ``diagnostics``
+        (OUT, optional) the per-layer statistics of ``record_dynamics``."""
         averaged, ema = (None, None) if average is None else average
         return self.kernel.train_epoch(
             params, opt_state, np.ascontiguousarray(sample_idx, dtype=np.intp), batch_size,
-            step_table(lr, mu, weight_decay, ema), seed, averaged, grad_norms,
+            step_table(lr, mu, weight_decay, ema), seed, averaged, grad_norms, diagnostics,
         )
 
     def loss_grad(self, params, grad):
@@ -161,6 +144,34 @@ def _divergence_error(detail, where=None):
     return exc
 
 
+class BestEpoch:
+    """The best monitored value of one ``fit`` call and the weights that gave it.
+
+    Greater is better; the first best is kept (scikit-learn's rule for early
+    stopping). Starts with the weights before the call's first epoch. Holds
+    copies only (a checkpoint pickles it with the loop's state).
+    """
+
+    def __init__(self, params, average):
+        self.value = -np.inf
+        self.params, self.average = params.copy(), _copy(average)
+
+    def update(self, value, params, average):
+        if value > self.value:
+            self.value = value
+            self.params[...] = params
+            if self.average is not None and average is not None:
+                self.average[...] = average
+
+    def restore(self, params, average):
+        """Put the best weights back (none if no epoch had a finite value)."""
+        if not np.isfinite(self.value):
+            return
+        params[...] = self.params
+        if average is not None and self.average is not None:
+            average[...] = self.average
+
+
 class StochasticTrainer:
     """The minibatch loop (every optimizer but L-BFGS).
 
@@ -177,8 +188,18 @@ class StochasticTrainer:
         self.est = est
         self.plan = plan
         self.state = est._state
+        self.dynamics = None  # the DynamicsRecorder of record_dynamics
 
     # -- schedules ---------------------------------------------------------
+
+    def positions(self, batch_sizes):
+        """Positions of the epoch's updates (global counters, and the fraction
+        of the plan that ``Plan.begin`` set)."""
+        state = self.state
+        plan = None if state.planned_steps is None else (state.plan_start, state.planned_steps)
+        return StepPositions._for_epoch(
+            state.n_updates, state.n_epochs, self.est.t_, batch_sizes, plan
+        )
 
     def epoch_rates(self, batch_sizes):
         """Learning rate and momentum (or beta_1) of each update of the epoch.
@@ -186,16 +207,14 @@ class StochasticTrainer:
         Schedules are indexed by the global update, epoch and sample counters,
         so partial_fit and warm_start continue them where they stopped.
         """
-        est, plan, state = self.est, self.plan, self.state
+        plan, state = self.plan, self.state
         n_steps = len(batch_sizes)
         base = state.optimizer["lr"] * plan.feedback_scale(state)
         if plan.is_constant:
             # scikit-learn's defaults: no schedule to evaluate (it would cost
             # more than a small epoch).
             return np.full(n_steps, base), np.full(n_steps, plan.solver._momentum())
-        positions = StepPositions._for_epoch(
-            state.n_updates, state.n_epochs, est.t_, batch_sizes
-        )
+        positions = self.positions(batch_sizes)
         lr = base * plan.learning_rate._evaluate(positions)
         if not np.all(np.isfinite(lr)) or np.any(lr < 0):
             raise ValueError("The learning-rate schedule gave negative or non-finite rates.")
@@ -207,16 +226,13 @@ class StochasticTrainer:
         """The epoch's per-update weight decay (a ``weight_decay`` schedule), or None."""
         if self.plan.weight_decay_schedule is None:
             return None
-        state = self.state
-        positions = StepPositions._for_epoch(
-            state.n_updates, state.n_epochs, self.est.t_, batch_sizes
-        )
-        return np.ascontiguousarray(self.plan.weight_decay_values(positions))
+        return np.ascontiguousarray(self.plan.weight_decay_values(self.positions(batch_sizes)))
 
     # -- the loop ----------------------------------------------------------
 
     def fit(self, X, y, sample_weight, incremental, val=None):
         est, plan, state = self.est, self.plan, self.state
+        checkpoints = FitCheckpoints(est, incremental)  # may resume an interrupted fit
         if est.early_stopping and val is None:
             X_train, y_train, sw_train, val = split_validation(est, X, y, sample_weight)
         else:
@@ -228,7 +244,8 @@ class StochasticTrainer:
             RangeTest(est, plan).find_learning_rate(X_train, y_train, sw_train)
         # String solvers start a new optimizer at each fit, as scikit-learn
         # does; an optimizer object keeps its state across warm_start refits.
-        if state.optimizer is None or (not incremental and isinstance(est.solver, str)):
+        if state.optimizer is None or (not incremental and isinstance(est.solver, str)
+                                       and checkpoints.resume is None):
             plan.new_optimizer(state, est._params, est.learning_rate_init_)
         self.start_averaging()
         train_labels = est._decode_targets(y_train) if est.record_train_score else None
@@ -240,18 +257,28 @@ class StochasticTrainer:
         batch_sizes = np.array(
             [s.stop - s.start for s in gen_batches(n_samples, batch_size)], dtype=np.intp
         )
-        keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
-        keys += ("score",) if est.record_train_score else ()
+        plan.begin(est, state, batch_sizes, n_samples, incremental,
+                   resuming=checkpoints.resume is not None)
+        keys = _HISTORY_KEYS + (plan.scoring.validation_keys() if val is not None else ())
+        keys += ("fraction",) if plan.uses_fraction else ()
+        keys += plan.scoring.train_keys() if est.record_train_score else ()
         keys += _CLIP_KEYS if kernel.clipping else ()
+        self.dynamics = DynamicsRecorder.start(est, plan, kernel, X_train, y_train, sw_train)
+        keys += self.dynamics.keys() if self.dynamics is not None else ()
         state.history.add_keys(keys)
 
         callbacks = current_callbacks(est)
-        # Best validation score of this call and its weights (X_val without
-        # early_stopping), restored if training diverges.
-        best_val = (-np.inf, est._params.copy(), _copy(state.average)) if val is not None else None
+        restore = est.early_stopping if est.restore_best_weights == "auto" else (
+            est.restore_best_weights)
+        # Best monitored value of this call and its weights, without early
+        # stopping (which keeps its own across warm starts, as scikit-learn):
+        # restored by restore_best_weights=True, and if training diverges.
+        best_val = BestEpoch(est._params, state.average) if not est.early_stopping and (
+            restore or val is not None) else None
         try:
             est.n_iter_ = 0
-            for _ in range(est.max_iter):
+            sample_idx, best_val = checkpoints.resume_loop(sample_idx, best_val)
+            for _ in range(est.max_iter - est.n_iter_):
                 callbacks.begin_epoch()
                 try:
                     record = self.run_transaction(
@@ -264,9 +291,9 @@ class StochasticTrainer:
                     self.stop_diverged(kernel, batch_sizes, best_val, exc)
                     break
                 sample_idx = record.pop("_sample_idx")
-                if val is not None and not est.early_stopping and (
-                        record["val_score"] > best_val[0]):
-                    best_val = (record["val_score"], est._params.copy(), _copy(state.average))
+                if best_val is not None:
+                    best_val.update(plan.scoring.monitored(record, val is not None),
+                                    est._params, state.average)
                 if est.verbose:
                     print(self.epoch_line(record))
 
@@ -277,6 +304,8 @@ class StochasticTrainer:
                         state.no_improvement_count = 0
                 # A callback (e.g. one judging a validation score) may end the fit.
                 stop = callbacks.end_epoch(est._callback_fitted_attributes) or stop
+                checkpoints.end_epoch(sample_idx, best_val,
+                                      stop or incremental or est.n_iter_ == est.max_iter)
                 if stop or incremental:
                     break
                 if est.n_iter_ == est.max_iter:
@@ -288,11 +317,15 @@ class StochasticTrainer:
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
+            checkpoints.interrupted()
 
-        if est.early_stopping:
+        if est.early_stopping and restore:
             est._params[...] = state.best_params
             if state.average is not None and state.best_average is not None:
                 state.average[...] = state.best_average
+        elif restore:
+            best_val.restore(est._params, state.average)
+        checkpoints.end_fit()
 
     # -- weight averaging (sklr.averaging) -----------------------------------
 
@@ -371,9 +404,10 @@ class StochasticTrainer:
             seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
                     if kernel.dropout_on else 0)
             ema_steps = self.ema_steps(len(batch_sizes))
+            diag = self.dynamics.buffer() if self.dynamics is not None else None
             norms = self.run_epoch(kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
                                    None if ema_steps is None else (state.average, ema_steps),
-                                   wd_steps)
+                                   wd_steps, diag)
             est.n_iter_ += 1
             est.t_ += n_samples
             state.n_epochs += 1
@@ -385,16 +419,20 @@ class StochasticTrainer:
                 "learning_rate": lr_steps[-1],
                 "momentum": mu_steps[-1],
                 **({} if wd_steps is None else {"weight_decay": wd_steps[-1]}),
+                **plan.fraction_record(state),
             }
             if norms is not None:
                 record["grad_norm_mean"] = float(np.mean(norms))
                 record["grad_norm_max"] = float(np.max(norms))
+            if diag is not None:
+                self.dynamics.record(record, diag, est._params, state.n_epochs)
             if val is not None:
-                record["val_score"], record["val_loss"] = validation_metrics(est, val)
+                record.update(plan.scoring.evaluate(est, val, "val_"))
             if train_labels is not None:
-                record["score"] = history_score(est, train_data[0], train_labels,
-                                                     train_data[1])
-            self.update_no_improvement_count(record.get("val_score"))
+                record.update(plan.scoring.evaluate(
+                    est, (train_data[0], None, train_labels, train_data[1]), ""))
+            self.update_no_improvement_count(
+                plan.scoring.monitored(record) if val is not None else None)
             plan.after_epoch(est, state, record)
             record["time"] = time.perf_counter() - tic
             state.history.append(record)
@@ -419,10 +457,11 @@ class StochasticTrainer:
             )
 
     def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
-                  average=None, wd_steps=None):
+                  average=None, wd_steps=None, diagnostics=None):
         """One epoch in Cython; raises DivergenceError on a non-finite loss or weights.
 
-        ``average``: ``(averaged buffer, per-update EMA momenta)`` or None.
+        ``average``: ``(averaged buffer, per-update EMA momenta)`` or None;
+        ``diagnostics``: OUT, the kernel's per-layer statistics, or None.
         Returns the gradient norm of each update before clipping when the
         kernel clips, else None.
         """
@@ -430,7 +469,7 @@ class StochasticTrainer:
         norms = np.empty(len(lr_steps)) if kernel.clipping else None
         loss_sum, n_steps, flag = kernel.train_epoch(
             est._params, self.state.optimizer, sample_idx, batch_size, lr_steps, mu_steps,
-            seed, average, norms, wd_steps,
+            seed, average, norms, wd_steps, diagnostics,
         )
         if flag or not np.isfinite(est._params).all():
             where = "update %d of the epoch" % n_steps if flag else "the end of the epoch"
@@ -447,7 +486,7 @@ class StochasticTrainer:
         line = "Iteration %d, loss = %.8f" % (self.est.n_iter_, record["loss"])
         line += ", learning_rate = %.6g, %s = %.6g" % (
             record["learning_rate"], self.plan.momentum_name, record["momentum"])
-        for key in ("score", "val_loss", "val_score"):
+        for key in self.plan.scoring.train_keys() + self.plan.scoring.validation_keys():
             if key in record:
                 line += ", %s = %.6f" % (key, record[key])
         if "grad_norm_max" in record:
@@ -476,12 +515,13 @@ class StochasticTrainer:
         est.loss_ = np.nan
         est.loss_curve_.append(np.nan)
         self.update_no_improvement_count(np.nan)
-        state.history.append({"learning_rate": lr_steps[-1], "momentum": mu_steps[-1]})
+        state.history.append({"learning_rate": lr_steps[-1], "momentum": mu_steps[-1],
+                              **self.plan.fraction_record(state)})
         if est.early_stopping:
             score, params, average = (est.best_validation_score_, state.best_params,
                                       state.best_average)
         else:
-            score, params, average = best_val
+            score, params, average = best_val.value, best_val.params, best_val.average
         est._params[...] = params
         if state.average is not None and average is not None:
             state.average[...] = average
@@ -500,7 +540,11 @@ class StochasticTrainer:
         )
 
     def update_no_improvement_count(self, val_score):
-        """scikit-learn's stopping bookkeeping (validation score or training loss)."""
+        """scikit-learn's stopping bookkeeping (validation score or training loss).
+
+        ``val_score``: the monitored validation value, greater is better (the
+        validation score, or what ``scoring`` names first: a loss negated).
+        """
         est, state = self.est, self.state
         if est.early_stopping:
             est.validation_scores_.append(val_score)
@@ -526,6 +570,8 @@ class StochasticTrainer:
         if est.early_stopping:
             msg = ("Validation score did not improve more than tol=%f for %d "
                    "consecutive epochs." % (est.tol, est.n_iter_no_change))
+            if est.scoring is not None:
+                msg = msg.replace("score", "score (%s)" % self.plan.scoring.monitor_key, 1)
         else:
             msg = ("Training loss did not improve more than tol=%f for %d "
                    "consecutive epochs." % (est.tol, est.n_iter_no_change))
@@ -612,7 +658,8 @@ class RangeTest:
         n_samples = kernel.n_samples
         batches = list(gen_batches(n_samples, resolved_batch_size(est, n_samples)))
         n_epochs = -(-num // len(batches))
-        positions = StepPositions.grid(n_epochs, len(batches), batches[0].stop)
+        positions = StepPositions.grid(n_epochs, len(batches), batches[0].stop,
+                                       planned_steps=est.max_iter * len(batches))
         momenta = plan.momentum_values(positions)[:num]
         rng = check_random_state(random_state)
         queue = []
@@ -648,6 +695,7 @@ class LBFGSTrainer:
 
     def fit(self, X, y, sample_weight, val=None):
         est, state = self.est, self.state
+        checkpoints = FitCheckpoints(est, False, stochastic=False)  # saves at the end only
         # No averaged weights under L-BFGS (a warm start from an averaged or
         # schedule-free fit drops them): coefs_ show the weights it trains.
         state.average, state.n_averaged, state.best_average = None, 0, None
@@ -666,6 +714,7 @@ class LBFGSTrainer:
         records = []
         t0 = [time.perf_counter()]
         train_labels = est._decode_targets(y) if est.record_train_score else None
+        scoring = self.plan.scoring
         callbacks = current_callbacks(est)
 
         def callback(intermediate_result):
@@ -674,9 +723,9 @@ class LBFGSTrainer:
             if val is not None or train_labels is not None:
                 params[...] = intermediate_result.x
             if val is not None:
-                record["val_score"], record["val_loss"] = validation_metrics(est, val)
+                record.update(scoring.evaluate(est, val, "val_"))
             if train_labels is not None:
-                record["score"] = history_score(est, X, train_labels, sample_weight)
+                record.update(scoring.evaluate(est, (X, None, train_labels, sample_weight), ""))
             record["time"] = now - t0[0]
             records.append(record)
             callbacks.lbfgs_step(lambda: est._callback_fitted_attributes(
@@ -708,7 +757,8 @@ class LBFGSTrainer:
         # warm_start refits append, as the stochastic solvers do; L-BFGS has
         # no learning rate or momentum (NaN).
         history = self.state.history
-        keys = _HISTORY_KEYS + (_VALIDATION_KEYS if val is not None else ())
-        history.add_keys(keys + (("score",) if train_labels is not None else ()))
+        keys = _HISTORY_KEYS + (scoring.validation_keys() if val is not None else ())
+        history.add_keys(keys + (scoring.train_keys() if train_labels is not None else ()))
         for record in records:
             history.append(record)
+        checkpoints.end_fit()

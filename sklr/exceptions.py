@@ -5,7 +5,7 @@ Import them from here to catch what sklr raises::
     from sklr.exceptions import DivergenceError
 """
 
-__all__ = ["DivergenceError", "LRFinderWarning"]
+__all__ = ["DivergenceError", "LRFinderWarning", "ScheduleEndWarning"]
 
 
 class DivergenceError(ValueError):
@@ -28,6 +28,36 @@ class DivergenceError(ValueError):
     ... except DivergenceError as exc:
     ...     print(str(exc).split(".")[0])
     Solver produced non-finite parameter weights
+    """
+
+
+class ScheduleEndWarning(UserWarning):
+    """A schedule's shape ends before the training it drives does.
+
+    Raised as a warning once at the start of a ``fit`` (or of the
+    ``partial_fit`` call that starts a plan) when a schedule whose shape has
+    an end (a :class:`~sklr.schedules.OneCycle`, a non-periodic
+    :class:`~sklr.schedules.CosineAnnealing`, a decay to a final value)
+    counted in updates, epochs or rows ends before the fit's planned
+    ``max_iter`` epochs do: the rest of the fit would run at its final
+    value. PyTorch's ``OneCycleLR`` raises in that case. Schedules in the
+    ``'fraction'`` unit span the fit and never warn. Also raised once when
+    ``partial_fit`` calls run past the plan of a ``'fraction'`` schedule.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklr import MLPClassifier
+    >>> from sklr.exceptions import ScheduleEndWarning
+    >>> from sklr.schedules import OneCycle
+    >>> X, y = make_blobs(n_samples=100, random_state=0)
+    >>> clf = MLPClassifier(max_iter=5, learning_rate=OneCycle(total=2, unit="step"))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = clf.fit(X, y)
+    >>> any(issubclass(w.category, ScheduleEndWarning) for w in caught)
+    True
     """
 
 

@@ -366,7 +366,7 @@ def test_swalr_as_a_schedule_matches_torch(strategy):
               if strategy == "cos" else
               LinearDecay(total=anneal_epochs, end_value=swa_lr / lr0, unit="epoch"))
     # The anneal starts (local time 0, multiplier 1) at epoch swa_start, held per epoch.
-    schedule = PerEpoch(Sequence([(Constant(), swa_start), anneal]))
+    schedule = PerEpoch(Sequence([(Constant(), swa_start), anneal], unit="epoch"))
     values = lr0 * schedule.preview(n_epochs, steps_per_epoch=3)
     np.testing.assert_allclose(values[::3], expected, rtol=1e-12)
     np.testing.assert_array_equal(values[1::3], values[::3])

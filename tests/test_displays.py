@@ -314,12 +314,12 @@ def test_score_axis_names_the_estimators_metric(blobs, Estimator, name):
 
 
 def test_grid_titles_of_objects_and_strings():
-    schedule = CosineAnnealing(period=10)
+    schedule = CosineAnnealing(period=0.5)
     curves = _curves([schedule, "adaptive"])
     curves.param_name = "learning_rate"
     display = TrainingHistoryDisplay.from_training_curves(curves)
     assert [ax.get_title() for ax in display.axes_.flat] == [
-        "learning_rate=CosineAnnealing(period=10)", "learning_rate=adaptive"
+        "learning_rate=CosineAnnealing(period=0.5)", "learning_rate=adaptive"
     ]
 
 
@@ -386,7 +386,8 @@ def test_schedule_step_decay_in_steps():
 
 def test_schedule_momentum_in_samples():
     display = ScheduleDisplay.from_schedule(
-        MomentumRamp(start=0.5, stable=0.9, ramp=400), n_epochs=3, steps_per_epoch=4,
+        MomentumRamp(start=0.5, stable=0.9, ramp=400, unit="sample"), n_epochs=3,
+        steps_per_epoch=4,
         batch_size=50, x_unit="sample",
     )
     samples = np.arange(12) * 50.0
@@ -419,7 +420,7 @@ def test_schedule_plateau_needs_monitored():
 
 def test_schedule_compare_on_one_axes():
     fig, ax = plt.subplots()
-    a = ScheduleDisplay.from_schedule(CosineAnnealing(period=5), n_epochs=5, ax=ax, name="cos")
+    a = ScheduleDisplay.from_schedule(CosineAnnealing(), n_epochs=5, ax=ax, name="cos")
     b = ScheduleDisplay.from_schedule(StepDecay(step_size=2), n_epochs=5, ax=ax, name="step")
     assert a.ax_ is ax and b.ax_ is ax and a.figure_ is fig
     assert len(ax.get_lines()) == 2

@@ -308,7 +308,7 @@ def test_one_cycle_with_cyclic_momentum_drives_adam_beta_1(digits):
     from sklr.schedules import CyclicMomentum, OneCycle
 
     X, y = digits
-    cycle = OneCycle(total=30)
+    cycle = OneCycle(total=30, unit="step")
     momentum = CyclicMomentum(cycle, base_momentum=0.85, max_momentum=0.95)
     est = MLPClassifier(hidden_layer_sizes=(10,), solver="adam", learning_rate=cycle,
                         momentum=momentum, learning_rate_init=0.01, batch_size=50,

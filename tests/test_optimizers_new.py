@@ -363,7 +363,7 @@ def _assert_same(a, b):
 
 def _resume_kw(opt):
     batch_size = 250 if isinstance(opt, Rprop) else 50
-    return dict(hidden_layer_sizes=(8,), solver=opt, learning_rate=S.CosineAnnealing(period=20),
+    return dict(hidden_layer_sizes=(8,), solver=opt, learning_rate=S.CosineAnnealing(period=20, unit="epoch"),
                 learning_rate_init=0.01, shuffle=False, batch_size=batch_size, random_state=0)
 
 

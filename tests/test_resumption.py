@@ -22,19 +22,20 @@ SCHEDULES = [
     S.InvScaling(power_t=0.3),
     S.Adaptive(),
     S.StepDecay(step_size=1, gamma=0.5),
-    S.InverseTimeDecay(decay=0.2),
+    S.InverseTimeDecay(decay=0.2, unit="step"),
     S.MultiStepDecay(milestones=(1, 2), gamma=0.5),
     S.PiecewiseConstant(boundaries=(1, 2), multipliers=(1.0, 0.4, 0.1)),
-    S.ExponentialDecay(gamma=0.9),
-    S.PolynomialDecay(total=10, power=2.0, end_value=0.1),
-    S.LinearDecay(total=12),
-    S.CosineAnnealing(period=8),
+    S.ExponentialDecay(gamma=0.9, unit="step"),
+    S.PolynomialDecay(total=20, power=2.0, end_value=0.1, unit="step"),
+    S.LinearDecay(total=16, unit="step"),
+    S.CosineAnnealing(period=15, unit="step"),
     S.CosineWarmRestarts(T_0=1, T_mult=2),
-    S.Cyclic(base=0.1, max=1.0, step_size=3),
-    S.OneCycle(total=15),
-    S.LinearWarmup(warmup=2),
-    S.Sequence([(S.LinearWarmup(warmup=1, unit="epoch"), 1), S.CosineAnnealing(period=2, unit="epoch")]),
-    S.Product(S.StepDecay(gamma=0.7), S.InverseTimeDecay(decay=0.1)),
+    S.Cyclic(base=0.1, max=1.0, step_size=3, unit="step"),
+    S.OneCycle(total=15, unit="step"),
+    S.LinearWarmup(warmup=2, unit="epoch"),
+    S.Sequence([(S.LinearWarmup(warmup=1, unit="epoch"), 1), S.CosineAnnealing(period=2, unit="epoch")],
+               unit="epoch"),
+    S.Product(S.StepDecay(gamma=0.7), S.InverseTimeDecay(decay=0.1, unit="step")),
     S.Lambda(halve_every_epoch),
     S.PerEpoch(S.CosineAnnealing(period=3, unit="epoch")),
     S.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5, monitor="loss"),
@@ -90,7 +91,7 @@ def test_warm_start_continues_every_schedule(digits, schedule):
 @pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
 def test_every_optimizer_resumes(digits, opt, how):
     X, y = digits
-    kw = _kw(S.CosineAnnealing(period=20), opt)
+    kw = _kw(S.CosineAnnealing(period=20, unit="epoch"), opt)
     full = MLPRegressor(max_iter=3, **kw).fit(X, y.astype(float))
     inc = MLPRegressor(max_iter=1, warm_start=how == "warm_start", **kw)
     for _ in range(3):
@@ -106,7 +107,7 @@ def test_pickled_fitted_estimator_continues_identically(digits, opt):
     import pickle
 
     X, y = digits
-    schedule = S.Product(S.CosineAnnealing(period=20), S.ReduceOnPlateau(monitor="loss", patience=0))
+    schedule = S.Product(S.CosineAnnealing(period=20, unit="epoch"), S.ReduceOnPlateau(monitor="loss", patience=0))
     est = MLPClassifier(max_iter=2, **_kw(schedule, opt)).fit(X, y)
     again = pickle.loads(pickle.dumps(est))
     for model in (est, again):
@@ -120,7 +121,7 @@ def test_randomized_search_swaps_schedule_and_optimizer_classes(digits):
     X, y = digits
     est = MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0)
     space = {
-        "learning_rate": [S.StepDecay(gamma=0.5), S.CosineAnnealing(period=10), "constant"],
+        "learning_rate": [S.StepDecay(gamma=0.5), S.CosineAnnealing(), "constant"],
         "solver": [optimizers.Adam(), optimizers.RMSprop(), "sgd"],
         "learning_rate_init": [0.001, 0.01],
     }

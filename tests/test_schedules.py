@@ -40,6 +40,7 @@ from sklr.schedules import (
     Sequence,
     StepDecay,
     StepPositions,
+    WarmupStableDecay,
     _check_schedule,
 )
 
@@ -487,6 +488,7 @@ def test_public_names():
         "Sequence",
         "StepDecay",
         "StepPositions",
+        "WarmupStableDecay",
     }
     for name in sklr.schedules.__all__:
         assert hasattr(sklr.schedules, name)
@@ -869,23 +871,25 @@ def test_new_schedules_resume_epoch_by_epoch(make, ref):
 
 
 def test_cosine_clamps_and_periodic_continues():
-    clamped = CosineAnnealing(period=4).preview(12)
+    clamped = CosineAnnealing(period=4, unit="step").preview(12)
     assert_array_equal(clamped[4:], np.zeros(8))
-    periodic = CosineAnnealing(period=4, periodic=True).preview(12)
+    periodic = CosineAnnealing(period=4, periodic=True, unit="step").preview(12)
     assert_allclose(periodic[8], 1.0)  # back to the start after 2 * period
     assert_allclose(periodic[4:9], periodic[4::-1], atol=1e-15)  # mirrored
 
 
 def test_polynomial_cycle_edges():
-    s = PolynomialDecay(total=2, end_value=0.1, cycle=True)
+    s = PolynomialDecay(total=2, end_value=0.1, cycle=True, unit="step")
     # t = 0 uses the first horizon; t = total ends it; then the horizon doubles
     assert_allclose(s.preview(5), [1.0, 0.55, 0.1, 0.325, 0.1])
     assert_allclose(
-        PolynomialDecay(total=2, end_value=0.1).preview(5), [1.0, 0.55, 0.1, 0.1, 0.1]
+        PolynomialDecay(total=2, end_value=0.1, unit="step").preview(5),
+        [1.0, 0.55, 0.1, 0.1, 0.1],
     )
     assert isinstance(LinearDecay(), PolynomialDecay)
     assert_array_equal(
-        LinearDecay(3, 0.2).preview(6), PolynomialDecay(3, 1.0, 0.2).preview(6)
+        LinearDecay(3, 0.2, unit="step").preview(6),
+        PolynomialDecay(3, 1.0, 0.2, unit="step").preview(6),
     )
 
 
@@ -917,7 +921,7 @@ def test_warm_restarts_log_boundaries_are_exact():
 
 
 def test_one_cycle_clamps_after_total_and_phase_range():
-    s = OneCycle(total=10, pct_start=0.3)
+    s = OneCycle(total=10, pct_start=0.3, unit="step")
     out = s.preview(15)
     assert_allclose(out[9:], 1 / (25 * 1e4))
     assert out.argmax() == 2 and out[2] == 1.0  # the peak at pct_start * T - 1
@@ -925,7 +929,7 @@ def test_one_cycle_clamps_after_total_and_phase_range():
     phase = s._phase(pos)
     assert phase[0] == 0.0 and phase[2] == 1.0 and np.all(phase[9:] == 0.0)
     assert np.all((phase >= 0) & (phase <= 1))
-    three = OneCycle(total=10, pct_start=0.3, three_phase=True)
+    three = OneCycle(total=10, pct_start=0.3, three_phase=True, unit="step")
     assert_allclose(three.preview(10)[4], 1 / 25)  # back to the start at 2qT - 2
     assert_array_equal(three._phase(pos)[4:], 0.0)
 
@@ -945,14 +949,19 @@ def test_inverse_time_decay_h2o_and_keras_conventions():
     # H2O: rate / (1 + rate_annealing * samples); Keras SGD: per update
     out = InverseTimeDecay(1e-3, unit="sample").preview(3, 2, 50)
     assert_allclose(out, 1 / (1 + 1e-3 * np.array([0, 50, 100, 150, 200, 250])))
-    out = InverseTimeDecay(0.1).preview(3, 2, 50)
+    out = InverseTimeDecay(0.1, unit="step").preview(3, 2, 50)
     assert_allclose(out, 1 / (1 + 0.1 * np.arange(6)))
+    # the default unit is the epoch (one rule: schedules without an end count epochs)
+    out = InverseTimeDecay(0.1).preview(3, 2, 50)
+    assert_allclose(out, 1 / (1 + 0.1 * np.arange(6) / 2))
 
 
 def test_momentum_ramp_on_uneven_batches():
     pos = StepPositions.for_epoch(step0=3, epoch=1, sample0=10, batch_sizes=[4, 4, 2])
     # rows seen 10, 14, 18 on a ramp of 20 rows from 0.5 to 0.9
-    assert_allclose(MomentumRamp(0.5, 0.9, 20).values(pos), [0.7, 0.78, 0.86])
+    assert_allclose(
+        MomentumRamp(0.5, 0.9, 20, unit="sample").values(pos), [0.7, 0.78, 0.86]
+    )
     assert_allclose(
         MomentumRamp(0.5, 0.9, 20, unit="step").values(pos), [0.56, 0.58, 0.6]
     )
@@ -964,7 +973,8 @@ def test_momentum_ramp_on_uneven_batches():
 
 
 def test_sequence_brief_example_in_epochs():
-    s = Sequence([(LinearWarmup(5), 5), CosineAnnealing(95, unit="epoch")])
+    s = Sequence([(LinearWarmup(5, unit="epoch"), 5), CosineAnnealing(95, unit="epoch")],
+                 unit="epoch")
     out = s.preview(100, steps_per_epoch=4)
     e = StepPositions.grid(100, 4).epoch
     expected = np.where(
@@ -1003,27 +1013,39 @@ def test_sequence_local_positions_in_other_units_are_nan():
     assert_array_equal(s.preview(3), [1.0, 0.0, 1.0])
 
 
+_WARM = LinearWarmup(5, unit="epoch")
+
+
 @pytest.mark.parametrize(
     "schedules, unit, match",
     [
         ([], "epoch", "must not be empty"),
-        ([(LinearWarmup(), 5)], "epoch", "must end with a bare schedule"),
-        ([LinearWarmup(), Constant()], "epoch", "item 0 must be a \\(schedule, length"),
-        ([(LinearWarmup(), 0), Constant()], "epoch", "length of item 0"),
-        ([(LinearWarmup(), float("inf")), Constant()], "epoch", "length of item 0"),
-        ([(LinearWarmup(), True), Constant()], "epoch", "length of item 0"),
-        ([(LinearWarmup(), 5), "cosine"], "epoch", "item 1 must hold an instance"),
+        ([(_WARM, 5)], "epoch", "must end with a bare schedule"),
+        ([_WARM, Constant()], "epoch", "item 0 must be a \\(schedule, length"),
+        ([(_WARM, 0), Constant()], "epoch", "length of item 0"),
+        ([(_WARM, float("inf")), Constant()], "epoch", "length of item 0"),
+        ([(_WARM, True), Constant()], "epoch", "length of item 0"),
+        ([(_WARM, 5), "cosine"], "epoch", "item 1 must hold an instance"),
         ([("warmup", 5), Constant()], "epoch", "item 0 must hold an instance"),
         (
-            [(LinearWarmup(), 5), CosineAnnealing(95)],
+            [(_WARM, 5), CosineAnnealing(95, unit="step")],
             "epoch",
-            "item 1, CosineAnnealing\\(period=95\\), reads time in \\['step'\\]",
+            "item 1, CosineAnnealing\\(period=95, unit='step'\\), reads time in "
+            "\\['step'\\]",
         ),
         (
-            [(LinearWarmup(), 5), Constant()],
+            [(_WARM, 5), Constant()],
             "step",
             "item 0.*reads time in \\['epoch'\\]",
         ),
+        (
+            [(LinearWarmup(), 0.1), CosineAnnealing()],
+            "epoch",
+            "item 0, LinearWarmup\\(\\), reads time in \\['fraction'\\]",
+        ),
+        ([(LinearWarmup(), 0.5), (Constant(), 0.5), Constant()], "fraction",
+         "add up to 1.0, but with unit='fraction'"),
+        ([(LinearWarmup(), 5), CosineAnnealing()], "fraction", "add up to 5"),
         ([(InvScaling(), 5), Constant()], "epoch", "reads time in \\['sample'\\]"),
         ([(Constant(), 5), ReduceOnPlateau()], "epoch", "feedback schedule"),
         (
@@ -1031,7 +1053,7 @@ def test_sequence_local_positions_in_other_units_are_nan():
             "epoch",
             "feedback schedule Adaptive",
         ),
-        ([(LinearWarmup(warmup=-1), 5), Constant()], "epoch", "warmup"),
+        ([(LinearWarmup(warmup=-1, unit="epoch"), 5), Constant()], "epoch", "warmup"),
     ],
 )
 def test_sequence_invalid(schedules, unit, match):
@@ -1042,15 +1064,15 @@ def test_sequence_invalid(schedules, unit, match):
 
 
 def test_sequence_params_clone_and_search():
-    warm, cos = LinearWarmup(5), CosineAnnealing(95, unit="epoch")
-    s = Sequence([(warm, 5), cos])
+    warm, cos = LinearWarmup(5, unit="epoch"), CosineAnnealing(95, unit="epoch")
+    s = Sequence([(warm, 5), cos], unit="epoch")
     assert s.get_params(deep=True) == {"schedules": [(warm, 5), cos], "unit": "epoch"}
     c = clone(s)
     assert c == s and c.schedules is not s.schedules
     assert c.schedules[0][0] is not warm and c.schedules[1] is not cos
     assert_array_equal(c.preview(12, 2), s.preview(12, 2))
     # searching means searching whole lists
-    other = [(LinearWarmup(2), 2), CosineAnnealing(98, unit="epoch")]
+    other = [(LinearWarmup(2, unit="epoch"), 2), CosineAnnealing(98, unit="epoch")]
     est = _PreviewEstimator(learning_rate=s)
     est.set_params(learning_rate__schedules=other)
     assert est.learning_rate.schedules is other
@@ -1159,6 +1181,8 @@ def test_plateau_values_are_ones_and_state():
         "bad_epochs": 0,
         "cooldown_counter": 0,
         "scale": 1.0,
+        "mode": "min",
+        "epochs": 0,
     }
     assert ReduceOnPlateau(monitor="val_score").init_state()["best"] == -math.inf
     assert ReduceOnPlateau(monitor="loss").init_state()["best"] == math.inf
@@ -1266,7 +1290,7 @@ def test_plateau_patience_cooldown_and_floor_by_hand(convention, mode, expected)
         state = s.update(state, value)
     final = {"pytorch": (0, 1), "keras": (8, 0)}[convention]
     assert state == {"best": 3.0, "bad_epochs": final[0], "cooldown_counter": final[1],
-                     "scale": 0.2}
+                     "scale": 0.2, "mode": "min", "epochs": len(_LONG_SEQ)}
 
 
 @pytest.mark.parametrize(
@@ -1362,7 +1386,9 @@ def test_plateau_preview_requires_monitored():
         (ReduceOnPlateau(threshold_mode="pct"), "threshold_mode"),
         (ReduceOnPlateau(cooldown=-1), "cooldown"),
         (ReduceOnPlateau(min_value=2.0), "min_value"),
-        (ReduceOnPlateau(monitor="accuracy"), "monitor"),
+        (ReduceOnPlateau(monitor=3), "monitor"),
+        (ReduceOnPlateau(mode="up"), "mode"),
+        (ReduceOnPlateau(start_from_epoch=-1), "start_from_epoch"),
         (ReduceOnPlateau(patience_convention="tf"), "patience_convention"),
         (MomentumRamp(start=1.5), "start"),
         (MomentumRamp(stable=-0.1), "stable"),
@@ -1436,20 +1462,31 @@ NEW_OBJECTS = [
     PiecewiseConstant(boundaries=[1, 3], multipliers=[1.0, 0.4, 0.2]),
     ExponentialDecay(gamma=0.8, unit="epoch"),
     ExponentialDecay(decay_rate=0.5, decay_steps=3, staircase=True),
-    PolynomialDecay(total=5, power=2.0, end_value=0.1, cycle=True),
-    LinearDecay(total=7, end_value=0.2),
-    CosineAnnealing(period=6, eta_min=0.1, periodic=True),
+    PolynomialDecay(total=5, power=2.0, end_value=0.1, cycle=True, unit="step"),
+    PolynomialDecay(power=2.0, end_value=0.1),
+    LinearDecay(total=7, end_value=0.2, unit="epoch"),
+    LinearDecay(end_value=0.2),
+    CosineAnnealing(period=6, eta_min=0.1, periodic=True, unit="step"),
+    CosineAnnealing(period=0.5, eta_min=0.1),
     CosineWarmRestarts(T_0=2, T_mult=2, decay=0.5),
     Cyclic(base=0.2, max=0.8, step_size=3, mode="exp_range", gamma=0.9),
-    OneCycle(total=12, anneal="linear", three_phase=True),
-    LinearWarmup(warmup=3, start_factor=0.2),
-    Sequence([(LinearWarmup(2), 2), CosineAnnealing(5, unit="epoch")]),
+    OneCycle(total=12, anneal="linear", three_phase=True, unit="step"),
+    OneCycle(three_phase=True),
+    LinearWarmup(warmup=3, start_factor=0.2, unit="epoch"),
+    LinearWarmup(warmup=0.3, start_factor=0.2),
+    WarmupStableDecay(warmup_fraction=0.1, decay_fraction=0.3, anneal="cos"),
+    WarmupStableDecay(total=9, unit="step", start_factor=0.1, end_value=0.05),
+    Sequence([(LinearWarmup(2, unit="epoch"), 2), CosineAnnealing(5, unit="epoch")],
+             unit="epoch"),
+    Sequence([(LinearWarmup(), 0.2), (Constant(), 0.3), CosineAnnealing()]),
     Product(StepDecay(gamma=0.5), ReduceOnPlateau(patience=2)),
     Lambda(_module_level_func, unit="step"),
     ReduceOnPlateau(factor=0.5, patience=2, patience_convention="keras"),
-    MomentumRamp(start=0.4, stable=0.9, ramp=30),
+    MomentumRamp(start=0.4, stable=0.9, ramp=30, unit="sample"),
+    MomentumRamp(start=0.4, stable=0.9),
     CyclicMomentum(Cyclic(step_size=2), base_momentum=0.8, max_momentum=0.9),
-    CyclicMomentum(OneCycle(total=10)),
+    CyclicMomentum(OneCycle(total=10, unit="step")),
+    CyclicMomentum(OneCycle()),
 ]
 
 
@@ -1473,17 +1510,15 @@ def test_new_clone_and_pickle_round_trip(obj):
 
 def test_new_reprs_show_non_defaults():
     assert repr(ExponentialDecay()) == "ExponentialDecay()"
-    assert repr(LinearDecay(total=7)) == "LinearDecay(total=7)"
-    assert repr(CyclicMomentum(OneCycle(total=10))) == (
-        "CyclicMomentum(cycle=OneCycle(total=10))"
-    )
+    assert repr(LinearDecay(total=7, unit="step")) == "LinearDecay(total=7, unit='step')"
+    assert repr(CyclicMomentum(OneCycle())) == "CyclicMomentum(cycle=OneCycle())"
     assert repr(Product(StepDecay(), Constant())) == (
         "Product(s1=StepDecay(), s2=Constant())"
     )
     assert LinearDecay().get_params() == {
-        "total": 100,
+        "total": 1.0,
         "end_value": 0.0,
-        "unit": "step",
+        "unit": "fraction",
     }
 
 
@@ -1547,7 +1582,8 @@ def test_per_epoch_holds_the_epoch_start_value(steps_per_epoch):
 
 
 def test_per_epoch_on_uneven_batches_and_composites():
-    inner = _Seq([(_Warm(warmup=2, start_factor=0.2, unit="epoch"), 2), _Cos(period=3, unit="epoch")])
+    inner = _Seq([(_Warm(warmup=2, start_factor=0.2, unit="epoch"), 2), _Cos(period=3, unit="epoch")],
+                 unit="epoch")
     pos = _SP.for_epoch(step0=9, epoch=3, sample0=400, batch_sizes=[50, 50, 17])
     got = PerEpoch(inner).values(pos)
     at_start = inner.values(_SP.for_epoch(step0=9, epoch=3, sample0=400, batch_sizes=[1]))
@@ -1595,7 +1631,7 @@ def test_walker_visits_every_nested_schedule_depth_first():
         (Product(StepDecay(), InvScaling()), {"epoch", "sample"}),
         (Product(Constant(), Product(Constant(), InvScaling())), {"sample"}),
         (_Seq([(InvScaling(), 5), Constant()], unit="sample"), {"sample"}),
-        (_Seq([(_Warm(2), 2), _Cos(unit="epoch")], unit="epoch"), {"epoch"}),
+        (_Seq([(_Warm(2, unit="epoch"), 2), _Cos(unit="epoch")], unit="epoch"), {"epoch"}),
         (PerEpoch(_Cos(unit="epoch")), {"epoch"}),
         (CyclicMomentum(Cyclic(unit="step")), {"step"}),
     ],

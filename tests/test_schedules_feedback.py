@@ -61,7 +61,8 @@ def test_plateau_reads_its_monitor_from_the_record():
     s = ReduceOnPlateau(factor=0.5, patience=1, threshold=0.0, monitor="loss")
     scales, state = _run(s, records)
     assert scales == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5]
-    assert state == {"best": 1.0, "bad_epochs": 0, "cooldown_counter": 0, "scale": 0.5}
+    assert state == {"best": 1.0, "bad_epochs": 0, "cooldown_counter": 0, "scale": 0.5,
+                     "mode": "min", "epochs": 6}
     # The float form of update (the one the estimator uses today) agrees.
     assert _run(s, losses) == (scales, state)
     # Other monitors read other keys: val_loss always improves.
@@ -194,7 +195,7 @@ def test_a_new_feedback_schedule_needs_only_the_protocol():
     assert scales == [1.0, 1.0, 0.5, 0.5, 0.25]
     assert Product(CosineAnnealing(), s)._feedback_schedules() == [s]
     with pytest.raises(ValueError, match="feedback"):
-        _check_schedule(Sequence([(s, 2), Constant()]))
+        _check_schedule(Sequence([(s, 2), Constant()], unit="epoch"))
     with pytest.raises(ValueError, match="feedback"):
         _check_schedule(PerEpoch(s))
 

@@ -97,7 +97,7 @@ def test_multistep_decay(milestones, gamma):
 def test_exponential_decay_gamma(gamma):
     make = lambda o: lr_scheduler.ExponentialLR(o, gamma)  # noqa: E731
     lrs, _ = _record(make, 6, steps_per_epoch=5, per="step")
-    assert_allclose(ExponentialDecay(gamma=gamma).preview(6, 5), lrs, rtol=RTOL)
+    assert_allclose(ExponentialDecay(gamma=gamma, unit="step").preview(6, 5), lrs, rtol=RTOL)
     lrs, _ = _record(make, 10, steps_per_epoch=3, per="epoch")
     ours = ExponentialDecay(gamma=gamma, unit="epoch", staircase=True).preview(10, 3)
     assert_allclose(ours, lrs, rtol=RTOL)
@@ -111,7 +111,7 @@ def test_cosine_annealing_periodic(period, eta_min):
     make = lambda o: lr_scheduler.CosineAnnealingLR(o, period, eta_min)  # noqa: E731
     n = 3 * period + 2  # three half-waves and a bit: past the minimum twice
     lrs, _ = _record(make, n, per="step")
-    ours = CosineAnnealing(period, eta_min=eta_min, periodic=True).preview(n)
+    ours = CosineAnnealing(period, eta_min=eta_min, periodic=True, unit="step").preview(n)
     assert_allclose(ours, lrs, rtol=RTOL)
     lrs, _ = _record(make, n, per="epoch")
     ours = CosineAnnealing(period, eta_min, periodic=True, unit="epoch").preview(n)
@@ -147,7 +147,8 @@ def test_cyclic(mode, step_size):
         cycle_momentum=False,
     )
     lrs, _ = _record(make, 10, steps_per_epoch=4, per="step")
-    ours = Cyclic(base=0.1, max=1.0, step_size=step_size, mode=mode, gamma=0.97)
+    ours = Cyclic(base=0.1, max=1.0, step_size=step_size, mode=mode, gamma=0.97,
+                  unit="step")
     assert_allclose(ours.preview(10, 4), lrs, rtol=RTOL)
 
 
@@ -165,7 +166,7 @@ def test_cyclic_momentum_vs_cyclic_lr(mode):
         max_momentum=0.9,
     )
     lrs, momenta = _record(make, 8, steps_per_epoch=4, per="step", momentum=0.9)
-    cycle = Cyclic(base=0.2, max=0.9, step_size=3, mode=mode, gamma=0.95)
+    cycle = Cyclic(base=0.2, max=0.9, step_size=3, mode=mode, gamma=0.95, unit="step")
     assert_allclose(cycle.preview(8, 4), lrs, rtol=RTOL)
     ours = CyclicMomentum(cycle, base_momentum=0.8, max_momentum=0.9).preview(8, 4)
     assert_allclose(ours, momenta, rtol=RTOL)
@@ -195,7 +196,7 @@ def test_one_cycle_and_its_momentum(anneal, three_phase, total, pct_start):
         max_momentum=0.95,
     )
     lrs, momenta = _record(make, total, per="step", momentum=0.9)
-    cycle = OneCycle(total, pct_start, anneal=anneal, three_phase=three_phase)
+    cycle = OneCycle(total, pct_start, anneal=anneal, three_phase=three_phase, unit="step")
     assert_allclose(cycle.preview(total), lrs, rtol=RTOL)
     momentum = CyclicMomentum(cycle, base_momentum=0.85, max_momentum=0.95)
     assert_allclose(momentum.preview(total), momenta, rtol=RTOL)
@@ -207,7 +208,8 @@ def test_linear_warmup_vs_linear_lr(warmup, start_factor):
         o, start_factor=start_factor, end_factor=1.0, total_iters=warmup
     )
     lrs, _ = _record(make, 9, per="epoch")
-    assert_allclose(LinearWarmup(warmup, start_factor).preview(9), lrs, rtol=RTOL)
+    ours = LinearWarmup(warmup, start_factor, unit="epoch").preview(9)
+    assert_allclose(ours, lrs, rtol=RTOL)
     lrs, _ = _record(make, 3, steps_per_epoch=4, per="step")
     ours = LinearWarmup(warmup, start_factor, unit="step").preview(3, 4)
     assert_allclose(ours, lrs, rtol=RTOL)
@@ -220,7 +222,7 @@ def test_linear_decay_vs_linear_lr(total, end_value):
     )
     lrs, _ = _record(make, 10, per="step")
     assert_allclose(
-        LinearDecay(total, end_value).preview(10), lrs, rtol=RTOL, atol=1e-15
+        LinearDecay(total, end_value, unit="step").preview(10), lrs, rtol=RTOL, atol=1e-15
     )
 
 
@@ -238,7 +240,7 @@ def test_polynomial_decay_vs_polynomial_lr(total, power):
 def test_inverse_time_decay_vs_lambda_lr(decay):
     make = lambda o: lr_scheduler.LambdaLR(o, lambda i: 1.0 / (1.0 + decay * i))  # noqa
     lrs, _ = _record(make, 4, steps_per_epoch=6, per="step")
-    assert_allclose(InverseTimeDecay(decay).preview(4, 6), lrs, rtol=RTOL)
+    assert_allclose(InverseTimeDecay(decay, unit="step").preview(4, 6), lrs, rtol=RTOL)
     lrs, _ = _record(make, 12, per="epoch")
     ours = InverseTimeDecay(decay, unit="epoch").preview(12)
     assert_allclose(ours, lrs, rtol=RTOL)
@@ -355,3 +357,71 @@ def test_per_epoch_matches_a_scheduler_stepped_once_per_epoch():
         sched.step()
     ours = PerEpoch(CosineAnnealing(period=t_max, periodic=True, unit="epoch"))
     np.testing.assert_allclose(ours.preview(n_epochs, steps_per_epoch), lrs, rtol=1e-10, atol=1e-15)
+
+
+# -- schedules sized by the fit (unit='fraction') ------------------------------
+
+
+@pytest.mark.parametrize("anneal", ["cos", "linear"])
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("n_epochs, steps_per_epoch, pct_start", [(5, 8, 0.3), (13, 3, 0.25)])
+def test_one_cycle_in_fractions_is_one_cycle_lr_over_the_fit(
+        anneal, three_phase, n_epochs, steps_per_epoch, pct_start):
+    """``OneCycle()`` spans the plan: PyTorch's OneCycleLR with total_steps the
+    fit's updates, its ``pct_start`` mapped as the translation table says."""
+    total = n_epochs * steps_per_epoch
+    make = lambda o: lr_scheduler.OneCycleLR(  # noqa: E731
+        o, max_lr=1.0, total_steps=total, pct_start=pct_start, anneal_strategy=anneal,
+        three_phase=three_phase, cycle_momentum=True, base_momentum=0.85,
+        max_momentum=0.95,
+    )
+    lrs, momenta = _record(make, n_epochs, steps_per_epoch, per="step", momentum=0.9)
+    cycle = OneCycle(pct_start=(pct_start * total - 1) / (total - 1), anneal=anneal,
+                     three_phase=three_phase)
+    assert_allclose(cycle.preview(n_epochs, steps_per_epoch), lrs, rtol=RTOL)
+    momentum = CyclicMomentum(cycle, base_momentum=0.85, max_momentum=0.95)
+    assert_allclose(momentum.preview(n_epochs, steps_per_epoch), momenta, rtol=RTOL)
+
+
+@pytest.mark.parametrize("n_epochs, steps_per_epoch", [(4, 5), (1, 9), (30, 1)])
+def test_cosine_in_fractions_is_cosine_annealing_lr_over_the_fit(n_epochs, steps_per_epoch):
+    total = n_epochs * steps_per_epoch
+    make = lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=total - 1)  # noqa: E731
+    lrs, _ = _record(make, n_epochs, steps_per_epoch, per="step")
+    ours = CosineAnnealing().preview(n_epochs, steps_per_epoch)
+    assert_allclose(ours, lrs, rtol=RTOL, atol=1e-15)
+
+
+def _torch_one_cycle_raises(total_steps, n_updates):
+    param = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = torch.optim.SGD([param], lr=1.0)
+    scheduler = lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=total_steps)
+    try:
+        for _ in range(n_updates):
+            opt.step()
+            scheduler.step()
+    except ValueError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("total", [8, 11, 12, 13, 40])
+def test_fit_warns_exactly_when_one_cycle_lr_raises(total):
+    """A fit of 12 updates warns about ``OneCycle(total, unit='step')`` exactly
+    when PyTorch's OneCycleLR with ``total_steps=total`` raises in a run of 12."""
+    import warnings
+
+    from sklearn.datasets import load_digits
+
+    from sklr import MLPClassifier
+    from sklr.exceptions import ScheduleEndWarning
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16, y[:300]
+    est = MLPClassifier(hidden_layer_sizes=(4,), batch_size=100, max_iter=4,
+                        learning_rate=OneCycle(total=total, unit="step"), random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    warned = any(issubclass(w.category, ScheduleEndWarning) for w in caught)
+    assert warned == _torch_one_cycle_raises(total, 12)

@@ -52,7 +52,7 @@ def test_string_solvers_read_scikit_learn_knobs():
 def test_momentum_bound_is_declared_by_the_optimizer(digits):
     X, y = digits
     # beta_1 = 1 is out of range for Adam, momentum = 1 allowed for SGD.
-    ramp = schedules.MomentumRamp(start=1.0, stable=1.0, ramp=10)
+    ramp = schedules.MomentumRamp(start=1.0, stable=1.0)
     with pytest.raises(ValueError, match=r"beta_1 of Adam"):
         MLPClassifier(solver="adam", momentum=ramp, max_iter=1).fit(X, y)
     MLPClassifier(solver="sgd", momentum=ramp, max_iter=1, learning_rate_init=1e-4).fit(X, y)

@@ -345,50 +345,78 @@ def test_h2o_stopping_rounds_row(k):
     assert h2o_stopping_event(slow, k, tolerance=0.02) is not None
 
 
-def _sklearn_init(units, activation, random_state):
-    """scikit-learn's _init_coef, layer by layer: weights then biases, U(-b, b)."""
-    rs = np.random.RandomState(random_state)
-    factor = 2.0 if activation == "logistic" else 6.0
+def h2o_initial_weights(units, activation, classifier, distribution="UniformAdaptive",
+                        scale=1.0, rng=None):
+    """H2O-3's ``DeepLearningModelInfo.randomizeWeights`` and ``initializeMembers``,
+    transcribed: the laws (not H2O's Java generator, nor its float32 draws)."""
+    rng = np.random.default_rng(0) if rng is None else rng
     coefs, intercepts = [], []
-    for fan_in, fan_out in zip(units[:-1], units[1:]):
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
-        intercepts.append(rs.uniform(-bound, bound, fan_out))
+    n_hidden = len(units) - 2
+    for w in range(len(units) - 1):
+        shape = (units[w], units[w + 1])
+        if distribution == "UniformAdaptive":
+            r = np.sqrt(6.0 / (units[w] + units[w + 1]))
+            m = rng.uniform(-r, r, shape)
+            if w == len(units) - 2 and classifier:
+                m = 4.0 * m  # "Softmax might need an extra factor 4"
+        elif distribution == "Uniform":
+            m = rng.uniform(-scale, scale, shape)
+        else:
+            m = rng.standard_normal(shape) * scale
+        coefs.append(m)
+        b = np.zeros(units[w + 1])  # Tanh, and the output layer: 0
+        if w < n_hidden and activation == "relu":  # Rectifier: 0.5, then 1
+            b[:] = 0.5 if w == 0 else 1.0
+        intercepts.append(b)
     return coefs, intercepts
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
-def test_h2o_initial_weight_distribution_row(activation):
-    """sklr starts from scikit-learn's Glorot-uniform weights and biases; for ReLU and
-    tanh the weights' bound is H2O's UniformAdaptive r, whose classifier output layer
-    is 4r and whose biases are constants."""
-    from sklearn.datasets import load_digits
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("classifier", [True, False])
+@pytest.mark.parametrize("distribution, scale, init", [
+    ("UniformAdaptive", 1.0, "h2o"),
+    ("Uniform", 0.3, "H2O('Uniform', scale=0.3)"),
+    ("Normal", 0.2, "H2O('Normal', scale=0.2)"),
+], ids=["UniformAdaptive", "Uniform", "Normal"])
+def test_h2o_initial_weight_distribution_rows(activation, classifier, distribution, scale,
+                                              init):
+    """Each row's ``init`` draws H2O's laws (two-sample KS on 120 000 weights) and
+    H2O's bias constants, in the estimator."""
+    from scipy import stats
 
-    from sklr import MLPClassifier
+    from sklr import MLPClassifier, MLPRegressor
+    from sklr.initializers import H2O  # noqa: F401 - the rows' eval
 
-    X, y = load_digits(return_X_y=True)
-    # A rate of 1e-300 moves no weight: the fitted weights are the initial ones.
-    est = MLPClassifier(hidden_layer_sizes=(50, 20), activation=activation, solver="sgd",
-                        learning_rate_init=1e-300, momentum=0.0, max_iter=1,
-                        random_state=0)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 400))
+    y = np.arange(40) % 30 if classifier else rng.standard_normal((40, 30))
+    Estimator = MLPClassifier if classifier else MLPRegressor
+    est = Estimator(hidden_layer_sizes=(300, 200), activation=activation, random_state=0,
+                    init=init if init == "h2o" else eval(init),
+                    solver="sgd", momentum=0.0, learning_rate_init=1e-300, max_iter=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est.fit(X, y)
-    units = [64, 50, 20, 10]
-    coefs, intercepts = _sklearn_init(units, activation, 0)
-    for ours, expected in zip(est.coefs_ + est.intercepts_, coefs + intercepts):
-        assert_allclose(ours, expected, rtol=0, atol=0)
-    h2o_r = [np.sqrt(6.0 / (a + b)) for a, b in zip(units[:-1], units[1:])]
-    h2o_r[-1] *= 4  # Softmax output layer of a classifier
-    for layer, (w, r) in enumerate(zip(est.coefs_, h2o_r)):
-        ours = np.abs(w).max()
-        if activation == "logistic":
-            assert ours <= r * np.sqrt(2 / 6) / (4 if layer == len(h2o_r) - 1 else 1)
-        elif layer < len(h2o_r) - 1:
-            assert 0.9 * r < ours <= r  # the same bound in the hidden layers
-        else:
-            assert ours <= r / 4  # a quarter of H2O's in the output layer
-    assert all(np.unique(b).size == b.size for b in est.intercepts_)  # drawn, not constants
+        est.fit(X, y)  # a rate of 1e-300 moves no weight: these are the initial ones
+    units = [400, 300, 200, 30]
+    coefs, intercepts = h2o_initial_weights(units, activation, classifier, distribution, scale)
+    for ours, theirs in zip(est.coefs_, coefs):
+        assert stats.ks_2samp(ours.ravel(), theirs.ravel()).pvalue > 1e-3
+        if distribution != "Normal":  # the same support, to its edge
+            assert_allclose(np.abs(ours).max(), np.abs(theirs).max(), rtol=0.02)
+    for ours, theirs in zip(est.intercepts_, intercepts):
+        assert_allclose(ours, theirs, rtol=0, atol=1e-250)  # (moved by ~1e-300 g)
+
+
+def test_h2o_default_is_not_sklearns_default():
+    """What the row warns about: without init='h2o' the output layer is 4x
+    narrower and the biases are drawn."""
+    from sklr.initializers import get_initializer
+
+    units = [20, 50, 2000]
+    coefs, intercepts = get_initializer("sklearn").draw(units, 0, classifier=True)
+    h2o_coefs, _ = h2o_initial_weights(units, "relu", True)
+    assert np.abs(coefs[-1]).max() < np.abs(h2o_coefs[-1]).max() / 3.9
+    assert np.unique(intercepts[0]).size == 50
 
 
 # -- fastai ------------------------------------------------------------------------------

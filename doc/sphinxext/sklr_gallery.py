@@ -12,7 +12,11 @@ ORDER = (
     "plot_plateau.py",
     "plot_optimizers.py",
     "plot_lr_finder.py",
+    "plot_dynamics.py",
     "plot_schedules.py",
+    "plot_seed_bands.py",
+    "plot_fraction_schedules.py",
+    "plot_scoring.py",
 )
 
 

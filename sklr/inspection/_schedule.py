@@ -8,7 +8,8 @@ from ._common import as_float_vector, check_matplotlib, fitted_history, short_re
 
 __all__ = ["ScheduleDisplay"]
 
-_X_LABELS = {"epoch": "Epoch", "step": "Update (step)", "sample": "Samples seen"}
+_X_LABELS = {"epoch": "Epoch", "step": "Update (step)", "sample": "Samples seen",
+             "fraction": "Fraction of the planned updates"}
 _HISTORY_LABELS = {"learning_rate": "Learning rate", "momentum": "Momentum"}
 
 
@@ -33,9 +34,9 @@ class ScheduleDisplay:
         Values to draw.
     x : array-like of shape (n_points,), default=None
         Position of each value, in ``unit``; None means ``0, 1, 2, ...``.
-    unit : {'epoch', 'step', 'sample'}, default='epoch'
-        Unit of ``x``, for the axis label: fractional epochs, update index
-        or training rows seen.
+    unit : {'epoch', 'step', 'sample', 'fraction'}, default='epoch'
+        Unit of ``x``, for the axis label: fractional epochs, update index,
+        training rows seen or fraction of the fit's planned updates.
     name : str, default=None
         Legend label of the line; None draws no legend.
     ylabel : str, default=None
@@ -135,8 +136,11 @@ class ScheduleDisplay:
         Draws ``base_rate * schedule.preview(n_epochs, steps_per_epoch,
         batch_size)``: one point per update, at fractional epoch ``k /
         steps_per_epoch`` for the ``k``-th update (``x_unit='epoch'``), at
-        ``k`` (``'step'``) or at ``k * batch_size`` rows seen
-        (``'sample'``).
+        ``k`` (``'step'``), at ``k * batch_size`` rows seen (``'sample'``)
+        or at ``k / (n - 1)`` of the ``n = n_epochs * steps_per_epoch``
+        updates (``'fraction'``). The run is the plan of a ``fit`` with
+        ``max_iter=n_epochs``, so schedules counting in ``'fraction'`` span
+        it.
 
         Parameters
         ----------
@@ -155,7 +159,7 @@ class ScheduleDisplay:
         monitored : array-like of shape (n_epochs,), default=None
             Monitored value per epoch, for feedback schedules such as
             :class:`~sklr.schedules.ReduceOnPlateau` (required by them).
-        x_unit : {'epoch', 'step', 'sample'}, default='epoch'
+        x_unit : {'epoch', 'step', 'sample', 'fraction'}, default='epoch'
             Unit of the horizontal axis.
         ax : matplotlib Axes, default=None
             Axes to draw into; None creates a new figure.
@@ -173,7 +177,7 @@ class ScheduleDisplay:
         >>> from sklr.inspection import ScheduleDisplay
         >>> from sklr.schedules import OneCycle
         >>> ScheduleDisplay.from_schedule(  # doctest: +SKIP
-        ...     OneCycle(total=100), n_epochs=10, steps_per_epoch=10,
+        ...     OneCycle(), n_epochs=10, steps_per_epoch=10,
         ...     base_rate=0.01)
         """
         check_matplotlib(f"{cls.__name__}.from_schedule")
@@ -200,7 +204,8 @@ class ScheduleDisplay:
             dtype=np.float64,
         )
         step = np.arange(values.shape[0], dtype=np.float64)
-        x = {"epoch": step / steps_per_epoch, "step": step, "sample": step * batch_size}[x_unit]
+        x = {"epoch": step / steps_per_epoch, "step": step, "sample": step * batch_size,
+             "fraction": step / max(values.shape[0] - 1, 1)}[x_unit]
         if _is_momentum_schedule(schedule):
             ylabel = "Momentum"
         elif base_rate == 1:

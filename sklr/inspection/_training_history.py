@@ -7,6 +7,7 @@ import numpy as np
 
 from ._common import as_float_vector, check_matplotlib, fitted_history, short_repr
 from ._common import score_name as _score_name
+from ._seed_bands import curves_to_plot, draw_bands
 
 __all__ = ["TrainingHistoryDisplay"]
 
@@ -139,6 +140,11 @@ class TrainingHistoryDisplay:
         regressor: the metric of the estimator's ``score``). None labels
         them ``'Score'``; the ``from_*`` methods fill it in from the
         estimator when they can.
+    bands : dict or list of dict, default=None
+        Shaded bands around lines: for each history (one dict, or a list
+        like ``history``), a dict of metric to ``(lower, upper)`` arrays of
+        one value per epoch, drawn in the line's colour. :meth:`from_training_curves`
+        fills it from the seeds of ``training_curves(..., n_seeds=k)``.
 
     Attributes
     ----------
@@ -156,6 +162,8 @@ class TrainingHistoryDisplay:
         The figure holding the axes.
     lines_ : dict of str to Line2D, or list of such dicts
         The line of each metric; for a grid, one dict per history.
+    bands_ : dict of str to PolyCollection, or list of such dicts
+        The band of each metric that has one, like ``lines_``.
 
     See Also
     --------
@@ -177,13 +185,14 @@ class TrainingHistoryDisplay:
 
     def __init__(
         self, history, *, estimator_name=None, param_name=None, param_range=None,
-        score_name=None,
+        score_name=None, bands=None,
     ):
         self.history = history
         self.estimator_name = estimator_name
         self.param_name = param_name
         self.param_range = param_range
         self.score_name = score_name
+        self.bands = bands
 
     def plot(
         self, ax=None, *, metrics=None, x="epoch", ncols=None, sharey=True, title=None,
@@ -259,26 +268,12 @@ class TrainingHistoryDisplay:
         self.twin_axes_ = np.array([[twin]], dtype=object)
         self.figure_ = ax.figure
         self.lines_ = lines
+        self.bands_ = draw_bands(lines, self.bands)
         return self
 
     def _plot_grid(self, ax, metrics, x, ncols, sharey, title, kwargs):
-        histories = list(self.history)
+        histories, values, bands = _check_grid(self.history, self.param_range, self.bands)
         n = len(histories)
-        if n == 0:
-            raise ValueError("history is an empty list; nothing to plot.")
-        for i, history in enumerate(histories):
-            if not isinstance(history, Mapping):
-                raise TypeError(
-                    "history must be a dict of per-epoch arrays or a list of such "
-                    f"dicts; item {i} is a {type(history).__name__}."
-                )
-        values = self.param_range
-        if values is not None:
-            values = list(values)
-            if len(values) != n:
-                raise ValueError(
-                    f"param_range has {len(values)} values for {n} histories."
-                )
         default = _grid_default(histories)
         chosen = [
             _pick_metrics(h, metrics, default, where=f" {i}") for i, h in enumerate(histories)
@@ -287,7 +282,7 @@ class TrainingHistoryDisplay:
         fig, axes = _grid_axes(ax, n, ncols, sharey)
         ncols_used = axes.shape[1]
 
-        all_lines, twins = [], np.full(axes.shape, None, dtype=object)
+        all_lines, all_bands, twins = [], [], np.full(axes.shape, None, dtype=object)
         for i, panel in enumerate(axes.flat):
             if i >= n:
                 panel.set_visible(False)
@@ -298,6 +293,7 @@ class TrainingHistoryDisplay:
             )
             twins.flat[i] = twin
             all_lines.append(lines)
+            all_bands.append(draw_bands(lines, bands[i]))
             if values is not None:
                 prefix = f"{self.param_name}=" if self.param_name else ""
                 panel.set_title(prefix + short_repr(values[i]))
@@ -315,6 +311,7 @@ class TrainingHistoryDisplay:
         self.twin_axes_ = twins
         self.figure_ = fig
         self.lines_ = all_lines
+        self.bands_ = all_bands
         return self
 
     @classmethod
@@ -421,7 +418,7 @@ class TrainingHistoryDisplay:
     @classmethod
     def from_training_curves(
         cls, curves, *, metrics=None, x="epoch", ncols=None, axes=None, sharey=True,
-        score_name=None, title=None, **kwargs,
+        score_name=None, title=None, band="std", **kwargs,
     ):
         """Plot one panel per parameter value of :func:`~sklr.model_selection.training_curves`.
 
@@ -452,15 +449,21 @@ class TrainingHistoryDisplay:
         title : str, default=None
             The figure's title; None names the metrics and the parameter
             when the display creates the figure, ``''`` gives none.
+        band : {'std', 'minmax'} or None, default='std'
+            For curves fitted over several seeds (``n_seeds`` or ``seeds``),
+            which shows each metric's per-epoch mean over the seeds as a
+            line: the shaded band around it, mean ± standard deviation
+            (``'std'``) or minimum to maximum (``'minmax'``); None draws no
+            band. Ignored for curves of one fit per value.
         **kwargs : dict
             Keyword arguments passed to every ``Axes.plot`` call.
 
         Returns
         -------
         display : TrainingHistoryDisplay
-            With ``axes_`` of shape ``(n_rows, n_cols)`` and one dict of
-            lines per value in ``lines_``; each panel is titled
-            ``'param_name=value'``, the figure as ``title`` says.
+            With ``axes_`` of shape ``(n_rows, n_cols)``, one dict of lines
+            per value in ``lines_`` (and of bands in ``bands_``); each panel
+            is titled ``'param_name=value'``, the figure as ``title`` says.
 
         Examples
         --------
@@ -484,26 +487,37 @@ class TrainingHistoryDisplay:
         'Loss'
         """
         check_matplotlib(f"{cls.__name__}.from_training_curves")
-        try:
-            histories = curves.histories
-            param_name = curves.param_name
-            param_range = curves.param_range
-        except AttributeError as exc:
-            raise TypeError(
-                "curves must be the result of sklr.model_selection.training_curves "
-                "(with histories, param_name and param_range)."
-            ) from exc
-        if isinstance(histories, Mapping):
-            raise TypeError("curves.histories must be a list of history dicts.")
+        histories, bands = curves_to_plot(curves, band)
         if score_name is None:
             score_name = getattr(curves, "score_name", None)
         display = cls(
-            list(histories), param_name=param_name, param_range=param_range,
-            score_name=score_name,
+            histories, param_name=curves.param_name, param_range=curves.param_range,
+            score_name=score_name, bands=bands,
         )
         return display.plot(
             ax=axes, metrics=metrics, x=x, ncols=ncols, sharey=sharey, title=title, **kwargs
         )
+
+
+def _check_grid(history, param_range, bands):
+    """The histories, values and bands of a grid, as lists (bands: one per history)."""
+    histories = list(history)
+    n = len(histories)
+    if n == 0:
+        raise ValueError("history is an empty list; nothing to plot.")
+    for i, item in enumerate(histories):
+        if not isinstance(item, Mapping):
+            raise TypeError(
+                "history must be a dict of per-epoch arrays or a list of such "
+                f"dicts; item {i} is a {type(item).__name__}."
+            )
+    values = None if param_range is None else list(param_range)
+    if values is not None and len(values) != n:
+        raise ValueError(f"param_range has {len(values)} values for {n} histories.")
+    bands = [None] * n if bands is None else list(bands)
+    if len(bands) != n:
+        raise ValueError(f"bands has {len(bands)} entries for {n} histories.")
+    return histories, values, bands
 
 
 def _grid_axes(ax, n, ncols, sharey):

@@ -13,7 +13,17 @@ Each schedule reads one unit of time:
 - ``'epoch'``: the fractional epoch, ``e + k / n`` for the ``k``-th of the
   ``n`` updates of epoch ``e``;
 - ``'sample'``: the number of training rows seen before the update, as
-  H2O and scikit-learn's ``'invscaling'`` count.
+  H2O and scikit-learn's ``'invscaling'`` count;
+- ``'fraction'``: the fraction of the fit's planned updates (``max_iter``
+  epochs of updates), 0 at the first and 1 at the last.
+
+One rule sets the default: a shape that has an end (:class:`OneCycle`,
+:class:`CosineAnnealing`, :class:`PolynomialDecay`, :class:`LinearDecay`,
+:class:`LinearWarmup`, :class:`WarmupStableDecay`, :class:`MomentumRamp`
+and :class:`Sequence`) spans the fit: ``unit='fraction'`` with length 1.
+Every other schedule (decays that go on, steps, cycles, restarts,
+:class:`Lambda`) counts epochs. A length given in another unit needs that
+unit: ``OneCycle(total=500, unit='step')``; ``OneCycle(total=500)`` raises.
 
 The schedules come in four kinds, one private module each (every name is
 imported from here, ``sklr.schedules``):
@@ -23,7 +33,8 @@ imported from here, ``sklr.schedules``):
   :class:`MultiStepDecay`, :class:`PiecewiseConstant`,
   :class:`ExponentialDecay`, :class:`PolynomialDecay`, :class:`LinearDecay`,
   :class:`CosineAnnealing`, :class:`CosineWarmRestarts`, :class:`Cyclic`,
-  :class:`OneCycle`, :class:`LinearWarmup` and :class:`Lambda`;
+  :class:`OneCycle`, :class:`LinearWarmup`, :class:`WarmupStableDecay` and
+  :class:`Lambda`;
 - compositions (``_compose.py``): :class:`Sequence` (segments in local
   time), :class:`Product` and :class:`PerEpoch`;
 - feedback schedules (``_feedback.py``), which the estimator updates
@@ -55,6 +66,7 @@ from ._closed_form import (
     PiecewiseConstant,
     PolynomialDecay,
     StepDecay,
+    WarmupStableDecay,
 )
 from ._compose import PerEpoch, Product, Sequence
 from ._feedback import Adaptive, FeedbackSchedule, ReduceOnPlateau
@@ -86,6 +98,7 @@ __all__ = [
     "Sequence",
     "StepDecay",
     "StepPositions",
+    "WarmupStableDecay",
 ]
 
 # The public classes live at their public path: pickles, reprs of type

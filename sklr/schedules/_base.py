@@ -1,7 +1,8 @@
 """What every schedule shares: positions, the base class and the tree walker.
 
 :class:`StepPositions` says where each update of a run stands (step, epoch,
-sample); :func:`_position` reads one unit of it. :class:`Schedule` is the
+sample, and the fraction of the fit's planned updates); :func:`_position`
+reads one unit of it. :class:`Schedule` is the
 base class: a parameter object whose ``_values(positions)`` maps positions
 to float64 values in closed form. :func:`_walk_schedules` is the one walker
 over a schedule and the schedules nested in its parameters; the checks of
@@ -17,7 +18,7 @@ import numpy as np
 
 from .._param_object import ParamObject
 
-_UNITS = ("step", "epoch", "sample")
+_UNITS = ("step", "epoch", "sample", "fraction")
 
 
 def _as_float_vector(name, value):
@@ -33,11 +34,24 @@ def _check_count(name, value, minimum):
     return int(value)
 
 
+def _plan_fraction(step, plan):
+    """The 'fraction' unit: ``(step - start) / (n - 1)`` for ``plan = (start, n)``.
+
+    0 at the plan's first update and 1 at its last (0 for a plan of one
+    update); past the plan it goes on above 1. None without a plan.
+    """
+    if plan is None:
+        return None
+    start, n_planned = plan
+    return (step - float(start)) / float(max(int(n_planned) - 1, 1))
+
+
 @dataclass(frozen=True, eq=False)
 class StepPositions:
     """Where each optimizer update of a run of updates stands.
 
-    All fields are float64 arrays of one length, one entry per update.
+    All fields are float64 arrays of one length, one entry per update
+    (``fraction`` may be None: positions that carry no plan).
 
     Parameters
     ----------
@@ -50,6 +64,11 @@ class StepPositions:
         Training rows seen (globally) before this update.
     epoch_start_sample : ndarray of shape (n_updates,)
         Training rows seen at the start of the epoch holding this update.
+    fraction : ndarray of shape (n_updates,) or None, default=None
+        Progress through the fit's planned updates: 0 at the first planned
+        update, 1 at the last (``max_iter`` epochs of updates for a
+        ``fit``), above 1 past the plan. None when no plan is known; a
+        schedule counting in ``'fraction'`` then raises.
 
     Examples
     --------
@@ -61,16 +80,21 @@ class StepPositions:
     (array([3., 4., 5.]), array([1.        , 1.33333333, 1.66666667]))
     >>> pos.sample, pos.epoch_start_sample
     (array([10., 14., 18.]), array([10., 10., 10.]))
+    >>> StepPositions.grid(2, steps_per_epoch=3).fraction
+    array([0. , 0.2, 0.4, 0.6, 0.8, 1. ])
     """
 
     step: np.ndarray
     epoch: np.ndarray
     sample: np.ndarray
     epoch_start_sample: np.ndarray
+    fraction: np.ndarray = None
 
     def __post_init__(self):
         n = None
-        for name in ("step", "epoch", "sample", "epoch_start_sample"):
+        for name in ("step", "epoch", "sample", "epoch_start_sample", "fraction"):
+            if name == "fraction" and self.fraction is None:
+                continue
             arr = _as_float_vector(name, getattr(self, name))
             arr.flags.writeable = False
             object.__setattr__(self, name, arr)
@@ -79,7 +103,8 @@ class StepPositions:
             n = arr.shape[0]
 
     @classmethod
-    def for_epoch(cls, *, step0, epoch, sample0, batch_sizes):
+    def for_epoch(cls, *, step0, epoch, sample0, batch_sizes, plan_start=0,
+                  planned_steps=None):
         """Positions of the updates of one epoch.
 
         Parameters
@@ -92,6 +117,12 @@ class StepPositions:
             Global number of training rows seen before this epoch.
         batch_sizes : array-like of int of shape (n_updates,)
             Lengths of the epoch's minibatches, in update order.
+        plan_start : int, default=0
+            Global index of the first update of the plan (the fit).
+        planned_steps : int or None, default=None
+            Number of updates the plan holds: the ``fraction`` of update
+            ``s`` is ``(s - plan_start) / (planned_steps - 1)``. None gives
+            positions without ``fraction``.
 
         Returns
         -------
@@ -107,13 +138,17 @@ class StepPositions:
             raise ValueError("batch_sizes must be a 1-D array of integers.")
         if np.any(sizes < 1):
             raise ValueError("batch_sizes must all be >= 1.")
-        return cls._for_epoch(step0, epoch, sample0, sizes)
+        plan = None
+        if planned_steps is not None:
+            plan = (_check_count("plan_start", plan_start, 0),
+                    _check_count("planned_steps", planned_steps, 1))
+        return cls._for_epoch(step0, epoch, sample0, sizes, plan)
 
     @classmethod
     def _with_epoch(cls, positions, epoch):
         """A copy of ``positions`` with its ``epoch`` field replaced."""
         self = object.__new__(cls)
-        for name in ("step", "sample", "epoch_start_sample"):
+        for name in ("step", "sample", "epoch_start_sample", "fraction"):
             object.__setattr__(self, name, getattr(positions, name))
         epoch = np.asarray(epoch, dtype=np.float64)
         epoch.flags.writeable = False
@@ -121,25 +156,31 @@ class StepPositions:
         return self
 
     @classmethod
-    def _for_epoch(cls, step0, epoch, sample0, sizes):
-        """:meth:`for_epoch` for checked arguments (the estimator's per-epoch path)."""
+    def _for_epoch(cls, step0, epoch, sample0, sizes, plan=None):
+        """:meth:`for_epoch` for checked arguments (the estimator's per-epoch path).
+
+        ``plan``: ``(plan_start, planned_steps)`` or None.
+        """
         n = sizes.shape[0]
         k = np.arange(n, dtype=np.float64)
         seen = np.cumsum(sizes, dtype=np.float64) - sizes
+        step = step0 + k
         fields = {
-            "step": step0 + k,
+            "step": step,
             "epoch": epoch + k / max(n, 1),
             "sample": sample0 + seen,
             "epoch_start_sample": np.full(n, float(sample0)),
+            "fraction": _plan_fraction(step, plan),
         }
         self = object.__new__(cls)
         for name, arr in fields.items():
-            arr.flags.writeable = False
+            if arr is not None:
+                arr.flags.writeable = False
             object.__setattr__(self, name, arr)
         return self
 
     @classmethod
-    def grid(cls, n_epochs, steps_per_epoch=1, batch_size=1):
+    def grid(cls, n_epochs, steps_per_epoch=1, batch_size=1, *, planned_steps=None):
         """Positions of every update of a fresh run with constant batches.
 
         Parameters
@@ -150,6 +191,10 @@ class StepPositions:
             Number of updates per epoch.
         batch_size : int, default=1
             Rows used by each update.
+        planned_steps : int or None, default=None
+            Number of updates of the plan that ``fraction`` spans; None
+            means all ``n_epochs * steps_per_epoch``, so the last update is
+            at fraction 1, as in a ``fit`` of ``max_iter=n_epochs``.
 
         Returns
         -------
@@ -159,6 +204,9 @@ class StepPositions:
         n_epochs = _check_count("n_epochs", n_epochs, 0)
         steps_per_epoch = _check_count("steps_per_epoch", steps_per_epoch, 1)
         batch_size = _check_count("batch_size", batch_size, 1)
+        if planned_steps is None:
+            planned_steps = max(n_epochs * steps_per_epoch, 1)
+        planned_steps = _check_count("planned_steps", planned_steps, 1)
         step = np.arange(n_epochs * steps_per_epoch, dtype=np.float64)
         epoch_index = np.floor_divide(step, steps_per_epoch)
         k = step - epoch_index * steps_per_epoch
@@ -167,6 +215,7 @@ class StepPositions:
             epoch=epoch_index + k / steps_per_epoch,
             sample=step * batch_size,
             epoch_start_sample=epoch_index * (steps_per_epoch * batch_size),
+            fraction=_plan_fraction(step, (0, planned_steps)),
         )
 
     def __len__(self):
@@ -180,17 +229,31 @@ def _position(positions, unit):
     ----------
     positions : StepPositions
         Positions of the updates.
-    unit : {'step', 'epoch', 'sample'}
+    unit : {'step', 'epoch', 'sample', 'fraction'}
         Unit of time.
 
     Returns
     -------
     position : ndarray of shape (n_updates,)
-        ``positions.step``, ``positions.epoch`` or ``positions.sample``.
+        ``positions.step``, ``positions.epoch``, ``positions.sample`` or
+        ``positions.fraction``.
+
+    Raises
+    ------
+    ValueError
+        For ``unit='fraction'`` when ``positions`` carry no plan.
     """
     if unit not in _UNITS:
         raise ValueError(f"unit must be one of {_UNITS}, got {unit!r}.")
-    return getattr(positions, unit)
+    position = getattr(positions, unit)
+    if position is None:
+        raise ValueError(
+            "A schedule counting in unit='fraction' (a fraction of the fit's planned "
+            "updates) needs positions that carry the plan: these StepPositions have "
+            "no 'fraction'. Build them with StepPositions.grid, or for_epoch(..., "
+            "planned_steps=...), or use preview(n_epochs, steps_per_epoch)."
+        )
+    return position
 
 
 class Schedule(ParamObject):
@@ -210,6 +273,36 @@ class Schedule(ParamObject):
     """
 
     is_feedback = False
+
+    #: Names of the parameters that are lengths or times in ``unit``: with
+    #: ``unit='fraction'`` they must be at most 1 (see :meth:`_validate_params`).
+    _lengths = ()
+
+    def _validate_params(self):
+        """Validate the parameters; with ``unit='fraction'``, lengths are at most 1.
+
+        A length above 1 in ``'fraction'`` lies past the end of the fit, and is
+        almost always a count of updates or epochs written without its unit
+        (``OneCycle(total=500)``): it raises, naming the units to pass.
+        """
+        super()._validate_params()
+        if getattr(self, "unit", None) != "fraction":
+            return
+        for name in self._lengths:
+            try:
+                value = np.asarray(getattr(self, name), dtype=np.float64)
+            except (TypeError, ValueError):
+                continue  # the subclass's own check reports it
+            if np.any(value > 1):
+                default = self._get_param_defaults().get("unit")
+                which = " (the default)" if default == "fraction" else ""
+                raise ValueError(
+                    f"The {name!r} parameter of {type(self).__name__} is "
+                    f"{getattr(self, name)!r}, but with unit='fraction'{which} it is "
+                    "a fraction of the fit's planned updates (1 is the whole fit, "
+                    "max_iter epochs), so at most 1. To count updates, epochs or "
+                    "training rows, pass unit='step', 'epoch' or 'sample' with it."
+                )
 
     def values(self, positions):
         """Multiplier in effect at each update.
@@ -260,6 +353,11 @@ class Schedule(ParamObject):
         -------
         values : ndarray of shape (n_epochs * steps_per_epoch,), dtype float64
             Multiplier of ``learning_rate_init`` for each update.
+
+        Notes
+        -----
+        The run is the plan of a ``fit`` with ``max_iter=n_epochs``: in
+        ``'fraction'`` units its first update is at 0 and its last at 1.
         """
         return self.values(StepPositions.grid(n_epochs, steps_per_epoch, batch_size))
 
@@ -277,6 +375,24 @@ class Schedule(ParamObject):
             schedules for :class:`Product`, and ``[]`` otherwise.
         """
         return [self] if self.is_feedback else []
+
+    def _shape_ends(self):
+        """Where this schedule's shape ends, for the fit's check of its length.
+
+        A shape meant to span training (a decay to a final value, a
+        one-cycle) ends at a position past which it holds its final value;
+        a fit that plans more updates than that trains its tail at that
+        value, which the estimator warns about. Warm-ups and ramps (which
+        end on purpose and hold their target), constants, periodic shapes
+        and decays that go on have no end.
+
+        Returns
+        -------
+        ends : list of (str, float)
+            ``(unit, position)`` pairs: the shape is complete once the
+            position in ``unit`` reaches ``position``. Empty by default.
+        """
+        return []
 
     def _own_time_units(self):
         """Units of time that this schedule reads itself.

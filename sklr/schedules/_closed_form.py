@@ -7,7 +7,8 @@ with a formula of the position in its ``unit`` and no state, and clamps
 :class:`PiecewiseConstant`, :class:`ExponentialDecay`,
 :class:`PolynomialDecay`, :class:`LinearDecay`, :class:`CosineAnnealing`,
 :class:`CosineWarmRestarts`, :class:`Cyclic`, :class:`OneCycle`,
-:class:`LinearWarmup` and :class:`Lambda` (a user function of time).
+:class:`LinearWarmup`, :class:`WarmupStableDecay` and :class:`Lambda` (a
+user function of time).
 """
 
 import copy
@@ -112,7 +113,7 @@ class StepDecay(Schedule):
         value with ``unit='epoch'`` changes the rate within an epoch.
     gamma : float, default=0.1
         Multiplicative factor applied at each boundary; ``> 0``.
-    unit : {'step', 'epoch', 'sample'}, default='epoch'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='epoch'
         Unit of time of ``step_size``.
 
     Examples
@@ -131,6 +132,8 @@ class StepDecay(Schedule):
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "unit": [StrOptions(set(_UNITS))],
     }
+
+    _lengths = ("step_size",)
 
     def __init__(self, step_size=1, gamma=0.1, unit="epoch"):
         self.step_size = step_size
@@ -172,7 +175,8 @@ class InverseTimeDecay(Schedule):
 
         m(t) = \frac{1}{1 + \mathrm{decay} \cdot t}
 
-    where :math:`t` is the position of the update in ``unit``.
+    where :math:`t` is the position of the update in ``unit`` (epochs
+    by default).
 
     With ``unit='step'`` this is the rule of the legacy Keras
     ``SGD(lr, decay=decay)``, ``lr / (1 + decay * iterations)`` with
@@ -188,7 +192,7 @@ class InverseTimeDecay(Schedule):
     ----------
     decay : float, default=0.01
         Decay per unit of time, ``>= 0``.
-    unit : {'step', 'epoch', 'sample'}, default='step'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='epoch'
         Unit of time :math:`t`.
 
     Examples
@@ -205,7 +209,7 @@ class InverseTimeDecay(Schedule):
         "unit": [StrOptions(set(_UNITS))],
     }
 
-    def __init__(self, decay=0.01, unit="step"):
+    def __init__(self, decay=0.01, unit="epoch"):
         self.decay = decay
         self.unit = unit
 
@@ -237,7 +241,7 @@ class MultiStepDecay(Schedule):
         ``gamma``; finite, ``>= 0`` and sorted.
     gamma : float, default=0.1
         Multiplicative factor applied at each milestone; ``> 0``.
-    unit : {'step', 'epoch', 'sample'}, default='epoch'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='epoch'
         Unit of time of the milestones.
 
     Examples
@@ -252,6 +256,8 @@ class MultiStepDecay(Schedule):
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "unit": [StrOptions(set(_UNITS))],
     }
+
+    _lengths = ("milestones",)
 
     def __init__(self, milestones=(10, 20), gamma=0.1, unit="epoch"):
         self.milestones = milestones
@@ -295,7 +301,7 @@ class PiecewiseConstant(Schedule):
         Strictly increasing, finite positions ``>= 0`` in ``unit``.
     multipliers : array-like of float, default=(1.0, 0.5, 0.1)
         ``len(boundaries) + 1`` multipliers ``>= 0``.
-    unit : {'step', 'epoch', 'sample'}, default='epoch'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='epoch'
         Unit of time of the boundaries.
 
     Examples
@@ -310,6 +316,8 @@ class PiecewiseConstant(Schedule):
         "multipliers": ["array-like"],
         "unit": [StrOptions(set(_UNITS))],
     }
+
+    _lengths = ("boundaries",)
 
     def __init__(self, boundaries=(10, 20), multipliers=(1.0, 0.5, 0.1), unit="epoch"):
         self.boundaries = boundaries
@@ -360,11 +368,13 @@ class ExponentialDecay(Schedule):
 
     ``ExponentialDecay(gamma=g, unit='step')`` is PyTorch
     ``ExponentialLR(opt, g)`` stepped after every update;
-    ``ExponentialDecay(gamma=g, unit='epoch', staircase=True)`` is
-    ``ExponentialLR`` stepped once per epoch (``staircase`` only matters when
-    an epoch has several updates). ``ExponentialDecay(decay_rate=r,
-    decay_steps=s, staircase=st)`` is Keras ``ExponentialDecay(1.0, s, r,
-    staircase=st)`` (and optax ``exponential_decay``).
+    ``ExponentialDecay(gamma=g, staircase=True)`` (epochs, the default
+    unit) is ``ExponentialLR`` stepped once per epoch (``staircase`` only
+    matters when an epoch has several updates). ``ExponentialDecay(
+    decay_rate=r, decay_steps=s, staircase=st, unit='step')`` is Keras
+    ``ExponentialDecay(1.0, s, r, staircase=st)`` (and optax
+    ``exponential_decay``). With ``unit='fraction'``, ``gamma`` is the
+    multiplier reached at the end of the fit.
 
     Parameters
     ----------
@@ -378,7 +388,7 @@ class ExponentialDecay(Schedule):
         ``> 0``; needs ``decay_rate``.
     staircase : bool, default=False
         Whether to round the exponent down to an integer.
-    unit : {'step', 'epoch', 'sample'}, default='step'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='epoch'
         Unit of time :math:`t`.
 
     Examples
@@ -401,6 +411,7 @@ class ExponentialDecay(Schedule):
     }
 
     _DEFAULT_GAMMA = 0.9
+    _lengths = ("decay_steps",)
 
     def __init__(
         self,
@@ -408,7 +419,7 @@ class ExponentialDecay(Schedule):
         decay_rate=None,
         decay_steps=None,
         staircase=False,
-        unit="step",
+        unit="epoch",
     ):
         self.gamma = gamma
         self.decay_rate = decay_rate
@@ -467,7 +478,9 @@ class PolynomialDecay(Schedule):
     ``end_value``; :math:`m` stays at :math:`e` after :math:`T`. With
     ``cycle=True`` the horizon grows instead of clamping:
     :math:`T` is replaced by :math:`T \lceil t / T \rceil` (by :math:`T`
-    at :math:`t = 0`) and :math:`t` is not clamped.
+    at :math:`t = 0`) and :math:`t` is not clamped. By default the decay
+    spans the fit: ``unit='fraction'`` and ``total=1`` reach :math:`e` at
+    the last planned update.
 
     Keras ``PolynomialDecay(1.0, decay_steps=total, end_learning_rate=e,
     power, cycle)`` with ``unit='step'`` (``end_value`` is a multiplier of
@@ -477,15 +490,16 @@ class PolynomialDecay(Schedule):
 
     Parameters
     ----------
-    total : float, default=100
-        Decay horizon :math:`T`, in ``unit``; ``> 0``.
+    total : float, default=1.0
+        Decay horizon :math:`T`, in ``unit``; ``> 0`` (at most 1 in
+        ``'fraction'``, where 1 is the whole fit).
     power : float, default=1.0
         Exponent :math:`p`, ``> 0``.
     end_value : float, default=0.0
         Final multiplier :math:`e`, ``>= 0``.
     cycle : bool, default=False
         Whether to restart with a longer horizon instead of clamping.
-    unit : {'step', 'epoch', 'sample'}, default='step'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='fraction'
         Unit of time of ``total``.
 
     See Also
@@ -495,9 +509,11 @@ class PolynomialDecay(Schedule):
     Examples
     --------
     >>> from sklr.schedules import PolynomialDecay
-    >>> PolynomialDecay(total=4, power=2.0, end_value=0.1).preview(6)
+    >>> PolynomialDecay(power=2.0).preview(5)
+    array([1.    , 0.5625, 0.25  , 0.0625, 0.    ])
+    >>> PolynomialDecay(total=4, power=2.0, end_value=0.1, unit='step').preview(6)
     array([1.     , 0.60625, 0.325  , 0.15625, 0.1    , 0.1    ])
-    >>> PolynomialDecay(total=2, cycle=True).preview(5)
+    >>> PolynomialDecay(total=2, cycle=True, unit='step').preview(5)
     array([1.  , 0.5 , 0.  , 0.25, 0.  ])
     """
 
@@ -509,7 +525,10 @@ class PolynomialDecay(Schedule):
         "unit": [StrOptions(set(_UNITS))],
     }
 
-    def __init__(self, total=100, power=1.0, end_value=0.0, cycle=False, unit="step"):
+    _lengths = ("total",)
+
+    def __init__(self, total=1.0, power=1.0, end_value=0.0, cycle=False,
+                 unit="fraction"):
         self.total = total
         self.power = power
         self.end_value = end_value
@@ -519,6 +538,9 @@ class PolynomialDecay(Schedule):
     def _values(self, positions):
         t = _position(positions, self.unit)
         return _polynomial(t, self.total, self.power, self.end_value, self.cycle)
+
+    def _shape_ends(self):
+        return [] if self.cycle else [(self.unit, float(self.total))]
 
 
 class LinearDecay(PolynomialDecay):
@@ -538,17 +560,20 @@ class LinearDecay(PolynomialDecay):
 
     Parameters
     ----------
-    total : float, default=100
-        Length :math:`T` of the decay, in ``unit``; ``> 0``.
+    total : float, default=1.0
+        Length :math:`T` of the decay, in ``unit``; ``> 0`` (at most 1 in
+        ``'fraction'``, where 1 is the whole fit).
     end_value : float, default=0.0
         Final multiplier :math:`e`, ``>= 0``.
-    unit : {'step', 'epoch', 'sample'}, default='step'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='fraction'
         Unit of time of ``total``.
 
     Examples
     --------
     >>> from sklr.schedules import LinearDecay
-    >>> LinearDecay(total=4, end_value=0.2).preview(6)
+    >>> LinearDecay(end_value=0.2).preview(5)
+    array([1. , 0.8, 0.6, 0.4, 0.2])
+    >>> LinearDecay(total=4, end_value=0.2, unit='step').preview(6)
     array([1. , 0.8, 0.6, 0.4, 0.2, 0.2])
     """
 
@@ -558,7 +583,7 @@ class LinearDecay(PolynomialDecay):
         "unit": [StrOptions(set(_UNITS))],
     }
 
-    def __init__(self, total=100, end_value=0.0, unit="step"):
+    def __init__(self, total=1.0, end_value=0.0, unit="fraction"):
         self.total = total
         self.end_value = end_value
         self.unit = unit
@@ -566,6 +591,9 @@ class LinearDecay(PolynomialDecay):
     def _values(self, positions):
         t = _position(positions, self.unit)
         return _polynomial(t, self.total, 1.0, self.end_value, False)
+
+    def _shape_ends(self):
+        return [(self.unit, float(self.total))]
 
 
 # --------------------------------------------------------------------------
@@ -588,26 +616,32 @@ class CosineAnnealing(Schedule):
     ``periodic=True``, :math:`t' = t`: the cosine goes on and climbs back to
     1 at :math:`2P`, which is the closed form of PyTorch
     ``CosineAnnealingLR(opt, T_max=P, eta_min)`` (no restart; see
-    :class:`CosineWarmRestarts` for SGDR's restarts).
+    :class:`CosineWarmRestarts` for SGDR's restarts). By default the
+    cosine spans the fit: ``unit='fraction'`` and ``period=1`` reach
+    :math:`\eta` at the last planned update, whatever ``batch_size`` and
+    ``max_iter``.
 
     Parameters
     ----------
-    period : float, default=100
-        Length :math:`P` of the decay, in ``unit``; ``> 0``.
+    period : float, default=1.0
+        Length :math:`P` of the decay, in ``unit``; ``> 0`` (at most 1 in
+        ``'fraction'``, where 1 is the whole fit).
     eta_min : float, default=0.0
         Final multiplier :math:`\eta`, ``>= 0``.
     periodic : bool, default=False
         Whether to continue the cosine after ``period`` instead of clamping.
-    unit : {'step', 'epoch', 'sample'}, default='step'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='fraction'
         Unit of time of ``period``.
 
     Examples
     --------
     >>> from sklr.schedules import CosineAnnealing
-    >>> CosineAnnealing(period=4).preview(6)
+    >>> CosineAnnealing().preview(5)
+    array([1.        , 0.85355339, 0.5       , 0.14644661, 0.        ])
+    >>> CosineAnnealing(period=4, unit='step').preview(6)
     array([1.        , 0.85355339, 0.5       , 0.14644661, 0.        ,
            0.        ])
-    >>> CosineAnnealing(period=4, eta_min=0.1, periodic=True).preview(6)
+    >>> CosineAnnealing(period=4, eta_min=0.1, periodic=True, unit='step').preview(6)
     array([1.        , 0.86819805, 0.55      , 0.23180195, 0.1       ,
            0.23180195])
     """
@@ -619,7 +653,9 @@ class CosineAnnealing(Schedule):
         "unit": [StrOptions(set(_UNITS))],
     }
 
-    def __init__(self, period=100, eta_min=0.0, periodic=False, unit="step"):
+    _lengths = ("period",)
+
+    def __init__(self, period=1.0, eta_min=0.0, periodic=False, unit="fraction"):
         self.period = period
         self.eta_min = eta_min
         self.periodic = periodic
@@ -632,6 +668,9 @@ class CosineAnnealing(Schedule):
             t = np.minimum(t, period)
         eta = float(self.eta_min)
         return eta + (1.0 - eta) * (1.0 + np.cos(np.pi * t / period)) / 2
+
+    def _shape_ends(self):
+        return [] if self.periodic else [(self.unit, float(self.period))]
 
 
 class CosineWarmRestarts(Schedule):
@@ -671,7 +710,7 @@ class CosineWarmRestarts(Schedule):
     decay : float, default=1.0
         Factor applied to the amplitude :math:`1 - \eta` at each restart,
         ``> 0``.
-    unit : {'step', 'epoch', 'sample'}, default='epoch'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='epoch'
         Unit of time of ``T_0``.
 
     Examples
@@ -691,6 +730,8 @@ class CosineWarmRestarts(Schedule):
         "decay": [Interval(Real, 0, None, closed="neither")],
         "unit": [StrOptions(set(_UNITS))],
     }
+
+    _lengths = ("T_0",)
 
     def __init__(self, T_0=10, T_mult=1, eta_min=0.0, decay=1.0, unit="epoch"):
         self.T_0 = T_0
@@ -740,8 +781,10 @@ class Cyclic(Schedule):
     (``'triangular2'``) or :math:`\gamma^{t}` (``'exp_range'``).
 
     PyTorch ``CyclicLR(opt, base_lr=b, max_lr=M, step_size_up=s, mode,
-    gamma)`` stepped after every update (``unit='step'``); here ``base``
-    and ``max`` multiply ``learning_rate_init``. For the momentum cycle
+    gamma)`` stepped after every update (``unit='step'``; PyTorch's default
+    ``step_size_up`` is 2000 updates); here ``base`` and ``max`` multiply
+    ``learning_rate_init``. Smith (2017) advises a half cycle of 2 to 10
+    epochs; the default is 4 epochs. For the momentum cycle
     (``cycle_momentum=True``), pass this schedule to
     :class:`CyclicMomentum`.
 
@@ -751,13 +794,13 @@ class Cyclic(Schedule):
         Multiplier at the bottom of a cycle, ``>= 0``.
     max : float, default=1.0
         Multiplier at the top of the first cycle, ``>= 0``.
-    step_size : float, default=2000
+    step_size : float, default=4
         Half a cycle, in ``unit``; ``> 0``.
     mode : {'triangular', 'triangular2', 'exp_range'}, default='triangular'
         Amplitude policy.
     gamma : float, default=1.0
         Factor of ``'exp_range'`` per unit of time, in ``(0, 1]``.
-    unit : {'step', 'epoch', 'sample'}, default='step'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='epoch'
         Unit of time of ``step_size``.
 
     Examples
@@ -777,15 +820,16 @@ class Cyclic(Schedule):
         "gamma": [Interval(Real, 0, 1, closed="right")],
         "unit": [StrOptions(set(_UNITS))],
     }
+    _lengths = ("step_size",)
 
     def __init__(
         self,
         base=0.1,
         max=1.0,
-        step_size=2000,
+        step_size=4,
         mode="triangular",
         gamma=1.0,
-        unit="step",
+        unit="epoch",
     ):
         self.base = base
         self.max = max
@@ -849,7 +893,17 @@ class OneCycle(Schedule):
 
     going :math:`m_0 \to 1 \to m_\infty` (three phases: :math:`m_0 \to 1
     \to m_0 \to m_\infty`). The multiplier stays at :math:`m_\infty` from
-    :math:`T - 1` on, where PyTorch raises after ``total`` steps.
+    :math:`T - 1` on, where PyTorch raises after ``total`` steps (sklr
+    warns at ``fit`` when the cycle ends before the fit does).
+
+    By default the cycle spans the fit: with ``unit='fraction'`` the
+    position runs from 0 at the first planned update to 1 at the last,
+    and the phases end at :math:`qT` and :math:`T` (three phases:
+    :math:`qT`, :math:`2qT`, :math:`T`), so ``OneCycle()`` peaks at
+    fraction :math:`q` and reaches :math:`m_\infty` at the last planned
+    update, whatever ``batch_size`` and ``max_iter`` (in updates, PyTorch's
+    :math:`qT - 1` and :math:`T - 1` count the last of :math:`T` updates
+    as :math:`T - 1`).
 
     PyTorch ``OneCycleLR(opt, max_lr=1, total_steps=T, pct_start,
     anneal_strategy=anneal, div_factor, final_div_factor, three_phase)``
@@ -862,8 +916,9 @@ class OneCycle(Schedule):
 
     Parameters
     ----------
-    total : float, default=100
-        Length :math:`T` of the cycle, in ``unit``; ``> 0``.
+    total : float, default=1.0
+        Length :math:`T` of the cycle, in ``unit``; ``> 0`` (at most 1 in
+        ``'fraction'``, where 1 is the whole fit).
     pct_start : float, default=0.25
         Fraction :math:`q` of the cycle spent increasing, in ``[0, 1]``
         (``[0, 0.5]`` with ``three_phase``).
@@ -876,14 +931,17 @@ class OneCycle(Schedule):
     three_phase : bool, default=False
         Whether to come back to the initial multiplier before annealing to
         the final one, as PyTorch's ``three_phase``.
-    unit : {'step', 'epoch', 'sample'}, default='step'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='fraction'
         Unit of time of ``total``.
 
     Examples
     --------
     >>> from sklr.schedules import OneCycle
+    >>> OneCycle(pct_start=0.5, div_factor=10, final_div_factor=10,
+    ...          anneal='linear').preview(5)
+    array([0.1  , 0.55 , 1.   , 0.505, 0.01 ])
     >>> OneCycle(total=6, pct_start=0.5, div_factor=10, final_div_factor=10,
-    ...          anneal='linear').preview(7)
+    ...          anneal='linear', unit='step').preview(7)
     array([0.1 , 0.55, 1.  , 0.67, 0.34, 0.01, 0.01])
     """
 
@@ -897,15 +955,17 @@ class OneCycle(Schedule):
         "unit": [StrOptions(set(_UNITS))],
     }
 
+    _lengths = ("total",)
+
     def __init__(
         self,
-        total=100,
+        total=1.0,
         pct_start=0.25,
         div_factor=25.0,
         final_div_factor=1e4,
         anneal="cos",
         three_phase=False,
-        unit="step",
+        unit="fraction",
     ):
         self.total = total
         self.pct_start = pct_start
@@ -927,10 +987,13 @@ class OneCycle(Schedule):
         """Phase index and clipped progress ``p`` of each update."""
         t = _position(positions, self.unit)
         T, q = float(self.total), float(self.pct_start)
+        # PyTorch counts T updates, the last at T - 1; a fraction's last
+        # planned update is at T itself.
+        last = 0.0 if self.unit == "fraction" else 1.0
         if self.three_phase:
-            ends = np.array([q * T - 1, 2 * q * T - 2, T - 1])
+            ends = np.array([q * T - last, 2 * q * T - 2 * last, T - last])
         else:
-            ends = np.array([q * T - 1, T - 1])
+            ends = np.array([q * T - last, T - last])
         j = np.searchsorted(ends[:-1], t, side="left")  # first phase with t <= end
         starts = np.concatenate([[0.0], ends[:-1]])
         pct = _safe_fraction(t - starts[j], ends[j] - starts[j])
@@ -961,6 +1024,9 @@ class OneCycle(Schedule):
         points = [0.0, 1.0, 0.0, 0.0] if self.three_phase else [0.0, 1.0, 0.0]
         return self._interpolate(positions, points)
 
+    def _shape_ends(self):
+        return [(self.unit, float(self.total))]
+
     def _values(self, positions):
         initial = 1.0 / float(self.div_factor)
         final = initial / float(self.final_div_factor)
@@ -985,21 +1051,28 @@ class LinearWarmup(Schedule):
     the epoch here) or after every update (``unit='step'``); optax
     ``linear_schedule`` and Keras 3 ``CosineDecay(warmup_steps=...)``
     warm up the same way. Follow it with another schedule using
-    :class:`Sequence`.
+    :class:`Sequence`: in a Sequence counting in ``'fraction'`` (the
+    default), ``LinearWarmup()`` warms up over its whole segment, so
+    ``Sequence([(LinearWarmup(), 0.05), CosineAnnealing()])`` warms up over
+    the first 5% of the fit and anneals over the rest.
 
     Parameters
     ----------
-    warmup : float, default=5
-        Length :math:`W` of the warm-up, in ``unit``; ``> 0``.
+    warmup : float, default=1.0
+        Length :math:`W` of the warm-up, in ``unit``; ``> 0`` (at most 1 in
+        ``'fraction'``, where 1 is the whole fit, or the whole segment in a
+        :class:`Sequence`).
     start_factor : float, default=0.1
         Multiplier :math:`f` at :math:`t = 0`, ``>= 0``.
-    unit : {'step', 'epoch', 'sample'}, default='epoch'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='fraction'
         Unit of time of ``warmup``.
 
     Examples
     --------
     >>> from sklr.schedules import LinearWarmup
-    >>> LinearWarmup(warmup=4, start_factor=0.2).preview(6)
+    >>> LinearWarmup(warmup=0.5, start_factor=0.2).preview(5)
+    array([0.2, 0.6, 1. , 1. , 1. ])
+    >>> LinearWarmup(warmup=4, start_factor=0.2, unit='step').preview(6)
     array([0.2, 0.4, 0.6, 0.8, 1. , 1. ])
     """
 
@@ -1009,7 +1082,9 @@ class LinearWarmup(Schedule):
         "unit": [StrOptions(set(_UNITS))],
     }
 
-    def __init__(self, warmup=5, start_factor=0.1, unit="epoch"):
+    _lengths = ("warmup",)
+
+    def __init__(self, warmup=1.0, start_factor=0.1, unit="fraction"):
         self.warmup = warmup
         self.start_factor = start_factor
         self.unit = unit
@@ -1018,6 +1093,139 @@ class LinearWarmup(Schedule):
         t = _position(positions, self.unit)
         warmup, f = float(self.warmup), float(self.start_factor)
         return f + (1.0 - f) * np.minimum(t, warmup) / warmup
+
+
+_WSD_SHAPES = {
+    "linear": lambda p: 1.0 - p,
+    "cos": lambda p: (1.0 + np.cos(np.pi * p)) / 2.0,
+    "1-sqrt": lambda p: 1.0 - np.sqrt(p),
+}
+
+
+class WarmupStableDecay(Schedule):
+    r"""Warmup-stable-decay (WSD): warm up, hold the peak, decay at the end.
+
+    With :math:`s = \min(t / T, 1)` the position as a fraction of the
+    schedule's length :math:`T` = ``total``, :math:`w` =
+    ``warmup_fraction``, :math:`d` = ``decay_fraction``, :math:`f` =
+    ``start_factor`` and :math:`e` = ``end_value``:
+
+    .. math::
+
+        m(t) = \begin{cases}
+            f + (1 - f)\, s / w & s < w \\
+            1 & w \le s < 1 - d \\
+            e + (1 - e)\, g\!\left(\frac{s - (1 - d)}{d}\right) & s \ge 1 - d
+        \end{cases}
+
+    where the decay shape :math:`g` (``anneal``) falls from 1 at
+    :math:`x = 0` to 0 at :math:`x = 1`: :math:`g(x) = 1 - \sqrt{x}`
+    (``'1-sqrt'``, the cooldown Hägele et al. (2024) found best), :math:`1
+    - x` (``'linear'``) or :math:`(1 + \cos \pi x) / 2` (``'cos'``).
+
+    The schedule of MiniCPM (Hu et al., 2024) and of "Scaling Laws and
+    Compute-Optimal Training Beyond Fixed Training Durations" (Hägele et
+    al., 2024): most of training runs at the peak rate and a short decay
+    (a "cooldown") at the end does the annealing. The phases are fractions
+    of ``total``; by default ``total=1`` in ``'fraction'`` is the whole fit,
+    so the decay takes the last ``decay_fraction`` of the planned updates
+    whatever ``batch_size`` and ``max_iter``, and the last planned update
+    runs at :math:`e`. PyTorch and Keras have no such class (PyTorch:
+    ``SequentialLR`` of ``LinearLR``, ``ConstantLR`` and a decay).
+
+    Parameters
+    ----------
+    warmup_fraction : float, default=0.05
+        Fraction :math:`w` of ``total`` spent warming up, in ``[0, 1]``.
+    decay_fraction : float, default=0.2
+        Fraction :math:`d` of ``total`` spent decaying, at the end, in
+        ``[0, 1]``; ``warmup_fraction + decay_fraction <= 1``.
+    anneal : {'1-sqrt', 'linear', 'cos'}, default='1-sqrt'
+        Shape :math:`g` of the decay.
+    start_factor : float, default=0.0
+        Multiplier :math:`f` at :math:`t = 0`, ``>= 0`` (the literature
+        warms up from 0).
+    end_value : float, default=0.0
+        Multiplier :math:`e` at the end of the decay, ``>= 0``.
+    total : float, default=1.0
+        Length :math:`T` of the schedule, in ``unit``; ``> 0`` (at most 1
+        in ``'fraction'``, where 1 is the whole fit).
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='fraction'
+        Unit of time of ``total``.
+
+    References
+    ----------
+    S. Hu et al., "MiniCPM: Unveiling the Potential of Small Language Models
+    with Scalable Training Strategies", 2024, arXiv:2404.06395.
+
+    A. Hägele, E. Bakouch, A. Kosson, L. Ben Allal, L. Von Werra and M.
+    Jaggi, "Scaling Laws and Compute-Optimal Training Beyond Fixed Training
+    Durations", NeurIPS 2024, arXiv:2405.18392.
+
+    Examples
+    --------
+    >>> from sklr.schedules import WarmupStableDecay
+    >>> WarmupStableDecay(warmup_fraction=0.25, decay_fraction=0.5,
+    ...                   anneal='linear').preview(9)
+    array([0.  , 0.5 , 1.  , 1.  , 1.  , 0.75, 0.5 , 0.25, 0.  ])
+    >>> WarmupStableDecay(warmup_fraction=0.0, decay_fraction=0.5).preview(5)
+    array([1.        , 1.        , 1.        , 0.29289322, 0.        ])
+    """
+
+    _parameter_constraints: dict = {
+        "warmup_fraction": [Interval(Real, 0, 1, closed="both")],
+        "decay_fraction": [Interval(Real, 0, 1, closed="both")],
+        "anneal": [StrOptions(set(_WSD_SHAPES))],
+        "start_factor": [Interval(Real, 0, None, closed="left")],
+        "end_value": [Interval(Real, 0, None, closed="left")],
+        "total": [Interval(Real, 0, None, closed="neither")],
+        "unit": [StrOptions(set(_UNITS))],
+    }
+    _lengths = ("total",)
+
+    def __init__(
+        self,
+        warmup_fraction=0.05,
+        decay_fraction=0.2,
+        anneal="1-sqrt",
+        start_factor=0.0,
+        end_value=0.0,
+        total=1.0,
+        unit="fraction",
+    ):
+        self.warmup_fraction = warmup_fraction
+        self.decay_fraction = decay_fraction
+        self.anneal = anneal
+        self.start_factor = start_factor
+        self.end_value = end_value
+        self.total = total
+        self.unit = unit
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.warmup_fraction + self.decay_fraction > 1:
+            raise ValueError(
+                "WarmupStableDecay's phases overlap: warmup_fraction + "
+                f"decay_fraction must be <= 1, got {self.warmup_fraction!r} + "
+                f"{self.decay_fraction!r}."
+            )
+
+    def _values(self, positions):
+        s = np.clip(_position(positions, self.unit) / float(self.total), 0.0, 1.0)
+        w, d = float(self.warmup_fraction), float(self.decay_fraction)
+        f, e = float(self.start_factor), float(self.end_value)
+        out = np.ones(s.shape)
+        if w > 0:
+            warming = s < w
+            out[warming] = f + (1.0 - f) * s[warming] / w
+        if d > 0:
+            decaying = s >= 1.0 - d
+            x = np.clip((s[decaying] - (1.0 - d)) / d, 0.0, 1.0)
+            out[decaying] = e + (1.0 - e) * _WSD_SHAPES[self.anneal](x)
+        return out
+
+    def _shape_ends(self):
+        return [(self.unit, float(self.total))] if self.decay_fraction > 0 else []
 
 
 class Lambda(Schedule):
@@ -1051,7 +1259,7 @@ class Lambda(Schedule):
     ----------
     func : callable
         Function mapping an array of positions to multipliers.
-    unit : {'step', 'epoch', 'sample'}, default='epoch'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='epoch'
         Unit of time of the positions passed to ``func``.
 
     Examples

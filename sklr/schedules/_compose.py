@@ -29,15 +29,31 @@ class Sequence(Schedule):
         m(t) = s_k(t - B_k) \quad \text{for} \quad B_k \le t < B_{k+1}
 
     as optax ``join_schedules`` (``where(t < boundary, ...)``): the update at
-    :math:`t = B_k` belongs to segment :math:`k`. So
-    ``Sequence([(LinearWarmup(5), 5), CosineAnnealing(95, unit='epoch')])``
-    warms up over 5 epochs and then anneals over the next 95, and PyTorch
-    ``SequentialLR(opt, [s_0, s_1], milestones=[5])`` stepped per epoch is
-    the same construction.
+    :math:`t = B_k` belongs to segment :math:`k`. So ``Sequence([(
+    LinearWarmup(5, unit='epoch'), 5), CosineAnnealing(95, unit='epoch')],
+    unit='epoch')`` warms up over 5 epochs and then anneals over the next
+    95, and PyTorch ``SequentialLR(opt, [s_0, s_1], milestones=[5])``
+    stepped per epoch is the same construction.
+
+    **Fractions of the fit** (``unit='fraction'``, the default). The
+    lengths are fractions of the fit's planned updates, their sum below 1,
+    and the last segment runs from their sum to 1. Each segment sees the
+    fraction *of its own segment*, from 0 at its start to 1 at its end:
+
+    .. math::
+
+        m(t) = s_k\!\left(\frac{t - B_k}{L_k}\right), \qquad
+        L_k = \mathrm{length}_k, \quad L_n = 1 - B_n
+
+    so the schedules inside keep their defaults: ``Sequence([(
+    LinearWarmup(), 0.05), CosineAnnealing()])`` warms up over the first 5%
+    of the fit and anneals over the other 95%, whatever ``batch_size`` and
+    ``max_iter``.
 
     **Local time.** The segments receive shifted :class:`StepPositions`:
-    the field of ``unit`` (``step``, ``epoch`` or ``sample``) minus
-    :math:`B_k`; with ``unit='sample'`` also ``epoch_start_sample`` minus
+    the field of ``unit`` (``step``, ``epoch``, ``sample`` or ``fraction``)
+    minus :math:`B_k` (divided by :math:`L_k` for ``'fraction'``); with
+    ``unit='sample'`` also ``epoch_start_sample`` minus
     :math:`B_k`, floored at 0 (what :class:`InvScaling` reads). The other
     fields are NaN, because the step or row count at an epoch boundary
     (or the epoch at a step boundary) is not a function of the current
@@ -61,14 +77,18 @@ class Sequence(Schedule):
         ``[(schedule_0, length_0), ..., (schedule_{n-1}, length_{n-1}),
         schedule_n]``: schedules with the lengths (in ``unit``, ``> 0``)
         of their segments, then the last schedule.
-    unit : {'step', 'epoch', 'sample'}, default='epoch'
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='fraction'
         Unit of time of the lengths, and of every schedule inside.
 
     Examples
     --------
     >>> from sklr.schedules import CosineAnnealing, LinearWarmup, Sequence
-    >>> s = Sequence([(LinearWarmup(warmup=2, start_factor=0.5), 2),
-    ...               CosineAnnealing(period=4, unit='epoch')])
+    >>> Sequence([(LinearWarmup(start_factor=0.5), 0.25),
+    ...           CosineAnnealing()]).preview(9)
+    array([0.5      , 0.75     , 1.       , 0.9330127, 0.75     , 0.5      ,
+           0.25     , 0.0669873, 0.       ])
+    >>> s = Sequence([(LinearWarmup(warmup=2, start_factor=0.5, unit='epoch'), 2),
+    ...               CosineAnnealing(period=4, unit='epoch')], unit='epoch')
     >>> s.preview(7)
     array([0.5       , 0.75      , 1.        , 0.85355339, 0.5       ,
            0.14644661, 0.        ])
@@ -79,7 +99,7 @@ class Sequence(Schedule):
         "unit": [StrOptions(set(_UNITS))],
     }
 
-    def __init__(self, schedules, unit="epoch"):
+    def __init__(self, schedules, unit="fraction"):
         self.schedules = schedules
         self.unit = unit
 
@@ -92,6 +112,18 @@ class Sequence(Schedule):
             start += float(length)
         segments.append((items[-1], start))
         return segments
+
+    def _scales(self):
+        """Length of each segment that its local time is divided by.
+
+        1 except in ``'fraction'``, where each segment sees the fraction of
+        its own length (the last one's is 1 minus the others').
+        """
+        items = list(self.schedules)
+        if self.unit != "fraction":
+            return [1.0] * len(items)
+        lengths = [float(length) for _, length in items[:-1]]
+        return lengths + [1.0 - sum(lengths)]
 
     def _validate_params(self):
         super()._validate_params()
@@ -123,6 +155,16 @@ class Sequence(Schedule):
                 "The 'schedules' parameter of Sequence must end with a bare "
                 f"schedule, which runs to the end, got the pair {items[-1]!r}."
             )
+        if self.unit == "fraction" and self._scales()[-1] <= 0:
+            lengths = [length for _, length in items[:-1]]
+            raise ValueError(
+                f"The 'schedules' parameter of Sequence: the lengths {lengths} add "
+                f"up to {sum(lengths)!r}, but with unit='fraction' (the default) they are "
+                "fractions of the fit's planned updates and must add up to less "
+                "than 1, leaving room for the last schedule. To count updates, "
+                "epochs or training rows, pass unit='step', 'epoch' or 'sample' "
+                "(on the Sequence and on the schedules inside)."
+            )
         for i, (schedule, _) in enumerate(self._segments()):
             if not isinstance(schedule, Schedule):
                 raise InvalidParameterError(
@@ -148,14 +190,15 @@ class Sequence(Schedule):
                     f"{self.unit!r} on it, or change the Sequence's unit)."
                 )
 
-    def _local(self, positions, mask, start):
-        """The positions selected by ``mask``, shifted to start at ``start``."""
+    def _local(self, positions, mask, start, scale=1.0):
+        """The positions selected by ``mask``, shifted to start at ``start``
+        (and divided by ``scale``)."""
         n = int(np.count_nonzero(mask))
         fields = {
             name: np.full(n, np.nan)
-            for name in ("step", "epoch", "sample", "epoch_start_sample")
+            for name in ("step", "epoch", "sample", "epoch_start_sample", "fraction")
         }
-        fields[self.unit] = _position(positions, self.unit)[mask] - start
+        fields[self.unit] = (_position(positions, self.unit)[mask] - start) / scale
         if self.unit == "sample":
             shifted = positions.epoch_start_sample[mask] - start
             fields["epoch_start_sample"] = np.maximum(shifted, 0.0)
@@ -167,11 +210,16 @@ class Sequence(Schedule):
         starts = np.array([start for _, start in segments[1:]])
         index = np.searchsorted(starts, t, side="right")
         out = np.empty(len(positions))
-        for k, (schedule, start) in enumerate(segments):
+        for k, ((schedule, start), scale) in enumerate(zip(segments, self._scales())):
             mask = index == k
             if np.any(mask):
-                out[mask] = schedule._evaluate(self._local(positions, mask, start))
+                out[mask] = schedule._evaluate(self._local(positions, mask, start, scale))
         return out
+
+    def _shape_ends(self):
+        last, start = self._segments()[-1]
+        scale = self._scales()[-1]
+        return [(unit, start + scale * end) for unit, end in last._shape_ends()]
 
 
 class Product(Schedule):
@@ -220,6 +268,9 @@ class Product(Schedule):
     def _values(self, positions):
         return self.s1._evaluate(positions) * self.s2._evaluate(positions)
 
+    def _shape_ends(self):
+        return self.s1._shape_ends() + self.s2._shape_ends()
+
     def _feedback_schedules(self):
         return self.s1._feedback_schedules() + self.s2._feedback_schedules()
 
@@ -250,9 +301,10 @@ class PerEpoch(Schedule):
     Examples
     --------
     >>> from sklr.schedules import LinearWarmup, PerEpoch
-    >>> LinearWarmup(warmup=2, start_factor=0.5).preview(2, steps_per_epoch=2)
+    >>> warmup = LinearWarmup(warmup=2, start_factor=0.5, unit='epoch')
+    >>> warmup.preview(2, steps_per_epoch=2)
     array([0.5  , 0.625, 0.75 , 0.875])
-    >>> PerEpoch(LinearWarmup(warmup=2, start_factor=0.5)).preview(2, steps_per_epoch=2)
+    >>> PerEpoch(warmup).preview(2, steps_per_epoch=2)
     array([0.5 , 0.5 , 0.75, 0.75])
     """
 
@@ -279,3 +331,6 @@ class PerEpoch(Schedule):
     def _values(self, positions):
         floored = StepPositions._with_epoch(positions, np.floor(positions.epoch))
         return self.schedule._evaluate(floored)
+
+    def _shape_ends(self):
+        return [(unit, float(np.ceil(end))) for unit, end in self.schedule._shape_ends()]

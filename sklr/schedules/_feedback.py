@@ -36,7 +36,10 @@ inside a :class:`PerEpoch`.
 
 The private ``_init_state`` and ``_update(state, monitored)`` are the same
 functions without validating the parameters again, for a caller that
-validated the schedule once per fit.
+validated the schedule once per fit; a fit starts the state with
+``_fit_state(direction)``, where ``direction(key)`` says whether a key of its
+record is minimised or maximised (its ``scoring`` knows), so that
+``ReduceOnPlateau(mode='auto')`` can watch any metric the fit records.
 
 The trainer (``sklr/_trainer.py``, through ``sklr/_plan.py``) feeds every
 feedback schedule the epoch's record with ``_update`` after each epoch and
@@ -61,6 +64,8 @@ from ._base import Schedule, StepPositions
 _ADAPTIVE_MIN_RATE = 1e-6
 #: ... and otherwise divides the rate by this.
 _ADAPTIVE_DIVISOR = 5.0
+#: What mode='auto' knows without a fit: the losses and scores every fit records.
+_KNOWN_MODES = {"loss": "min", "val_loss": "min", "score": "max", "val_score": "max"}
 
 
 class FeedbackSchedule(Schedule):
@@ -108,6 +113,11 @@ class FeedbackSchedule(Schedule):
 
     def _init_state(self):
         return {"scale": 1.0}
+
+    def _fit_state(self, direction):
+        """The state a fit starts from; ``direction(key)`` is 'min', 'max' or
+        None for a key of the fit's record (see :class:`ReduceOnPlateau`)."""
+        return self._init_state()
 
     def update(self, state, monitored):
         """State after one epoch, from the values recorded for it.
@@ -262,7 +272,14 @@ class ReduceOnPlateau(FeedbackSchedule):
     that epoch's recorded values (a dict, of which ``monitored[monitor]``
     is read, or that value alone); the next epoch's multipliers are
     multiplied by ``scale(state)``, that is ``state['scale']``.
-    ``'val_score'`` is maximised, ``'loss'`` and ``'val_loss'`` minimised.
+
+    ``monitor`` is any key the fit records in ``history_``; ``mode`` says
+    whether it should go down (``'min'``) or up (``'max'``). With
+    ``'auto'`` the losses (``'loss'``, ``'val_loss'``) are minimised and the
+    scores maximised: ``'score'``, ``'val_score'`` and, inside a fit, every
+    metric its ``scoring`` records (``'<name>'``, ``'val_<name>'``), since
+    scikit-learn scorers are greater-is-better (``'val_neg_log_loss'`` is
+    maximised). For any other key ``'auto'`` raises: pass the mode.
 
     An epoch improves on the best value when (PyTorch's ``is_better``)
     ``value < best * (1 - threshold)`` (``'rel'``, minimising),
@@ -277,6 +294,14 @@ class ReduceOnPlateau(FeedbackSchedule):
     cooldown, and the rate is reduced when the count *reaches*
     ``patience`` (and only while above ``min_value``). After a reduction
     both clear the count and start ``cooldown`` epochs of cooldown.
+
+    Two rules of Keras' ``EarlyStopping``: epochs before
+    ``start_from_epoch`` are ignored (not counted, not the best), and with a
+    ``baseline`` an improvement on the best clears the count only if the
+    value also beats the baseline (by the same threshold); otherwise it
+    counts as a bad epoch. With ``patience_convention='keras'`` such an
+    epoch, as in ``EarlyStopping``, does not reduce the rate itself (the next
+    bad epoch may); with ``'pytorch'`` it is a bad epoch like any other.
 
     PyTorch ``ReduceLROnPlateau(opt, mode, factor, patience, threshold,
     threshold_mode, cooldown, min_lr=min_value * lr0)``; it also skips a
@@ -301,12 +326,26 @@ class ReduceOnPlateau(FeedbackSchedule):
         ``>= 0``.
     min_value : float, default=0.0
         Lowest multiplier, in ``[0, 1]``.
-    monitor : {'val_loss', 'loss', 'val_score'}, default='val_loss'
-        Quantity the estimator passes to :meth:`update`. The validation
-        monitors need validation data: ``fit(X, y, X_val=..., y_val=...)``
-        or ``early_stopping=True``.
+    monitor : str, default='val_loss'
+        Key of the epoch's record that :meth:`update` reads: ``'loss'``,
+        ``'val_loss'``, ``'score'``, ``'val_score'``, a metric of the
+        estimator's ``scoring`` (``'val_<name>'``, or ``'<name>'`` with
+        ``record_train_score=True``), or any other key of ``history_``
+        (with an explicit ``mode``). The ``val_`` keys need validation data:
+        ``fit(X, y, X_val=..., y_val=...)`` or ``early_stopping=True``.
     patience_convention : {'pytorch', 'keras'}, default='pytorch'
         Which framework's counting rule to follow (see above).
+    mode : {'auto', 'min', 'max'}, default='auto'
+        Whether the monitored value should decrease or increase (Keras'
+        ``mode``); 'auto' infers it as described above.
+    baseline : float, default=None
+        A value the monitor must beat (by ``threshold``) before an
+        improvement clears the count of bad epochs (Keras' ``EarlyStopping``
+        ``baseline``). None: no baseline.
+    start_from_epoch : int, default=0
+        Number of epochs ignored at the start (Keras' ``EarlyStopping``
+        ``start_from_epoch``), counted from the first epoch the state saw:
+        ``warm_start`` and ``partial_fit`` continue the count.
 
     Examples
     --------
@@ -317,7 +356,15 @@ class ReduceOnPlateau(FeedbackSchedule):
     >>> state = s.init_state()
     >>> state = s.update(state, 3.0)
     >>> state
-    {'best': 3.0, 'bad_epochs': 0, 'cooldown_counter': 0, 'scale': 1.0}
+    {'best': 3.0, 'bad_epochs': 0, 'cooldown_counter': 0, 'scale': 1.0,
+     'mode': 'min', 'epochs': 1}
+
+    A validation accuracy that must pass 0.9 before it counts as progress:
+
+    >>> s = ReduceOnPlateau(factor=0.5, patience=2, threshold=0.0,
+    ...                     monitor='val_accuracy', mode='max', baseline=0.9)
+    >>> s.preview(5, monitored=[0.5, 0.6, 0.7, 0.8, 0.95])
+    array([1. , 1. , 1. , 0.5, 0.5])
     """
 
     _parameter_constraints: dict = {
@@ -327,8 +374,11 @@ class ReduceOnPlateau(FeedbackSchedule):
         "threshold_mode": [StrOptions({"rel", "abs"})],
         "cooldown": [Interval(Integral, 0, None, closed="left")],
         "min_value": [Interval(Real, 0, 1, closed="both")],
-        "monitor": [StrOptions({"val_loss", "loss", "val_score"})],
+        "monitor": [str],
         "patience_convention": [StrOptions({"pytorch", "keras"})],
+        "mode": [StrOptions({"auto", "min", "max"})],
+        "baseline": [Real, None],
+        "start_from_epoch": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -341,6 +391,9 @@ class ReduceOnPlateau(FeedbackSchedule):
         min_value=0.0,
         monitor="val_loss",
         patience_convention="pytorch",
+        mode="auto",
+        baseline=None,
+        start_from_epoch=0,
     ):
         self.factor = factor
         self.patience = patience
@@ -350,6 +403,9 @@ class ReduceOnPlateau(FeedbackSchedule):
         self.min_value = min_value
         self.monitor = monitor
         self.patience_convention = patience_convention
+        self.mode = mode
+        self.baseline = baseline
+        self.start_from_epoch = start_from_epoch
 
     def _validate_params(self):
         super()._validate_params()
@@ -359,13 +415,31 @@ class ReduceOnPlateau(FeedbackSchedule):
                 f"threshold_mode='rel', got {self.threshold!r}."
             )
 
-    @property
-    def _maximize(self):
-        return self.monitor == "val_score"
+    def _resolve_mode(self, direction=None):
+        """'min' or 'max': ``mode``, or what 'auto' infers for ``monitor``.
 
-    def _is_better(self, value, best):
+        ``direction(key)`` (a fit's: 'min', 'max' or None) knows the
+        metrics of the estimator's ``scoring``; without it only the losses
+        and scores every fit records are known.
+        """
+        if self.mode != "auto":
+            return self.mode
+        mode = direction(self.monitor) if direction is not None else None
+        mode = mode or _KNOWN_MODES.get(self.monitor)
+        if mode is None:
+            raise ValueError(
+                f"ReduceOnPlateau(monitor={self.monitor!r}, mode='auto') cannot tell "
+                "whether the monitored value should go down or up: pass mode='min' "
+                "or mode='max'. 'auto' minimises the losses ('loss', 'val_loss') and "
+                "maximises the scores ('score', 'val_score' and the metrics of the "
+                "estimator's scoring, '<name>' and 'val_<name>': scikit-learn "
+                "scorers are greater-is-better)."
+            )
+        return mode
+
+    def _is_better(self, value, best, mode):
         threshold = float(self.threshold)
-        if self._maximize:
+        if mode == "max":
             if self.threshold_mode == "rel":
                 return value > best * (threshold + 1.0)
             return value > best + threshold
@@ -380,17 +454,24 @@ class ReduceOnPlateau(FeedbackSchedule):
         -------
         state : dict
             ``{'best': inf or -inf (the worst value), 'bad_epochs': 0,
-            'cooldown_counter': 0, 'scale': 1.0}``.
+            'cooldown_counter': 0, 'scale': 1.0, 'mode': 'min' or 'max',
+            'epochs': 0}``.
         """
         return super().init_state()
 
-    def _init_state(self):
+    def _init_state(self, direction=None):
+        mode = self._resolve_mode(direction)
         return {
-            "best": -math.inf if self._maximize else math.inf,
+            "best": -math.inf if mode == "max" else math.inf,
             "bad_epochs": 0,
             "cooldown_counter": 0,
             "scale": 1.0,
+            "mode": mode,
+            "epochs": 0,
         }
+
+    def _fit_state(self, direction):
+        return self._init_state(direction)
 
     def update(self, state, monitored):
         """State after observing the monitored value of one epoch.
@@ -429,17 +510,26 @@ class ReduceOnPlateau(FeedbackSchedule):
             monitored = monitored[self.monitor]
         value = float(monitored)
         new = dict(state)
+        # States saved before 'mode' and 'epochs' existed: the names' modes.
+        mode = state.get("mode") or self._resolve_mode()
+        seen = int(state.get("epochs", 0))
+        new.update(mode=mode, epochs=seen + 1)
+        if seen < self.start_from_epoch:
+            return new
         best = float(state["best"])
         bad = int(state["bad_epochs"])
         cooldown = int(state["cooldown_counter"])
         scale = float(state["scale"])
         floor = float(self.min_value)
         reduce = False
+        better = self._is_better(value, best, mode)
+        # An improvement clears the count only if it beats the baseline too.
+        progress = better and (
+            self.baseline is None or self._is_better(value, float(self.baseline), mode))
         if self.patience_convention == "pytorch":
-            if self._is_better(value, best):
-                best, bad = value, 0
-            else:
-                bad += 1
+            if better:
+                best = value
+            bad = 0 if progress else bad + 1
             if cooldown > 0:
                 cooldown -= 1
                 bad = 0
@@ -448,11 +538,15 @@ class ReduceOnPlateau(FeedbackSchedule):
             if cooldown > 0:
                 cooldown -= 1
                 bad = 0
-            if self._is_better(value, best):
-                best, bad = value, 0
+            if better:
+                best = value
+            if progress:
+                bad = 0
             elif cooldown == 0:
                 bad += 1
-                reduce = bad >= self.patience and scale > floor
+                # EarlyStopping: an improvement short of the baseline counts
+                # but does not act.
+                reduce = not better and bad >= self.patience and scale > floor
         if reduce:
             scale = max(scale * float(self.factor), floor)
             cooldown = int(self.cooldown)

@@ -26,8 +26,9 @@ class MomentumRamp(Schedule):
     schedule as the estimator's ``momentum``.
 
     H2O Deep Learning's ``momentum_start``, ``momentum_stable`` and
-    ``momentum_ramp`` (in training samples, ``unit='sample'``); H2O's own
-    defaults are 0, 0 and 1e6. Keras and PyTorch have no equivalent.
+    ``momentum_ramp`` (in training samples: ``unit='sample'``); H2O's own
+    defaults are 0, 0 and 1e6. Keras and PyTorch have no equivalent. By
+    default the ramp spans the fit (``unit='fraction'``, ``ramp=1``).
 
     Parameters
     ----------
@@ -35,15 +36,19 @@ class MomentumRamp(Schedule):
         Momentum at :math:`t = 0`, in ``[0, 1]``.
     stable : float, default=0.99
         Momentum from :math:`t = R` on, in ``[0, 1]``.
-    ramp : float, default=1_000_000
-        Length :math:`R` of the ramp, in ``unit``; ``> 0``.
-    unit : {'step', 'epoch', 'sample'}, default='sample'
+    ramp : float, default=1.0
+        Length :math:`R` of the ramp, in ``unit``; ``> 0`` (at most 1 in
+        ``'fraction'``, where 1 is the whole fit).
+    unit : {'step', 'epoch', 'sample', 'fraction'}, default='fraction'
         Unit of time of ``ramp``.
 
     Examples
     --------
     >>> from sklr.schedules import MomentumRamp
-    >>> MomentumRamp(start=0.5, stable=0.9, ramp=200).preview(5, batch_size=50)
+    >>> MomentumRamp(start=0.5, stable=0.9, ramp=0.5).preview(5)
+    array([0.5, 0.7, 0.9, 0.9, 0.9])
+    >>> MomentumRamp(start=0.5, stable=0.9, ramp=200, unit='sample').preview(
+    ...     5, batch_size=50)
     array([0.5, 0.6, 0.7, 0.8, 0.9])
     """
 
@@ -54,7 +59,9 @@ class MomentumRamp(Schedule):
         "unit": [StrOptions(set(_UNITS))],
     }
 
-    def __init__(self, start=0.5, stable=0.99, ramp=1_000_000, unit="sample"):
+    _lengths = ("ramp",)
+
+    def __init__(self, start=0.5, stable=0.99, ramp=1.0, unit="fraction"):
         self.start = start
         self.stable = stable
         self.ramp = ramp
@@ -120,6 +127,9 @@ class CyclicMomentum(Schedule):
     def _validate_params(self):
         super()._validate_params()
         self.cycle._validate_params()
+
+    def _shape_ends(self):
+        return self.cycle._shape_ends()
 
     def _values(self, positions):
         top = float(self.max_momentum)
