@@ -50,6 +50,7 @@ def test_pipeline_steps_see_y_and_nest(iris):
     np.testing.assert_array_equal(one.losses, find_learning_rate(_clf(), X, y, num=40).losses)
 
 
+@pytest.mark.filterwarnings("ignore::sklr.exceptions.LRFinderWarning")  # num=20: too short
 def test_pipeline_passed_in_is_not_fitted(iris):
     X, y = iris
     pipe = make_pipeline(StandardScaler(), _clf())
