@@ -27,7 +27,7 @@ from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_d
 from sklr._dynamics import DynamicsRecorder
 from sklr._kernel import Kernel, clip_array, reg_array, step_table
 from sklr._lr_finder import _DEFAULTS, _range_test, warn_if_unclear
-from sklr._openmp_helpers import _openmp_effective_n_threads
+from sklr._threads import fit_n_threads
 from sklr.exceptions import DivergenceError
 from sklr.schedules import StepPositions
 
@@ -110,7 +110,7 @@ class _KernelSetup:
         ) if self.clipping else None
         self.kernel = Kernel(
             X, np.ascontiguousarray(y, dtype=dtype), self.sw if self.sw.size else None,
-            est._layer_units, codes, reg, config, _openmp_effective_n_threads(), clip,
+            est._layer_units, codes, reg, config, fit_n_threads(), clip,
         )
         self.n_samples = self.kernel.n_samples
 

@@ -1,0 +1,114 @@
+"""The thread budget: one OpenMP thread per fit in the worker of a parallel search.
+
+Each case runs a fit in a fresh process and reports two numbers: the thread
+count the fit's kernel was built with (recorded by a subclass of the kernel),
+and the OS threads the process gained during the fit. The OpenMP runtime
+starts ``n - 1`` threads the first time a kernel runs ``n`` threads, so the
+second number counts the threads the fit really ran, independently of sklr's
+own bookkeeping (Linux only; elsewhere it is None and not checked).
+
+The dask workers are in ``test_dask.py``.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+import multiprocessing
+
+import joblib
+import pytest
+from sklearn.datasets import make_classification
+
+TESTS_DIR = pathlib.Path(__file__).resolve().parent
+PROC_TASKS = pathlib.Path("/proc/self/task")
+# The fit below splits each minibatch of 256 rows into parts of at least 16
+# rows, one per thread.
+MAX_PARTS = 16
+
+
+def _n_cpus():
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cpus, os.cpu_count())
+
+
+def _threads_of_a_fit():
+    """Fit a network big enough to split its minibatches, in this process.
+
+    Returns ``(kernel_threads, os_threads_started)``.
+    """
+    import sklr._trainer
+    from sklr import MLPClassifier
+
+    seen = []
+
+    class Recording(sklr._trainer.Kernel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            seen.append(self.n_threads)
+
+    def n_os_threads():
+        return len(list(PROC_TASKS.iterdir())) if PROC_TASKS.exists() else None
+
+    X, y = make_classification(n_samples=512, n_features=64, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(64,), max_iter=1, random_state=0)
+    # A fit of small minibatches (one thread whatever the budget) first
+    # starts what else a fit may start, e.g. the BLAS threads of a forked child.
+    clf.set_params(batch_size=8).fit(X, y)
+    real, sklr._trainer.Kernel = sklr._trainer.Kernel, Recording
+    try:
+        before = n_os_threads()
+        clf.set_params(batch_size=256).fit(X, y)
+        after = n_os_threads()
+    finally:
+        sklr._trainer.Kernel = real
+    (kernel_threads,) = seen
+    return kernel_threads, None if before is None else after - before
+
+
+def _check(result, n_threads):
+    kernel_threads, started = result
+    assert kernel_threads == n_threads
+    if started is not None:
+        assert started == min(n_threads, MAX_PARTS) - 1
+
+
+@pytest.fixture
+def no_limit(monkeypatch):
+    """No OMP_NUM_THREADS for the processes a test starts."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    if _n_cpus() < 2:
+        pytest.skip("one CPU: no thread to give up")
+
+
+def test_a_plain_process_uses_every_cpu(no_limit):
+    code = "import json, test_threads as t; print(json.dumps(t._threads_of_a_fit()))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    _check(json.loads(out.splitlines()[-1]), _n_cpus())
+
+
+def test_a_worker_process_uses_one_thread(no_limit):
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        _check(pool.submit(_threads_of_a_fit).result(timeout=120), 1)
+
+
+def test_joblib_multiprocessing_backend_uses_one_thread_per_fit(no_limit):
+    # Unlike loky, this backend does not limit its workers' threads.
+    with joblib.parallel_backend("multiprocessing", n_jobs=2):
+        results = joblib.Parallel(timeout=120)(
+            joblib.delayed(_threads_of_a_fit)() for _ in range(2))
+    for result in results:
+        _check(result, 1)
+
+
+def test_a_limit_set_for_the_worker_wins(no_limit, monkeypatch):
+    """OMP_NUM_THREADS in a worker's environment says how many threads it may use."""
+    monkeypatch.setenv("OMP_NUM_THREADS", str(_n_cpus()))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        _check(pool.submit(_threads_of_a_fit).result(timeout=120), _n_cpus())
