@@ -7,17 +7,19 @@ starts ``n - 1`` threads the first time a kernel runs ``n`` threads, so the
 second number counts the threads the fit really ran, independently of sklr's
 own bookkeeping (Linux only; elsewhere it is None and not checked).
 
-The dask workers are in ``test_dask.py``.
+One more case shows what the budget prevents besides oversubscription: a
+forked worker that starts OpenMP threads after its parent did deadlocks in
+GCC's OpenMP runtime. The dask workers are in ``test_dask.py``.
 """
 
 import json
+import multiprocessing
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
-
-import multiprocessing
 
 import joblib
 import pytest
@@ -84,13 +86,27 @@ def no_limit(monkeypatch):
         pytest.skip("one CPU: no thread to give up")
 
 
-def test_a_plain_process_uses_every_cpu(no_limit):
-    code = "import json, test_threads as t; print(json.dumps(t._threads_of_a_fit()))"
+def _in_a_new_process(function):
+    """``function()`` of this module run by a fresh Python (not a worker of anything)."""
+    code = f"import json, test_threads as t; print(json.dumps(t.{function.__name__}()))"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True, timeout=120).stdout
-    _check(json.loads(out.splitlines()[-1]), _n_cpus())
+    # Its own session, so that a timeout ends it with the workers it started.
+    with subprocess.Popen([sys.executable, "-c", code], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=True) as process:
+        try:
+            out, err = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            pytest.fail(f"{function.__name__} did not finish in 120 s")
+    assert process.returncode == 0, err
+    return json.loads(out.splitlines()[-1])
+
+
+def test_a_plain_process_uses_every_cpu(no_limit):
+    _check(_in_a_new_process(_threads_of_a_fit), _n_cpus())
 
 
 def test_a_worker_process_uses_one_thread(no_limit):
@@ -112,3 +128,26 @@ def test_a_limit_set_for_the_worker_wins(no_limit, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", str(_n_cpus()))
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         _check(pool.submit(_threads_of_a_fit).result(timeout=120), _n_cpus())
+
+
+def _search_in_forked_workers_after_a_threaded_fit():
+    """Fit here with every thread, then cross-validate in forked workers."""
+    from sklearn.model_selection import cross_val_score
+
+    from sklr import MLPClassifier
+
+    X, y = make_classification(n_samples=512, n_features=64, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(64,), batch_size=256, max_iter=1, random_state=0)
+    clf.fit(X, y)  # minibatches split over threads: the OpenMP runtime's pool exists
+    with joblib.parallel_backend("multiprocessing", n_jobs=2):
+        return list(cross_val_score(clf, X, y, cv=2))
+
+
+def test_forked_workers_after_a_threaded_fit_do_not_hang(no_limit):
+    """GCC's OpenMP runtime is not fork-safe: a forked child whose parent ran
+    threads deadlocks when it starts threads itself. Fits in such workers run
+    one thread, so a search after a fit in the same session completes."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    scores = _in_a_new_process(_search_in_forked_workers_after_a_threaded_fit)
+    assert len(scores) == 2
