@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from sklr._compat import _check_method_params, _safe_indexing, _score
 from sklr._pause import advance, as_if_ended, cooled_copy, is_paused
+from sklr._threads import blas_single_threaded
 
 __all__ = ["RungRunner", "advance_and_score"]
 
@@ -97,9 +98,13 @@ def advance_and_score(model, template, train, test, until, data, settings):
             judged = cooled_copy(model, X_train, y_train, settings["cooldown"], **fit_train)
         n_epochs += judged.history_.n_epochs - model.history_.n_epochs
     scorer = settings["scorer"]
-    out["test_scores"] = _score(judged, X_test, y_test, scorer, score_test, error_score)
-    if settings["return_train_score"]:
-        out["train_scores"] = _score(judged, X_train, y_train, scorer, score_train, error_score)
+    # Small products: BLAS threads would cost more than they save (and
+    # oversubscribe the cores of a parallel search).
+    with blas_single_threaded():
+        out["test_scores"] = _score(judged, X_test, y_test, scorer, score_test, error_score)
+        if settings["return_train_score"]:
+            out["train_scores"] = _score(judged, X_train, y_train, scorer, score_train,
+                                         error_score)
     out["score_time"] = time.perf_counter() - start
     return model, out, n_epochs
 
