@@ -1,7 +1,7 @@
 """
-=================================
+==============================
 Successive halving over epochs
-=================================
+==============================
 
 Tune the peak learning rate and the momentum of a one-cycle schedule on
 digits with :class:`~sklr.model_selection.EpochHalvingSearchCV`: 18

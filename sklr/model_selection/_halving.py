@@ -46,7 +46,7 @@ class EpochHalvingSearchCV(BaseEpochHalving):
     final schedule leaves it at epoch :math:`r_i` (for instance, still at
     the peak of a one-cycle rate), not as a fit of :math:`r_i` epochs would
     end. ``rung_cooldown`` scores a throw-away copy that decays the rate
-    first. Read more in the :ref:`User Guide <epoch_halving>`.
+    first. Read more in the :ref:`User Guide <user_guide_halving>`.
 
     Parameters
     ----------
@@ -92,8 +92,8 @@ class EpochHalvingSearchCV(BaseEpochHalving):
         is scored as it is.
 
     scoring : str, callable or None, default=None
-        One metric (see :ref:`scoring_parameter`), ranked at every rung;
-        None uses the estimator's ``score``.
+        One metric (a scorer name or callable, as in scikit-learn), ranked
+        at every rung; None uses the estimator's ``score``.
 
     n_jobs : int, default=None
         Number of jobs running the (candidate, fold) fits of a rung in

@@ -28,7 +28,7 @@ class HyperbandSearchCV(BaseEpochHalving):
     :class:`EpochHalvingSearchCV`, every fit is planned for ``max_epochs``
     and the survivors of a rung resume their fits (schedules counted in
     ``unit='fraction'`` included). Read more in the
-    :ref:`User Guide <epoch_halving>`.
+    :ref:`User Guide <user_guide_halving>`.
 
     Parameters
     ----------
