@@ -20,6 +20,8 @@ from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import HalvingRandomSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
@@ -262,6 +264,27 @@ def test_cv_results_layout_matches_scikit_learn_halving(digits, fitted):
         assert getattr(fitted, name) == getattr(theirs, name), name
 
 
+def test_a_pipeline_resumes_its_last_step_and_fits_the_others_once(digits):
+    X, y = digits
+    X = X * 16  # raw pixels, for the scaler to matter
+    pipe = Pipeline([("scale", StandardScaler()), ("mlp", _mlp())])
+    search = _quiet(EpochHalvingSearchCV(
+        pipe, {"mlp__learning_rate_init": RATES[:6]}, max_epochs=4, factor=2,
+        cv=StratifiedKFold(3), scoring="neg_log_loss", random_state=0).fit, X, y)
+    res = search.cv_results_
+    scorer = get_scorer("neg_log_loss")
+    final = np.flatnonzero(res["n_resources"] == 4)
+    for row in final:
+        for k, (train, test) in enumerate(_folds(X, y)):
+            fresh = _quiet(Pipeline([("scale", StandardScaler()), (
+                "mlp", _mlp(max_iter=4, learning_rate_init=res["params"][row][
+                    "mlp__learning_rate_init"]))]).fit, X[train], y[train])
+            assert res[f"split{k}_test_score"][row] == scorer(fresh, X[test], y[test])
+    assert search.best_estimator_[-1].max_iter == 4
+    with pytest.raises(ValueError, match="mlp__max_iter"):
+        EpochHalvingSearchCV(pipe, {"mlp__max_iter": [3]}, max_epochs=4).fit(X, y)
+
+
 # -- parallelism -----------------------------------------------------------------
 
 
@@ -339,6 +362,9 @@ def test_estimator_must_be_an_sklr_mlp(digits):
     X, y = digits
     with pytest.raises(TypeError, match="MLPClassifier or MLPRegressor"):
         EpochHalvingSearchCV(SGDClassifier(), {"alpha": [1e-4]}, max_epochs=3).fit(X, y)
+    with pytest.raises(TypeError, match="Pipeline ending in one; got SGDClassifier"):
+        EpochHalvingSearchCV(Pipeline([("sgd", SGDClassifier())]), {"sgd__alpha": [1e-4]},
+                             max_epochs=3).fit(X, y)
 
 
 def test_public_names_and_doctests():

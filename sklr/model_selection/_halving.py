@@ -50,9 +50,11 @@ class EpochHalvingSearchCV(BaseEpochHalving):
 
     Parameters
     ----------
-    estimator : MLPClassifier or MLPRegressor
+    estimator : MLPClassifier, MLPRegressor or Pipeline
         The sklr estimator to tune, with a stochastic solver (L-BFGS cannot
-        pause). Its ``max_iter`` is replaced by ``max_epochs``.
+        pause), or a Pipeline ending in one (its other steps are fitted once
+        per fold, at the first rung). Its ``max_iter`` is replaced by
+        ``max_epochs``.
 
     param_distributions : dict or list of dicts
         As in :class:`~sklearn.model_selection.RandomizedSearchCV`

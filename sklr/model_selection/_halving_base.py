@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, indexable
 
 from sklr._compat import (
@@ -29,7 +30,7 @@ from sklr._compat import (
     _warn_or_raise_about_fit_failures,
 )
 from sklr._multilayer_perceptron import BaseMultilayerPerceptron
-from sklr.model_selection._halving_fits import RungRunner
+from sklr.model_selection._halving_fits import RungRunner, final_step
 from sklr.optimizers import LBFGS
 
 __all__ = ["BaseEpochHalving"]
@@ -63,21 +64,22 @@ class BaseEpochHalving(BaseSearchCV):
 
     def _check_setup(self):
         """Errors a search would otherwise meet after minutes of fitting."""
-        est = self.estimator
+        est = final_step(self.estimator)
         if not isinstance(est, BaseMultilayerPerceptron):
             raise TypeError(
                 f"{type(self).__name__} resumes sklr fits between rungs, so the estimator "
-                f"must be sklr's MLPClassifier or MLPRegressor, got {type(est).__name__}. "
-                "(In a Pipeline, fit the preprocessing outside the search.)"
+                "must be sklr's MLPClassifier or MLPRegressor, or a Pipeline ending in "
+                f"one; got {type(est).__name__}."
             )
         dists = self.param_distributions
         for grid in dists if isinstance(dists, list) else [dists]:
             if not isinstance(grid, dict):
                 raise TypeError(f"param_distributions must hold dicts, got {grid!r}.")
-            if "max_iter" in grid:
+            if self._max_iter_key() in grid:
                 raise ValueError(
-                    "param_distributions must not search max_iter: the search sets it "
-                    "(max_epochs, the length every fit is planned for, and the rungs)."
+                    f"param_distributions must not search {self._max_iter_key()}: the "
+                    "search sets it (max_epochs, the length every fit is planned for, "
+                    "and the rungs)."
                 )
         max_epochs = est.max_iter if self.max_epochs is None else self.max_epochs
         if self.min_epochs > max_epochs:
@@ -88,11 +90,18 @@ class BaseEpochHalving(BaseSearchCV):
         self.max_epochs_ = int(max_epochs)
         self.min_epochs_ = int(self.min_epochs)
 
+    def _max_iter_key(self):
+        """``max_iter``, or ``<last step>__max_iter`` for a Pipeline."""
+        if isinstance(self.estimator, Pipeline):
+            return self.estimator.steps[-1][0] + "__max_iter"
+        return "max_iter"
+
     def _template(self, params):
         """The unfitted estimator of a candidate, planned for ``max_epochs_``."""
         template = clone(self.estimator).set_params(
-            **clone(params, safe=False), max_iter=self.max_epochs_)
-        if template.solver == "lbfgs" or isinstance(template.solver, LBFGS):
+            **clone(params, safe=False), **{self._max_iter_key(): self.max_epochs_})
+        solver = final_step(template).solver
+        if solver == "lbfgs" or isinstance(solver, LBFGS):
             raise ValueError(
                 f"{type(self).__name__} pauses fits between rungs, which L-BFGS cannot "
                 f"do; candidate {params!r} uses solver='lbfgs'. Search stochastic "
@@ -136,7 +145,7 @@ class BaseEpochHalving(BaseSearchCV):
             for candidate in candidates:
                 self._template(candidate)  # fails early for L-BFGS
         runner = RungRunner(
-            self, clone(self.estimator), splits,
+            self, splits,
             (X, y, routed.estimator.fit, routed.scorer.score),
             dict(scorer=scorer, error_score=self.error_score,
                  return_train_score=self.return_train_score, n_threads=None),

@@ -22,13 +22,14 @@ import warnings
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from sklr._compat import _check_method_params, _safe_indexing, _score
 from sklr._pause import advance, as_if_ended, cooled_copy, is_paused
 from sklr._threads import blas_single_threaded
 
-__all__ = ["RungRunner", "advance_and_score"]
+__all__ = ["RungRunner", "advance_and_score", "final_step"]
 
 
 def _split(X, y, fit_params, indices):
@@ -37,14 +38,62 @@ def _split(X, y, fit_params, indices):
     return X_part, y_part, _check_method_params(X, params=fit_params, indices=indices)
 
 
+def final_step(model):
+    """The sklr estimator of ``model``: itself, or the last step of a Pipeline."""
+    return model[-1] if isinstance(model, Pipeline) else model
+
+
+class _Stepper:
+    """Advances ``model`` (an sklr MLP, or a Pipeline ending in one) on a fold.
+
+    A Pipeline's other steps are fitted once, at the first rung, and only
+    transform at the later ones (as they would in one uninterrupted fit);
+    fit parameters named ``<last step>__<name>`` go to the MLP, the others
+    to the steps before it.
+    """
+
+    def __init__(self, model, X_train, y_train, fit_params):
+        self.model = model
+        self.final = final_step(model)
+        if not isinstance(model, Pipeline):
+            self.X, self.params = X_train, fit_params
+            return
+        prefix = model.steps[-1][0] + "__"
+        self.params = {k[len(prefix):]: v for k, v in fit_params.items()
+                       if k.startswith(prefix)}
+        others = {k: v for k, v in fit_params.items() if not k.startswith(prefix)}
+        if "_state" not in self.final.__dict__:  # not fitted yet
+            self.X = model[:-1].fit_transform(X_train, y_train, **others)
+        else:
+            self.X = model[:-1].transform(X_train)
+
+    def advance(self, y_train, until):
+        advance(self.final, self.X, y_train, until, **self.params)
+
+    def with_final(self, final):
+        """``model`` with ``final`` as its sklr estimator (for scoring)."""
+        if not isinstance(self.model, Pipeline):
+            return final
+        return Pipeline(self.model.steps[:-1] + [(self.model.steps[-1][0], final)])
+
+    def judged(self, y_train, cooldown):
+        """The model to score: as if ended, or a cooled copy (then its extra epochs)."""
+        final = self.final
+        if cooldown and is_paused(final):
+            cooled = cooled_copy(final, self.X, y_train, cooldown, **self.params)
+            return self.with_final(cooled), cooled.history_.n_epochs - final.history_.n_epochs
+        return self.with_final(as_if_ended(final)), 0
+
+
 def advance_and_score(model, template, train, test, until, data, settings):
     """One (candidate, fold) task of a rung.
 
     Parameters
     ----------
     model : estimator or None
-        The fold's model as the previous rung left it, or None (a fresh
-        clone of ``template`` is fitted).
+        The fold's model (an sklr MLP, or a Pipeline ending in one) as the
+        previous rung left it, or None (a fresh clone of ``template`` is
+        fitted).
     template : estimator
         The unfitted candidate (its parameters set, ``max_iter`` the plan).
     train, test : ndarray of int
@@ -76,11 +125,13 @@ def advance_and_score(model, template, train, test, until, data, settings):
              if settings["n_threads"] else contextlib.nullcontext())
     if model is None:
         model = clone(template)
-    before = model.history_.n_epochs if hasattr(model, "history_") else 0
+    final = final_step(model)
+    before = final.history_.n_epochs if hasattr(final, "history_") else 0
     start = time.perf_counter()
     try:
         with limit:
-            advance(model, X_train, y_train, until, **fit_train)
+            stepper = _Stepper(model, X_train, y_train, fit_train)
+            stepper.advance(y_train, until)
     except Exception:
         if error_score == "raise":
             raise
@@ -90,13 +141,11 @@ def advance_and_score(model, template, train, test, until, data, settings):
             out["train_scores"] = error_score
         return None, out, 0
     out["fit_time"] = time.perf_counter() - start
-    n_epochs = model.history_.n_epochs - before
+    n_epochs = final.history_.n_epochs - before
     start = time.perf_counter()
-    judged = as_if_ended(model)
-    if settings["cooldown"] and is_paused(model):
-        with limit:
-            judged = cooled_copy(model, X_train, y_train, settings["cooldown"], **fit_train)
-        n_epochs += judged.history_.n_epochs - model.history_.n_epochs
+    with limit:
+        judged, extra = stepper.judged(y_train, settings["cooldown"])
+    n_epochs += extra
     scorer = settings["scorer"]
     # Small products: BLAS threads would cost more than they save (and
     # oversubscribe the cores of a parallel search).
@@ -125,9 +174,7 @@ class RungRunner:
     ----------
     search : EpochHalvingSearchCV or HyperbandSearchCV
         The search (its ``n_jobs``, ``pre_dispatch``, ``verbose``,
-        ``rung_cooldown``, ``max_epochs_``).
-    base : estimator
-        The unfitted estimator.
+        ``rung_cooldown``, ``max_epochs_`` and ``_template``).
     splits : list of (train, test)
     data : tuple
         ``(X, y, fit_params, score_params)``.
@@ -135,9 +182,8 @@ class RungRunner:
         See :func:`advance_and_score` (without ``cooldown``).
     """
 
-    def __init__(self, search, base, splits, data, settings):
+    def __init__(self, search, splits, data, settings):
         self.search = search
-        self.base = base
         self.splits = splits
         self.data = data
         self.settings = settings
@@ -161,13 +207,12 @@ class RungRunner:
         ids = list(range(first, first + len(candidates)))
         templates = {}
         for cid, params in zip(ids, candidates):
-            templates[cid] = clone(self.base).set_params(
-                **clone(params, safe=False), max_iter=max_epochs)
+            templates[cid] = search._template(params)
             self.curves.append(np.full(max_epochs, np.nan))
             self.rung_scores.append({})
         models = {}
         alive = ids
-        for rung, (n_keep, epochs) in enumerate(zip(bracket.n_candidates, bracket.epochs)):
+        for rung, epochs in enumerate(bracket.epochs):
             settings = dict(self.settings, cooldown=_rung_cooldown(
                 search.rung_cooldown, epochs, max_epochs))
             if search.verbose > 0:
@@ -224,7 +269,7 @@ class RungRunner:
             return scores.reshape(n_candidates, n_splits).mean(axis=1)
 
     def _record_curve(self, cid, models):
-        losses = [m.history_["loss"] for m in models if m is not None]
+        losses = [final_step(m).history_["loss"] for m in models if m is not None]
         if not losses:
             return
         n = min(len(c) for c in losses)

@@ -32,9 +32,9 @@ class HyperbandSearchCV(BaseEpochHalving):
 
     Parameters
     ----------
-    estimator : MLPClassifier or MLPRegressor
-        The sklr estimator to tune, with a stochastic solver. Its
-        ``max_iter`` is replaced by ``max_epochs``.
+    estimator : MLPClassifier, MLPRegressor or Pipeline
+        The sklr estimator to tune, with a stochastic solver, or a Pipeline
+        ending in one. Its ``max_iter`` is replaced by ``max_epochs``.
 
     param_distributions : dict or list of dicts
         As in :class:`~sklearn.model_selection.RandomizedSearchCV`; each
