@@ -323,6 +323,17 @@ def test_hyperband_runs_its_brackets_and_picks_among_full_fits(digits):
     assert search.best_score_ == np.max(res["mean_test_score"][final])
 
 
+def test_hyperband_counts_follow_a_grid_smaller_than_its_draws(digits):
+    X, y = digits
+    with pytest.warns(UserWarning, match="is smaller than n_iter"):
+        search = _quiet(HyperbandSearchCV(
+            _mlp(), {"learning_rate_init": [0.01, 0.1, 1.0]}, max_epochs=4, factor=2,
+            cv=2, random_state=0).fit, X, y)
+    # 4 draws wanted in the first bracket, 3 exist: floor(3 / 2**i), at least 1.
+    assert search.brackets_[0]["n_candidates"] == [3, 1, 1]
+    assert list(np.bincount(search.cv_results_["bracket"])) == [5, 4, 3]
+
+
 # -- failures and errors ---------------------------------------------------------
 
 

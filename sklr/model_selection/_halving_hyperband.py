@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.model_selection import ParameterSampler
 
 from sklr.model_selection._halving_base import BaseEpochHalving
-from sklr.model_selection._halving_rungs import hyperband_brackets
+from sklr.model_selection._halving_rungs import Bracket, hyperband_brackets
 
 __all__ = ["HyperbandSearchCV"]
 
@@ -70,11 +70,49 @@ class HyperbandSearchCV(BaseEpochHalving):
         rung within it, ``n_resources`` the rung's epoch, ``candidate`` the
         candidate's index over all brackets.
 
-    best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, \
-refit_time_, multimetric_, training_curves_, rung_scores_, rung_epochs_, \
-epochs_trained_, max_epochs_, min_epochs_
-        As in :class:`EpochHalvingSearchCV`; the best is the best mean test
+    best_estimator_ : estimator
+        The best candidate refitted on all the data; only if ``refit``.
+
+    best_score_ : float
+        Mean cross-validated score of the best candidate: the best mean test
         score among the rows of every bracket trained to ``max_epochs``.
+
+    best_params_ : dict
+        Parameters of the best candidate.
+
+    best_index_ : int
+        Row of ``cv_results_`` of the best candidate.
+
+    training_curves_ : ndarray of shape (n_candidates, max_epochs)
+        As in :class:`EpochHalvingSearchCV`, candidates of all brackets.
+
+    rung_scores_ : ndarray of shape (n_candidates, n_rungs)
+        As in :class:`EpochHalvingSearchCV`; columns follow
+        ``rung_epochs_``, the epochs of the rungs of all brackets.
+
+    rung_epochs_ : ndarray of int
+        The distinct rung epochs over all brackets.
+
+    epochs_trained_ : int
+        Epochs trained by all the CV fits, cooldowns included.
+
+    max_epochs_ : int
+        The resolved ``max_epochs``.
+
+    min_epochs_ : int
+        ``min_epochs``.
+
+    scorer_ : function
+        The scorer.
+
+    n_splits_ : int
+        Number of cross-validation splits.
+
+    refit_time_ : float
+        Seconds spent refitting the best model; only if ``refit``.
+
+    multimetric_ : bool
+        False (one metric).
 
     brackets_ : list of dict
         Per bracket: ``n_candidates`` (per rung) and ``epochs`` (per rung).
@@ -157,9 +195,18 @@ epochs_trained_, max_epochs_, min_epochs_
         )
 
     def _brackets(self, rng):
-        brackets = hyperband_brackets(self.min_epochs_, self.max_epochs_, int(self.factor))
+        factor = int(self.factor)
+        planned = []
+        for bracket in hyperband_brackets(self.min_epochs_, self.max_epochs_, factor):
+            candidates = list(ParameterSampler(
+                self.param_distributions, bracket.n_candidates[0], random_state=rng))
+            if len(candidates) < bracket.n_candidates[0]:
+                # A grid smaller than the draw (ParameterSampler warned):
+                # Hyperband's counts for the candidates there are.
+                n = len(candidates)
+                bracket = Bracket([max(n // factor**i, 1) for i in range(bracket.n_rungs)],
+                                  bracket.epochs)
+            planned.append((bracket, candidates))
         self.brackets_ = [{"n_candidates": b.n_candidates, "epochs": b.epochs}
-                          for b in brackets]
-        return [(b, list(ParameterSampler(self.param_distributions, b.n_candidates[0],
-                                          random_state=rng)))
-                for b in brackets]
+                          for b, _ in planned]
+        return planned
