@@ -16,6 +16,10 @@ The searches and their budgets, in epochs per CV fold (refits excluded):
 - ``sklr-halving``: ``EpochHalvingSearchCV`` with ``factor=3``,
   ``min_epochs=1``, ``n_halving`` candidates (by default as many as fit in a
   third of ``random``'s epochs); survivors resume their fits;
+- ``sklr-cooldown``: the same with ``rung_cooldown=1`` (each rung but the
+  last is scored after one epoch whose rate decays linearly to 0), with as
+  many candidates as fit in a third of ``random``'s epochs, cooldowns
+  included;
 - ``sk-halving``: scikit-learn's ``HalvingRandomSearchCV(resource='max_iter',
   factor=3, min_resources=1)``, which retrains every rung from scratch, with
   as many candidates as bring its epochs closest to ``sklr-halving``'s.
@@ -31,7 +35,7 @@ others'.
 Run::
 
     python benchmarks/halving_vs_peers.py                  # 10 seeds, 27 epochs
-    python benchmarks/halving_vs_peers.py --quick          # 2 seeds, 9 epochs
+    python benchmarks/halving_vs_peers.py --quick          # 2 seeds, 9 epochs, digits
     python benchmarks/halving_vs_peers.py --seeds 3 --problems digits --n-jobs 2
 """
 
@@ -57,7 +61,7 @@ from sklr import MLPClassifier, schedules
 from sklr.model_selection import EpochHalvingSearchCV
 from sklr.model_selection._halving_rungs import halving_bracket
 
-SEARCHES = ("random", "sklr-halving", "sk-halving")
+SEARCHES = ("random", "sklr-halving", "sklr-cooldown", "sk-halving")
 
 
 def load(problem):
@@ -98,18 +102,29 @@ def sk_epochs(n, max_epochs):
     return sum(c * 3**i for i, c in enumerate(bracket.n_candidates))
 
 
+def halving_epochs(n, max_epochs, cooldown=0):
+    """Epochs per fold of EpochHalvingSearchCV (factor 3, min_epochs 1), with
+    ``cooldown`` epochs at each rung but the last."""
+    bracket = halving_bracket(n, 1, max_epochs, 3)
+    return bracket.epochs_per_fold() + cooldown * sum(bracket.n_candidates[:-1])
+
+
+def most_within(budget, cost):
+    n = 1
+    while cost(n + 1) <= budget:
+        n += 1
+    return n
+
+
 def budgets(args):
     """Candidates of each search, and their epochs per fold."""
-    random_epochs = args.n_random * args.max_epochs
-    n_halving = args.n_halving
-    if n_halving is None:  # the most candidates within a third of random's epochs
-        n_halving = 1
-        while halving_bracket(n_halving + 1, 1, args.max_epochs, 3).epochs_per_fold() \
-                <= random_epochs / 3:
-            n_halving += 1
-    ours = halving_bracket(n_halving, 1, args.max_epochs, 3).epochs_per_fold()
+    third = args.n_random * args.max_epochs / 3
+    n_halving = args.n_halving or most_within(third, lambda n: halving_epochs(n, args.max_epochs))
+    n_cooldown = most_within(third, lambda n: halving_epochs(n, args.max_epochs, 1))
+    ours = halving_epochs(n_halving, args.max_epochs)
     n_sk = min(range(1, 4 * n_halving), key=lambda n: abs(sk_epochs(n, args.max_epochs) - ours))
-    return {"random": args.n_random, "sklr-halving": n_halving, "sk-halving": n_sk}
+    return {"random": args.n_random, "sklr-halving": n_halving, "sklr-cooldown": n_cooldown,
+            "sk-halving": n_sk}
 
 
 def run_one(kind, n, seed, args, data):
@@ -119,9 +134,11 @@ def run_one(kind, n, seed, args, data):
     common = dict(cv=cv, n_jobs=args.n_jobs, random_state=seed, error_score=np.nan)
     if kind == "random":
         search = RandomizedSearchCV(estimator, space, n_iter=n, **common)
-    elif kind == "sklr-halving":
-        search = EpochHalvingSearchCV(estimator, space, n_candidates=n, factor=3,
-                                      min_epochs=1, return_train_score=False, **common)
+    elif kind.startswith("sklr"):
+        search = EpochHalvingSearchCV(
+            estimator, space, n_candidates=n, factor=3, min_epochs=1,
+            rung_cooldown=1 if kind == "sklr-cooldown" else None,
+            return_train_score=False, **common)
     else:
         search = HalvingRandomSearchCV(
             estimator, space, n_candidates=n, factor=3, resource="max_iter",
@@ -136,7 +153,7 @@ def run_one(kind, n, seed, args, data):
     seconds = time.perf_counter() - start
     if kind == "random":
         epochs = n * args.max_epochs
-    elif kind == "sklr-halving":
+    elif kind.startswith("sklr"):
         epochs = search.epochs_trained_ / 3
     else:
         epochs = int(np.sum(search.cv_results_["n_resources"]))
@@ -146,7 +163,7 @@ def run_one(kind, n, seed, args, data):
 
 def report(problem, results, n_by_kind):
     print(f"\n{problem}")
-    print(f"{'search':<14}{'candidates':>11}{'epochs/fold':>13}{'best CV':>16}"
+    print(f"{'search':<15}{'candidates':>11}{'epochs/fold':>13}{'best CV':>16}"
           f"{'held-out':>16}{'time / random':>15}")
     random_time = np.mean([r["seconds"] for r in results["random"]])
     for kind in SEARCHES:
@@ -155,33 +172,37 @@ def report(problem, results, n_by_kind):
         test = np.array([r["test"] for r in rows])
         epochs = np.mean([r["epochs"] for r in rows])
         ratio = np.mean([r["seconds"] for r in rows]) / random_time
-        print(f"{kind:<14}{n_by_kind[kind]:>11}{epochs:>13.0f}"
+        print(f"{kind:<15}{n_by_kind[kind]:>11}{epochs:>13.0f}"
               f"{cv.mean():>10.4f} ({cv.std():.3f})"
               f"{test.mean():>10.4f} ({test.std():.3f}){ratio:>15.2f}")
-    ours = np.array([r["test"] for r in results["sklr-halving"]])
-    for other in ("random", "sk-halving"):
-        theirs = np.array([r["test"] for r in results[other]])
-        print(f"sklr-halving vs {other}, held-out: {np.sum(ours > theirs)} wins, "
-              f"{np.sum(ours == theirs)} ties, {np.sum(ours < theirs)} losses")
+    for name in ("sklr-halving", "sklr-cooldown"):
+        ours = np.array([r["test"] for r in results[name]])
+        for other in ("random", "sk-halving"):
+            theirs = np.array([r["test"] for r in results[other]])
+            print(f"{name} vs {other}, held-out: {np.sum(ours > theirs)} wins, "
+                  f"{np.sum(ours == theirs)} ties, {np.sum(ours < theirs)} losses")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="2 seeds, max_epochs=9, 9 random candidates")
+                        help="2 seeds, max_epochs=9, 18 random candidates, digits only")
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--n-random", type=int, default=None,
-                        help="RandomizedSearchCV's candidates (default 27; quick 9)")
+                        help="RandomizedSearchCV's candidates (default 27; quick 18)")
     parser.add_argument("--n-halving", type=int, default=None,
                         help="EpochHalvingSearchCV's candidates (default: within 1/3 "
                              "of random's epochs)")
-    parser.add_argument("--problems", default="digits,classification")
+    parser.add_argument("--problems", default=None,
+                        help="comma-separated: digits, classification (default both; "
+                             "quick: digits)")
     parser.add_argument("--n-jobs", type=int, default=None)
     args = parser.parse_args()
     args.seeds = args.seeds or (2 if args.quick else 10)
     args.max_epochs = args.max_epochs or (9 if args.quick else 27)
-    args.n_random = args.n_random or (9 if args.quick else 27)
+    args.n_random = args.n_random or (18 if args.quick else 27)
+    args.problems = args.problems or ("digits" if args.quick else "digits,classification")
     n_by_kind = budgets(args)
     print(f"max_epochs={args.max_epochs}, seeds={args.seeds}, candidates={n_by_kind}")
     for problem in args.problems.split(","):
