@@ -14,12 +14,13 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from scipy.stats import loguniform
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import get_scorer
-from sklearn.model_selection import HalvingRandomSearchCV, StratifiedKFold
+from sklearn.model_selection import HalvingRandomSearchCV, ParameterSampler, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -285,6 +286,17 @@ def test_a_pipeline_resumes_its_last_step_and_fits_the_others_once(digits):
         EpochHalvingSearchCV(pipe, {"mlp__max_iter": [3]}, max_epochs=4).fit(X, y)
 
 
+def test_candidates_are_scikit_learns_draws(digits):
+    X, y = digits
+    space = {"learning_rate_init": loguniform(1e-3, 1.0), "momentum": [0.0, 0.9]}
+    search = _quiet(_search(param_distributions=space, n_candidates=5, max_epochs=2,
+                            factor=2, cv=2).fit, X, y)
+    drawn = list(ParameterSampler(space, 5, random_state=np.random.RandomState(0)))
+    res = search.cv_results_
+    assert [p for p, i in zip(res["params"], res["iter"]) if i == 0] == drawn
+    assert search.n_candidates_ == [5, 3]
+
+
 # -- parallelism -----------------------------------------------------------------
 
 
@@ -362,6 +374,8 @@ def test_a_failing_candidate_fails_stays_failed_and_ranks_last(digits):
     (dict(refit="accuracy"), InvalidParameterError, "refit"),
     (dict(param_distributions={"learning_rate_init": [0.1], "solver": ["lbfgs"]}),
      ValueError, "L-BFGS"),
+    (dict(param_distributions={"learning_rate_init": loguniform(1e-3, 1)}), TypeError,
+     "to draw from distributions, set n_candidates"),
 ])
 def test_bad_parameters_raise_before_fitting(digits, kw, error, match):
     X, y = digits

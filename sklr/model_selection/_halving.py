@@ -296,7 +296,13 @@ class EpochHalvingSearchCV(BaseEpochHalving):
 
     def _candidates(self, rng):
         if self.n_candidates is None:
-            return list(ParameterGrid(self.param_distributions))
+            try:
+                return list(ParameterGrid(self.param_distributions))
+            except TypeError as exc:
+                raise TypeError(
+                    f"{exc} With n_candidates=None, EpochHalvingSearchCV takes every "
+                    "point of a grid; to draw from distributions, set n_candidates."
+                ) from exc
         return list(ParameterSampler(self.param_distributions, self.n_candidates,
                                      random_state=rng))
 
