@@ -215,6 +215,10 @@ def test_hyperband_brackets_are_li_et_al_table():
     ]
     brackets = hyperband_brackets(1, 81, 3)
     assert [list(zip(b.n_candidates, b.epochs)) for b in brackets] == table
+    # Resumed, rung i only adds n_i * (r_i - r_{i-1}) epochs.
+    assert [b.epochs_per_fold() for b in brackets] == [
+        sum(n * (r - r0) for (n, r), (_, r0) in zip(rows, [(0, 0)] + rows[:-1]))
+        for rows in table]
 
 
 def test_survivors_are_the_best_of_each_rung(digits, fitted):

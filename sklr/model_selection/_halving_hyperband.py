@@ -128,8 +128,9 @@ class HyperbandSearchCV(BaseEpochHalving):
     to epoch :math:`\lfloor R/\eta^{s-i} \rfloor` at its rung :math:`i =
     0, \dots, s` (Algorithm 1 of Li et al., with integer epochs). With
     :math:`R = 81`, :math:`r = 1`, :math:`\eta = 3`: 81, 34, 15, 8 and 5
-    candidates, first rungs at 1, 3, 9, 27 and 81 epochs. Each bracket
-    trains about :math:`(s_{max}+1) R` epochs per fold.
+    candidates, first rungs at 1, 3, 9, 27 and 81 epochs. Retraining every
+    rung, each bracket would cost about :math:`(s_{max}+1) R` epochs per
+    fold (405 here); resuming, they train 297, 276, 279, 324 and 405.
 
     References
     ----------
