@@ -323,3 +323,21 @@ def test_errors(digits, params, error, match):
     search = PopulationSearchCV(kw.pop("estimator"), kw.pop("param_distributions"), **kw)
     with pytest.raises(error, match=match):
         search.fit(X, y)
+
+
+def test_members_resume_rather_than_retrain(digits, monkeypatch):
+    """Each member x fold trains n_intervals * interval_epochs epochs in all."""
+    from sklr import _trainer
+
+    calls = []
+    original = _trainer.StochasticTrainer.run_transaction
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_trainer.StochasticTrainer, "run_transaction", counting)
+    X, y = digits
+    search = _search(_mlp(), quantile_fraction=0.5, n_jobs=1, refit=False).fit(X, y)
+    epochs = search.n_intervals * search.interval_epochs
+    assert len(calls) == search.population_size * search.n_splits_ * epochs
