@@ -341,3 +341,12 @@ def test_members_resume_rather_than_retrain(digits, monkeypatch):
     search = _search(_mlp(), quantile_fraction=0.5, n_jobs=1, refit=False).fit(X, y)
     epochs = search.n_intervals * search.interval_epochs
     assert len(calls) == search.population_size * search.n_splits_ * epochs
+
+
+def test_doctests():
+    import doctest
+
+    from sklr.model_selection import _population
+
+    result = doctest.testmod(_population, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
