@@ -150,6 +150,15 @@ def main(argv=None):
     ]:
         values = np.array([row[key] for row in rows])
         print(f"| {label} | {values.mean():.4f} +- {values.std():.4f} |")
+    n = len(rows)
+    for key, label in [("replay_other_seeds", "best_schedule_ (other seeds)"),
+                       ("pbt_winner", "PBT winner")]:
+        diff = np.array([row[key] - row["best_constant_other_seeds"] for row in rows])
+        se = diff.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+        wins = int(np.sum(diff > 0)), int(np.sum(diff == 0)), int(np.sum(diff < 0))
+        print(f"{label} minus best constant, paired by seed: {diff.mean():+.4f} "
+              f"(standard error {se:.4f}); better/equal/worse on {wins[0]}/{wins[1]}/"
+              f"{wins[2]} of {n} seeds")
     pbt_val = np.array([row["pbt_val"] for row in rows])
     constant_val = np.array([row["constant_val"] for row in rows])
     print(f"\nholdout accuracy the selection saw: PBT winner {pbt_val.mean():.4f}, best "

@@ -108,7 +108,7 @@ ax_mu.set_ylabel("momentum")
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 print(f"{'model':<42} test accuracy")
 print(f"{'refitted winner (best_estimator_)':<42} {search.score(X_test, y_test):.3f}")
-for seed in (1, 2, 3):
+for seed in (1, 2):
     replay = clone(net).set_params(**{**search.best_params_, "random_state": seed})
     constant = clone(net).set_params(
         max_iter=n_epochs, n_iter_no_change=np.inf, random_state=seed,

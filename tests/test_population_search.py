@@ -17,9 +17,9 @@ from sklearn.datasets import load_digits, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, ShuffleSplit, check_cv
-from sklearn.utils._param_validation import InvalidParameterError
 
 from sklr import MLPClassifier, MLPRegressor
+from sklr._compat import InvalidParameterError
 from sklr.model_selection import PopulationSearchCV
 from sklr.schedules import PiecewiseConstant
 
@@ -257,14 +257,16 @@ def test_clone_get_params_and_schedule_objects(digits):
     assert results["rank_test_score"][search.best_index_] == 1
 
 
-def test_momentum_only_and_regressor():
+def test_momentum_only_and_regressor(capsys):
     X, y = make_regression(n_samples=120, n_features=5, noise=1.0, random_state=0)
     y = y / y.std()
     est = MLPRegressor(hidden_layer_sizes=(6,), solver="sgd", batch_size=40,
                        learning_rate_init=0.01)
     search = PopulationSearchCV(est, {"momentum": [0.5, 0.9]}, population_size=3,
                                 interval_epochs=2, n_intervals=2, cv=ShuffleSplit(1, random_state=0),
-                                scoring="neg_mean_squared_error", random_state=0).fit(X, y)
+                                scoring="neg_mean_squared_error", verbose=1,
+                                random_state=0).fit(X, y)
+    assert "interval 2/2 (epoch 4)" in capsys.readouterr().out
     assert search.best_schedule_ is None
     assert set(search.best_schedules_) == {"momentum"}
     assert "learning_rate" not in search.best_params_
