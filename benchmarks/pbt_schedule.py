@@ -59,7 +59,8 @@ def one_seed(seed, args):
     rng = np.random.RandomState(seed)
     fold[rng.permutation(len(y_train))[: len(y_train) * 3 // 4]] = -1
     fit_rows = fold == -1
-    X_fit, y_fit, X_val, y_val = X_train[fit_rows], y_train[fit_rows], X_train[~fit_rows], y_train[~fit_rows]
+    X_fit, y_fit = X_train[fit_rows], y_train[fit_rows]
+    X_val, y_val = X_train[~fit_rows], y_train[~fit_rows]
     epochs = args.n_intervals * args.interval_epochs
     estimator = MLPClassifier(hidden_layer_sizes=(32,), solver="sgd", batch_size=64,
                               momentum=0.9)

@@ -263,7 +263,8 @@ def test_momentum_only_and_regressor(capsys):
     est = MLPRegressor(hidden_layer_sizes=(6,), solver="sgd", batch_size=40,
                        learning_rate_init=0.01)
     search = PopulationSearchCV(est, {"momentum": [0.5, 0.9]}, population_size=3,
-                                interval_epochs=2, n_intervals=2, cv=ShuffleSplit(1, random_state=0),
+                                interval_epochs=2, n_intervals=2,
+                                cv=ShuffleSplit(1, random_state=0),
                                 scoring="neg_mean_squared_error", verbose=1,
                                 random_state=0).fit(X, y)
     assert "interval 2/2 (epoch 4)" in capsys.readouterr().out

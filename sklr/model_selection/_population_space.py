@@ -14,7 +14,6 @@ scratch.
 """
 
 import math
-from numbers import Real
 
 import numpy as np
 
@@ -214,7 +213,3 @@ def _check_distributions(param_distributions):
             f"{sorted(_EXPLORABLE)}, got {param_distributions!r}."
         )
     return [_Dimension(name, param_distributions[name]) for name in sorted(param_distributions)]
-
-
-def _is_number(value):
-    return isinstance(value, Real) and not isinstance(value, bool)
