@@ -468,45 +468,52 @@ class _Run:
         return {**self.lineages[member].params(self.k), **settings}
 
     def train(self):
+        """Train every interval; one pool of workers for the whole run."""
         search = self.search
-        parallel = Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch)
-        for t in range(self.T):
-            stop = (t + 1) * self.k if t < self.T - 1 else self.T * self.k + 1
-            for i, lineage in enumerate(self.lineages):
-                for name, value in lineage.current().items():
-                    self.history[name][t, i] = value
-            jobs = [
-                (i, f) for i in range(self.n) for f in range(len(self.folds))
-                if self.models[i][f] is not None
-            ]
-            out = parallel(
-                delayed(_train_interval)(
-                    self.models[i][f], self.params(i), self.folds[f], stop, self.k,
-                    search.scorer_,
-                )
-                for i, f in jobs
+        with Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch) as parallel:
+            for t in range(self.T):
+                scores = self.interval(parallel, t)
+                if search.verbose > 0:
+                    print(
+                        f"[PopulationSearchCV] interval {t + 1}/{self.T} (epoch "
+                        f"{(t + 1) * self.k}): best score {np.nanmax(scores):.6g}, "
+                        f"median {np.nanmedian(scores):.6g}"
+                    )
+                if t < self.T - 1:
+                    self.exploit_and_explore(t, scores)
+
+    def interval(self, parallel, t):
+        """Train interval ``t`` of every member on every fold; the mean scores."""
+        # The last interval runs to max_iter: no pause.
+        stop = (t + 1) * self.k if t < self.T - 1 else self.T * self.k + 1
+        for i, lineage in enumerate(self.lineages):
+            for name, value in lineage.current().items():
+                self.history[name][t, i] = value
+        jobs = [
+            (i, f) for i in range(self.n) for f in range(len(self.folds))
+            if self.models[i][f] is not None
+        ]
+        out = parallel(
+            delayed(_train_interval)(
+                self.models[i][f], self.params(i), self.folds[f], stop, self.k,
+                self.search.scorer_,
             )
-            self.split_scores[...] = np.nan
-            for (i, f), (model, score, fit_time, score_time) in zip(jobs, out):
-                self.models[i][f] = model
-                self.split_scores[i, f] = score
-                self.fit_time[i, f] += fit_time
-                self.score_time[i, f] += score_time
-            scores = self.split_scores.mean(axis=1)
-            self.history["score"][t] = scores
-            if np.all(np.isnan(scores)):
-                raise ValueError(
-                    f"Every member of the population diverged (or scored NaN) in "
-                    f"interval {t}. Lower the learning rates of param_distributions."
-                )
-            if search.verbose > 0:
-                print(
-                    f"[PopulationSearchCV] interval {t + 1}/{self.T} (epoch "
-                    f"{(t + 1) * self.k}): best score {np.nanmax(scores):.6g}, "
-                    f"median {np.nanmedian(scores):.6g}"
-                )
-            if t < self.T - 1:
-                self.exploit_and_explore(t, scores)
+            for i, f in jobs
+        )
+        self.split_scores[...] = np.nan
+        for (i, f), (model, score, fit_time, score_time) in zip(jobs, out):
+            self.models[i][f] = model
+            self.split_scores[i, f] = score
+            self.fit_time[i, f] += fit_time
+            self.score_time[i, f] += score_time
+        scores = self.split_scores.mean(axis=1)
+        self.history["score"][t] = scores
+        if np.all(np.isnan(scores)):
+            raise ValueError(
+                f"Every member of the population diverged (or scored NaN) in "
+                f"interval {t}. Lower the learning rates of param_distributions."
+            )
+        return scores
 
     def exploit_and_explore(self, t, scores):
         search = self.search
