@@ -288,6 +288,10 @@ class PopulationSearchCV(BaseSearchCV):
     exactly on the same training data. The user guide, section
     "Population-based training", has the rules and a worked example.
 
+    ``best_score_`` is optimistic: the test folds that score it also chose
+    every exploit along the winner's lineage. Judge the result on data the
+    search never saw.
+
     References
     ----------
     M. Jaderberg et al., "Population Based Training of Neural Networks",
