@@ -353,3 +353,19 @@ def test_doctests():
 
     result = doctest.testmod(_population, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_groups_reach_the_splitter(digits):
+    from sklearn.model_selection import GroupKFold
+
+    X, y = digits
+    groups = np.arange(len(y)) % 3
+    search = _search(_mlp(), population_size=2, n_intervals=2, cv=GroupKFold(3),
+                     refit=False).fit(X, y, groups=groups)
+    assert search.n_splits_ == 3
+    epochs = search.n_intervals * search.interval_epochs
+    for member in search.members_:
+        for model in member:
+            # Rows seen: every epoch saw the two groups left for training.
+            assert model.t_ == epochs * 200
+    assert not hasattr(search, "best_estimator_")
