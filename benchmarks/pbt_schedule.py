@@ -180,7 +180,8 @@ def main(argv=None):
               f"{wins[2]} of {n} seeds")
     pbt_val = np.array([row["pbt_val"] for row in rows])
     constant_val = np.array([row["constant_val"] for row in rows])
-    print(f"\nselection accuracy (holdout, or mean over the folds): PBT winner {pbt_val.mean():.4f}, best "
+    print(f"\nselection accuracy (holdout, or mean over the folds): PBT winner "
+          f"{pbt_val.mean():.4f}, best "
           f"constant {constant_val.mean():.4f}")
     print(f"wall time per seed (noise on a shared machine): PBT "
           f"{np.mean([r['pbt_time'] for r in rows]):.1f} s, constant grid "

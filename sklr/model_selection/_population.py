@@ -135,8 +135,9 @@ class PopulationSearchCV(BaseSearchCV):
 
         Each maps to a frozen ``scipy.stats`` distribution
         (``loguniform(1e-3, 1)``, ``uniform(0.5, 0.45)``) or a list of
-        numbers (drawn uniformly). Its support (a list's smallest and
-        largest value) bounds every explored value and must lie in
+        numbers (drawn uniformly; a perturbed value need not be one of
+        them). Its support (a list's smallest and largest value) bounds
+        every explored value and must lie in
         :math:`[0, \infty)` (the learning rate's above 0, the momentum's in
         :math:`[0, 1]`). The explore step multiplies, so a value of 0 stays 0
         unless resampled.
