@@ -17,6 +17,7 @@ ORDER = (
     "plot_seed_bands.py",
     "plot_fraction_schedules.py",
     "plot_scoring.py",
+    "plot_checkpoints.py",
     "plot_population.py",
 )
 
