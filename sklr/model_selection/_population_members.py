@@ -2,14 +2,11 @@
 
 A member of :class:`~sklr.model_selection.PopulationSearchCV` trains as ONE
 ``fit`` of ``max_iter = n_intervals * interval_epochs`` epochs that pauses at
-the end of every interval. The pause uses the estimator's own exact
-resumption (``sklr.Checkpoint``): a checkpoint saved during ``fit`` holds the
-weights, the optimizer state, the schedule positions and the resume record of
-the call (its epoch count, shuffling random state and row order), and
-``fit`` with ``warm_start=True`` on it finishes that call on the trajectory
-it would have followed without stopping. :class:`_Pause` is a checkpoint
-target that copies the estimator at the end of an interval and stops the
-fit by raising :class:`_Paused`; the copy is the paused member. Before it
+the end of every interval (:func:`sklr._pause.advance`, the primitive the
+halving searches use too): the paused estimator keeps its weights, optimizer
+state, schedule positions and the resume record of the call (its epoch
+count, shuffling random state and row order), and resuming finishes that
+call on the trajectory it would have followed without stopping. Before it
 resumes, the search sets the member's schedules for the next interval (they
 extend the ones it trained with, so the epochs already run are unchanged).
 
@@ -19,42 +16,14 @@ paused estimator (``copy.deepcopy``): weights, optimizer state, counters and
 random state together.
 """
 
-import copy
 import time
 import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sklr._checkpoint import Checkpoint
+from sklr._pause import advance
 from sklr.exceptions import DivergenceError
-
-
-class _Paused(Exception):
-    """Raised by :class:`_Pause` to stop a fit; holds the paused estimator."""
-
-    def __init__(self, estimator):
-        super().__init__("paused")
-        self.estimator = estimator
-
-
-class _Pause:
-    """A checkpoint target that pauses the fit after epoch ``epoch``.
-
-    Called as ``target(estimator, epoch)`` by ``sklr.Checkpoint`` at the end
-    of every ``interval_epochs``-th epoch with the estimator as a checkpoint
-    file would hold it (resumable: with the resume record of the running
-    ``fit``). At ``epoch`` it raises :class:`_Paused` with a deep copy, which
-    ends the call (the fit then puts the live estimator back as it was
-    before the call; the copy is what the search keeps).
-    """
-
-    def __init__(self, epoch):
-        self.epoch = int(epoch)
-
-    def __call__(self, estimator, epoch):
-        if int(epoch) >= self.epoch:
-            raise _Paused(copy.deepcopy(estimator))
 
 
 def _member_settings(interval_epochs, n_intervals):
@@ -62,8 +31,9 @@ def _member_settings(interval_epochs, n_intervals):
 
     ``max_iter`` spans the whole run, ``n_iter_no_change=inf`` keeps the
     training-loss stopping rule from ending a member early (every member
-    trains the same number of epochs), and ``warm_start=True`` makes each
-    ``fit`` after a pause finish the paused call.
+    trains the same number of epochs), and ``warm_start=True`` makes a
+    ``fit`` of the member after a pause finish the paused call (as
+    :func:`sklr._pause.advance` does).
     """
     return {
         "max_iter": int(interval_epochs) * int(n_intervals),
@@ -89,7 +59,8 @@ def _train_interval(model, params, data, stop_epoch, interval_epochs, scorer):
         The epoch count at which to pause; the last interval's equals
         ``max_iter`` and the fit ends by itself.
     interval_epochs : int
-        The pause targets are saved every ``interval_epochs`` epochs.
+        Epochs per interval (kept for the callers; the pause is at
+        ``stop_epoch``).
     scorer : callable
         ``scorer(estimator, X, y)``.
 
@@ -104,18 +75,14 @@ def _train_interval(model, params, data, stop_epoch, interval_epochs, scorer):
         Seconds.
     """
     X_train, y_train, X_test, y_test = data
-    model.set_params(
-        **params, checkpoint=Checkpoint(path=_Pause(stop_epoch), every=int(interval_epochs))
-    )
+    model.set_params(**params)
     tic = time.perf_counter()
     try:
         with warnings.catch_warnings():
             # The last interval reaches max_iter with n_iter_no_change=inf:
             # running every epoch is the point, not a failure to converge.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X_train, y_train)
-    except _Paused as paused:
-        model = paused.estimator
+            advance(model, X_train, y_train, until=stop_epoch)
     except DivergenceError:
         return None, np.nan, time.perf_counter() - tic, 0.0
     fit_time = time.perf_counter() - tic
