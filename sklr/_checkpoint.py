@@ -232,9 +232,12 @@ class FitCheckpoints:
         Whether this is a ``partial_fit`` call.
     stochastic : bool, default=True
         False for L-BFGS (end save only, nothing to resume).
+    pausable : bool, default=False
+        Keep the loop's state after every epoch even without ``checkpoint``,
+        so that :meth:`pause` can leave a resume record (``sklr._pause``).
     """
 
-    def __init__(self, est, incremental, stochastic=True):
+    def __init__(self, est, incremental, stochastic=True, pausable=False):
         self.est = est
         self.incremental = incremental
         self.config = as_checkpoint(est.checkpoint)
@@ -247,9 +250,9 @@ class FitCheckpoints:
             # The random state at the start of the interrupted call: the
             # validation split draws again exactly what it drew then.
             est._random_state = _rng(self.resume["start_rng"])
+        tracked = self.config is not None or pausable
         self.start_rng = (est._random_state.get_state()
-                          if self.config is not None and stochastic and not incremental
-                          else None)
+                          if tracked and stochastic and not incremental else None)
         self.last = None
         self.interrupted_saved = False
 
@@ -288,9 +291,9 @@ class FitCheckpoints:
 
     def end_epoch(self, sample_idx, best_val, done):
         """After a committed epoch: save when due (``done``: the call ends now)."""
+        self.remember(sample_idx, best_val)
         if self.config is None:
             return
-        self.remember(sample_idx, best_val)
         if self.epoch() % self.config.every:
             return
         if self.incremental:
@@ -303,6 +306,14 @@ class FitCheckpoints:
         if self.config is not None and not self.incremental and self.last is not None:
             self.save(resumable=True)
             self.interrupted_saved = True
+
+    def pause(self):
+        """Leave the resume record of the last committed epoch in the estimator.
+
+        The call then returns as if interrupted, without a warning; a
+        ``warm_start`` fit on the same data continues it exactly.
+        """
+        _log(self.est._state)["resume"] = self.last
 
     def end_fit(self):
         """``fit`` ended (not ``partial_fit``): save the final model."""

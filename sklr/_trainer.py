@@ -172,6 +172,29 @@ class BestEpoch:
             average[...] = self.average
 
 
+def restores_best(est):
+    """Whether the end of ``est``'s fit puts back its best weights (``restore_best_weights``)."""
+    if est.restore_best_weights == "auto":
+        return bool(est.early_stopping)
+    return bool(est.restore_best_weights)
+
+
+def restore_best(est, best_val, restore):
+    """The end of a stochastic fit: put back the best weights if ``restore``.
+
+    Early stopping's best-validation weights (kept across warm starts in
+    the training state), else those of ``best_val``, the call's
+    :class:`BestEpoch`.
+    """
+    state = est._state
+    if est.early_stopping and restore:
+        est._params[...] = state.best_params
+        if state.average is not None and state.best_average is not None:
+            state.average[...] = state.best_average
+    elif restore:
+        best_val.restore(est._params, state.average)
+
+
 class StochasticTrainer:
     """The minibatch loop (every optimizer but L-BFGS).
 
@@ -189,6 +212,8 @@ class StochasticTrainer:
         self.plan = plan
         self.state = est._state
         self.dynamics = None  # the DynamicsRecorder of record_dynamics
+        # A private pause request or rate factor for this call (sklr._pause).
+        self.control = est.__dict__.get("_fit_control")
 
     # -- schedules ---------------------------------------------------------
 
@@ -205,8 +230,17 @@ class StochasticTrainer:
         """Learning rate and momentum (or beta_1) of each update of the epoch.
 
         Schedules are indexed by the global update, epoch and sample counters,
-        so partial_fit and warm_start continue them where they stopped.
+        so partial_fit and warm_start continue them where they stopped. A
+        ``sklr._pause.FitControl`` of the call may scale the rates (a
+        cooldown).
         """
+        lr, mu = self.scheduled_rates(batch_sizes)
+        if self.control is not None:
+            lr = self.control.scale_rates(lr, self.state.n_epochs)
+        return lr, mu
+
+    def scheduled_rates(self, batch_sizes):
+        """The schedules' learning rate and momentum of each update of the epoch."""
         plan, state = self.plan, self.state
         n_steps = len(batch_sizes)
         base = state.optimizer["lr"] * plan.feedback_scale(state)
@@ -231,8 +265,10 @@ class StochasticTrainer:
     # -- the loop ----------------------------------------------------------
 
     def fit(self, X, y, sample_weight, incremental, val=None):
-        est, plan, state = self.est, self.plan, self.state
-        checkpoints = FitCheckpoints(est, incremental)  # may resume an interrupted fit
+        est, plan, state, control = self.est, self.plan, self.state, self.control
+        # May resume an interrupted (or paused) fit.
+        checkpoints = FitCheckpoints(est, incremental,
+                                     pausable=control is not None and control.can_pause)
         if est.early_stopping and val is None:
             X_train, y_train, sw_train, val = split_validation(est, X, y, sample_weight)
         else:
@@ -268,13 +304,13 @@ class StochasticTrainer:
         state.history.add_keys(keys)
 
         callbacks = current_callbacks(est)
-        restore = est.early_stopping if est.restore_best_weights == "auto" else (
-            est.restore_best_weights)
+        restore = restores_best(est)
         # Best monitored value of this call and its weights, without early
         # stopping (which keeps its own across warm starts, as scikit-learn):
         # restored by restore_best_weights=True, and if training diverges.
         best_val = BestEpoch(est._params, state.average) if not est.early_stopping and (
             restore or val is not None) else None
+        paused = False
         try:
             est.n_iter_ = 0
             sample_idx, best_val = checkpoints.resume_loop(sample_idx, best_val)
@@ -308,6 +344,10 @@ class StochasticTrainer:
                                       stop or incremental or est.n_iter_ == est.max_iter)
                 if stop or incremental:
                     break
+                if control is not None and control.pauses_after(est.n_iter_, est.max_iter):
+                    checkpoints.pause()  # leaves the resume record; no end-of-fit work
+                    paused = True
+                    break
                 if est.n_iter_ == est.max_iter:
                     warnings.warn(
                         "Stochastic Optimizer: Maximum iterations (%d) "
@@ -319,12 +359,9 @@ class StochasticTrainer:
             warnings.warn("Training interrupted by user.")
             checkpoints.interrupted()
 
-        if est.early_stopping and restore:
-            est._params[...] = state.best_params
-            if state.average is not None and state.best_average is not None:
-                state.average[...] = state.best_average
-        elif restore:
-            best_val.restore(est._params, state.average)
+        if paused:
+            return
+        restore_best(est, best_val, restore)
         checkpoints.end_fit()
 
     # -- weight averaging (sklr.averaging) -----------------------------------

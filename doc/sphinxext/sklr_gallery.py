@@ -17,6 +17,9 @@ ORDER = (
     "plot_seed_bands.py",
     "plot_fraction_schedules.py",
     "plot_scoring.py",
+    "plot_checkpoints.py",
+    "plot_population.py",
+    "plot_halving.py",
 )
 
 
