@@ -26,7 +26,9 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sklr import MLPClassifier
-from sklr.model_selection import AnnealingSearchCV
+from sklr.model_selection import (
+    AnnealingSearchCV, EpochHalvingSearchCV, HyperbandSearchCV, PopulationSearchCV,
+)
 from sklr.schedules import StepDecay
 
 distributed = pytest.importorskip("distributed")
@@ -68,6 +70,14 @@ SEARCHES = [
             n_iter=6, batch_size=3, cv=3, random_state=0),
         id="AnnealingSearchCV",
     ),
+    pytest.param(lambda est: EpochHalvingSearchCV(est, GRID, factor=2, max_epochs=4, cv=3,
+                                                  random_state=0), id="EpochHalvingSearchCV"),
+    pytest.param(lambda est: HyperbandSearchCV(est, GRID, factor=2, max_epochs=4, cv=3,
+                                               random_state=0), id="HyperbandSearchCV"),
+    pytest.param(lambda est: PopulationSearchCV(  # it sets the rate's schedule itself
+        est.set_params(learning_rate="constant"),
+        {"learning_rate_init": loguniform(0.01, 0.3)}, population_size=4,
+        interval_epochs=1, n_intervals=3, cv=3, random_state=0), id="PopulationSearchCV"),
 ]
 
 
