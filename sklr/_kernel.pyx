@@ -855,7 +855,9 @@ cdef class Kernel:
         The optimizer config (``Optimizer._config()``); None for a kernel
         that only computes ``loss_grad``.
     n_threads : int, default=1
-        OpenMP threads (1 when sklr was built without OpenMP).
+        OpenMP threads (1 when sklr was built without OpenMP). The results
+        are bit-identical for any value: the work is cut into blocks fixed
+        by the shapes, whose partial sums are added in block order.
     clip : ndarray of float64 of shape (CLIP_SIZE,) or None, default=None
         Gradient clipping of ``train_epoch``'s updates, laid out by
         ``CLIP_*`` (see :func:`clip_array`); None for none.  ``loss_grad``
