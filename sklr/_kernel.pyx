@@ -97,9 +97,14 @@ cdef intp_t PAR_MIN_SIZE = 16384
 # block order whichever threads computed them; the finishing pass works on
 # _fin_blocks(n_params) fixed ranges.  So a fit is bit-identical whatever
 # the number of threads (one thread runs the same blocks in order).
+#
+# One thread runs the same blocks, so each block costs it a gemm call per
+# product that repacks the weights: 64-row blocks keep that small (32-row
+# blocks cost one thread +35% instructions per epoch on a 100-128-1 network
+# at batch 256; see doc/development.rst).
 cdef intp_t PAR_MIN_BATCH_WORK = 1000000
 cdef intp_t ROW_SPLIT_MAX_PARAMS = 65536
-cdef intp_t MIN_BLOCK_ROWS = 32
+cdef intp_t MIN_BLOCK_ROWS = 64
 cdef enum:
     MAX_ROW_BLOCKS = 8
 # The finishing pass's ranges: at least FIN_BLOCK_MIN parameters each, at

@@ -57,12 +57,12 @@ def _n_params(units):
 # name: units, rows, batch size. Batch sizes are not multiples of the block
 # counts, and the last batch is smaller (fewer or no blocks).
 KERNEL_CASES = {
-    # 6009 parameters: batches of 250 rows in 4 row blocks of 62-63 rows;
-    # the last batch (150 rows) is too small to cut.
-    "row-blocks": ((40, 120, 9), 650, 250),
-    # 22510 parameters: row blocks, and a finishing pass in 2 ranges; the
-    # last batch (217 rows) in 4 blocks of 54-55.
-    "row-blocks-wide": ((64, 300, 10), 617, 200),
+    # 6009 parameters: batches of 251 rows in 2 row blocks of 125 and 126
+    # rows; the last batch (148 rows) is too small to cut.
+    "row-blocks": ((40, 120, 9), 650, 251),
+    # 22510 parameters: batches of 270 rows in 4 row blocks of 67-68 rows,
+    # and a finishing pass in 2 ranges; the last batch (77 rows) uncut.
+    "row-blocks-wide": ((64, 300, 10), 617, 270),
     # 90750 parameters: uncut batches whose products are cut by columns
     # (300 columns: 4 blocks, 250: 2); the last batch has 37 rows.
     "column-blocks": ((50, 300, 250, 3), 237, 100),
@@ -206,8 +206,8 @@ def _regression(dtype):
 
 # name: estimator, data. Each crosses a cut plan (see the module docstring).
 ESTIMATOR_CASES = {
-    # 7510 parameters, batches of 137 rows: 4 row blocks (34-35 rows); the
-    # probes' full-batch gradients (300 rows) in 8.
+    # 7510 parameters, batches of 137 rows: 2 row blocks (68 and 69 rows);
+    # the probes' full-batch gradients (300 rows) in 4.
     "clf-adam-f64-early-stopping-dynamics": lambda: (
         MLPClassifier(hidden_layer_sizes=(100,), batch_size=137, max_iter=4,
                       early_stopping=True, validation_fraction=0.2,
@@ -216,7 +216,7 @@ ESTIMATOR_CASES = {
                                                     power_iter=5),
                       random_state=0),
         _digits()),
-    # 22510 parameters: row blocks and a finishing pass in 2 ranges.
+    # 22510 parameters: 2 row blocks of 125 rows, a finishing pass in 2 ranges.
     "clf-sgd-f32-clipping-dynamics": lambda: (
         MLPClassifier(hidden_layer_sizes=(300,), solver="sgd", batch_size=250, max_iter=3,
                       clip_norm=0.5, record_dynamics=True, random_state=0),
@@ -226,7 +226,13 @@ ESTIMATOR_CASES = {
         MLPRegressor(hidden_layer_sizes=(400, 150), batch_size=110, max_iter=3,
                      early_stopping=True, random_state=0),
         _regression(np.float32)),
-    # Row blocks with dropout (masks by row of the batch) and clipping by value.
+    # L-BFGS: full-batch gradients of 1797 rows in 8 row blocks.
+    "clf-lbfgs-f64": lambda: (
+        MLPClassifier(hidden_layer_sizes=(100,), solver="lbfgs", max_iter=15,
+                      random_state=0),
+        _digits()),
+    # 20401 parameters, 2 row blocks of 80-85 rows, with dropout (masks by
+    # row of the batch) and clipping by value.
     "reg-sgd-f64-dropout-clip-value": lambda: (
         MLPRegressor(hidden_layer_sizes=(200,), solver="sgd", batch_size=170, max_iter=3,
                      dropout=0.2, clip_value=0.05, learning_rate_init=0.01,
@@ -237,13 +243,13 @@ ESTIMATOR_CASES = {
 
 def _fitted(est):
     out = {"coefs": est.coefs_, "intercepts": est.intercepts_,
-           "loss_curve": np.array(est.loss_curve_), "n_iter": np.array(est.n_iter_),
-           "t": np.array(est.t_)}
+           "loss": np.array(est.loss_), "n_iter": np.array(est.n_iter_)}
+    for name in ("loss_curve_", "t_", "validation_scores_"):
+        if getattr(est, name, None) is not None:
+            out[name] = np.array(getattr(est, name))
     for key in est.history_.keys():
         if key != "time":
             out["history_" + key] = np.asarray(est.history_[key])
-    if getattr(est, "validation_scores_", None) is not None:
-        out["validation_scores"] = np.array(est.validation_scores_)
     return out
 
 
