@@ -594,8 +594,8 @@ cdef void _row_block(Net* net, intp_t blk, intp_t n_blocks, const floating* para
                      unsigned char* alive, double* sums) noexcept nogil:
     """Forward and backward pass of row block ``blk`` of ``n_blocks``.
 
-    Its rows are ``_block_start(blk)`` .. ``_block_start(blk + 1)``; its
-    gradient goes to partial buffer ``blk`` of ``gparts``, its workspaces are
+    Its rows are ``blk * nb // n_blocks`` .. ``(blk + 1) * nb // n_blocks``;
+    its gradient goes to partial buffer ``blk`` of ``gparts``, its workspaces are
     its own rows of ``acts`` and ``deltas`` (batch layout: row r at
     ``r * width``), its alive flags part ``blk``.  Also sums the squares
     (and absolute values, with L1) of weight range ``blk`` of ``n_blocks``
