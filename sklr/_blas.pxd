@@ -37,6 +37,7 @@ cdef inline void _gemm(char ta, char tb, int m, int n, int k,
 # operand for too little arithmetic).
 cdef enum:
     COL_BLOCK_MIN = 64
+    COL_BLOCK_WIDE = 128
     MAX_COL_BLOCKS = 8
 
 
@@ -49,8 +50,15 @@ cdef inline int _pow2_floor(intp_t n) noexcept nogil:
 
 
 cdef inline int _col_blocks(intp_t m) noexcept nogil:
-    """Number of blocks a split product cuts its m output columns into."""
-    return _pow2_floor(min(<intp_t> MAX_COL_BLOCKS, m // COL_BLOCK_MIN))
+    """Number of blocks a split product cuts its m output columns into.
+
+    Two blocks from 2 * COL_BLOCK_MIN columns on; more only with at least
+    COL_BLOCK_WIDE columns each (each block repacks the other operand, so
+    four 64-column blocks of a 256-column product cost a 2-core machine
+    about 10% of an epoch against two 128-column ones).
+    """
+    return _pow2_floor(min(<intp_t> MAX_COL_BLOCKS,
+                           max(m // COL_BLOCK_WIDE, min(<intp_t> 2, m // COL_BLOCK_MIN))))
 
 
 cdef inline intp_t _split(intp_t t, int nb, intp_t m) noexcept nogil:
