@@ -3,10 +3,13 @@
 # threads.
 #
 # Arrays are C order, i.e. column-major transposes: a row-major product
-# C = A @ B is the column-major gemm C.T = B.T @ A.T.  With nt > 1 the
-# columns of the row-major result are split over threads (model parallel),
-# each thread running a single-threaded BLAS gemm on its block (BLAS is kept
-# to one thread while sklr trains).
+# C = A @ B is the column-major gemm C.T = B.T @ A.T.  A split product
+# (model parallel) cuts the columns of the row-major result into blocks
+# whose number and edges depend on the shape only (``_col_blocks``), never
+# on the thread count; each block is one single-threaded BLAS gemm (BLAS is
+# kept to one thread while sklr trains), run by whichever thread takes it.
+# Every output element comes from the same gemm call whatever the threads,
+# so the product is bit-identical for any thread count.
 
 from cython cimport floating
 from cython.parallel cimport prange
@@ -29,35 +32,75 @@ cdef inline void _gemm(char ta, char tb, int m, int n, int k,
               &zero, c, &ldc)
 
 
-cdef inline intp_t _split(intp_t t, int nt, intp_t m) noexcept nogil:
-    """Start of block t of nt over range(m), on multiples of 8 (vector width)."""
-    cdef intp_t c = (t * m) // nt
-    if t == nt:
+# Blocks of a split product: a power of two, at most MAX_COL_BLOCKS, each
+# at least COL_BLOCK_MIN columns wide (a narrower block repacks the other
+# operand for too little arithmetic).
+cdef enum:
+    COL_BLOCK_MIN = 64
+    COL_BLOCK_WIDE = 128
+    MAX_COL_BLOCKS = 8
+
+
+cdef inline int _pow2_floor(intp_t n) noexcept nogil:
+    """The largest power of two <= n (1 for n < 2)."""
+    cdef int p = 1
+    while 2 * <intp_t> p <= n:
+        p = 2 * p
+    return p
+
+
+cdef inline int _col_blocks(intp_t m) noexcept nogil:
+    """Number of blocks a split product cuts its m output columns into.
+
+    Two blocks from 2 * COL_BLOCK_MIN columns on; more only with at least
+    COL_BLOCK_WIDE columns each (each block repacks the other operand, so
+    four 64-column blocks of a 256-column product cost a 2-core machine
+    about 10% of an epoch against two 128-column ones).
+    """
+    return _pow2_floor(min(<intp_t> MAX_COL_BLOCKS,
+                           max(m // COL_BLOCK_WIDE, min(<intp_t> 2, m // COL_BLOCK_MIN))))
+
+
+cdef inline intp_t _split(intp_t t, int nb, intp_t m) noexcept nogil:
+    """Start of block t of nb over range(m), on multiples of 8 (vector width)."""
+    cdef intp_t c = (t * m) // nb
+    if t == nb:
         return m
     return min(m, c - c % 8)
+
+
+cdef inline void _gemm_block(char ta, char tb, intp_t r0, intp_t r1, intp_t n, intp_t k,
+                             const floating* a, intp_t lda, const floating* b, intp_t ldb,
+                             floating* c, intp_t ldc) noexcept nogil:
+    """Rows r0 .. r1 of the column-major gemm C = op(A) op(B) (see _gemm_split)."""
+    if r1 > r0:
+        _gemm(ta, tb, <int> (r1 - r0), <int> n, <int> k,
+              a + (r0 if ta == c'N' else r0 * lda), <int> lda, b, <int> ldb,
+              c + r0, <int> ldc)
 
 
 cdef inline void _gemm_split(char ta, char tb, intp_t m, intp_t n, intp_t k,
                              const floating* a, intp_t lda, const floating* b, intp_t ldb,
                              floating* c, intp_t ldc, int nt) noexcept nogil:
-    """Column-major gemm C (m x n) = op(A) op(B), the m rows of C split over nt threads.
+    """Column-major gemm C (m x n) = op(A) op(B), optionally split by rows of C.
 
-    Each OpenMP thread runs a single-threaded gemm on its block of rows of C;
-    rows r0.. of op(A) start at ``a + r0`` (``ta='N'``) or ``a + r0 * lda``
-    (``ta='T'``).
+    ``nt = 0``: one gemm.  ``nt >= 1``: the m rows of C are cut into
+    ``_col_blocks(m)`` fixed blocks, one single-threaded gemm each, run by
+    min(nt, blocks) OpenMP threads (in order on one thread); rows r0.. of
+    op(A) start at ``a + r0`` (``ta='N'``) or ``a + r0 * lda`` (``ta='T'``).
+    The blocks, hence the result, do not depend on ``nt``.
     """
-    cdef int t
-    cdef intp_t r0, r1
-    if nt <= 1 or m < 16 * nt:
+    cdef int t, nb = _col_blocks(m) if nt > 0 else 1
+    if nb == 1:
         _gemm(ta, tb, <int> m, <int> n, <int> k, a, <int> lda, b, <int> ldb, c, <int> ldc)
-        return
-    for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
-        r0 = _split(t, nt, m)
-        r1 = _split(t + 1, nt, m)
-        if r1 > r0:
-            _gemm(ta, tb, <int> (r1 - r0), <int> n, <int> k,
-                  a + (r0 if ta == c'N' else r0 * lda), <int> lda, b, <int> ldb,
-                  c + r0, <int> ldc)
+    elif nt == 1:
+        for t in range(nb):
+            _gemm_block(ta, tb, _split(t, nb, m), _split(t + 1, nb, m), n, k,
+                        a, lda, b, ldb, c, ldc)
+    else:
+        for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+            _gemm_block(ta, tb, _split(t, nb, m), _split(t + 1, nb, m), n, k,
+                        a, lda, b, ldb, c, ldc)
 
 
 cdef inline void _matmul(const floating* a, const floating* b, floating* c,

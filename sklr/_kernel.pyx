@@ -53,7 +53,7 @@ from libc.math cimport sqrt, pow, isfinite, isnan, fabs, NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
-from sklr._blas cimport _matmul, _matmul_nt, _matmul_tn
+from sklr._blas cimport _matmul, _matmul_nt, _matmul_tn, _pow2_floor
 from sklr._codes cimport (
     Activation as _Act, CFG_RULE, CFG_SIZE, CLIP_CONVENTION, CLIP_NORM, CLIP_PER_TENSOR,
     CLIP_SIZE, CLIP_VALUE, Convention, DIAG_DEAD_FRACTION, DIAG_GRAD_NORM, DIAG_SIZE,
@@ -86,13 +86,31 @@ cdef extern from "Python.h":
 # Elementwise loops shorter than this run on one thread: an OpenMP region
 # costs more than it saves on the small layers tabular networks use.
 cdef intp_t PAR_MIN_SIZE = 16384
-# A batch is parallelised only with this much work (rows x parameters); it is
-# split by rows (at least MIN_ROWS_PER_THREAD each) for networks of at most
-# ROW_SPLIT_MAX_PARAMS parameters, by matrix columns above.  Measured on 2
-# cores: see doc/development.rst.
-cdef intp_t MIN_ROWS_PER_THREAD = 16
+# A batch is cut only with this much work (rows x parameters); it is cut by
+# rows for networks of at most ROW_SPLIT_MAX_PARAMS parameters, by matrix
+# columns above (_blas.pxd).  Measured on 2 cores: see doc/development.rst.
+#
+# Every cut is a function of the batch's and the network's shape, never of
+# the thread count: a batch of nb rows is cut into _row_blocks(nb) fixed
+# blocks (a power of two, at most MAX_ROW_BLOCKS, each at least
+# MIN_BLOCK_ROWS rows), whose partial gradients and loss sums are added in
+# block order whichever threads computed them; the finishing pass works on
+# _fin_blocks(n_params) fixed ranges.  So a fit is bit-identical whatever
+# the number of threads (one thread runs the same blocks in order).
+#
+# One thread runs the same blocks, so each block costs it a gemm call per
+# product that repacks the weights: 64-row blocks keep that small (32-row
+# blocks cost one thread +35% instructions per epoch on a 100-128-1 network
+# at batch 256; see doc/development.rst).
 cdef intp_t PAR_MIN_BATCH_WORK = 1000000
 cdef intp_t ROW_SPLIT_MAX_PARAMS = 65536
+cdef intp_t MIN_BLOCK_ROWS = 64
+cdef enum:
+    MAX_ROW_BLOCKS = 8
+# The finishing pass's ranges: at least FIN_BLOCK_MIN parameters each, at
+# most MAX_FIN_BLOCKS (their diagnostic sums are added in range order).
+cdef intp_t FIN_BLOCK_MIN = 8192
+cdef intp_t MAX_FIN_BLOCKS = 16
 # Gradient clipping measures norms over fixed chunks of at most this many
 # parameters (never straddling two tensors), summed in chunk order: the
 # norms, hence the trajectory, do not depend on the thread count.
@@ -113,6 +131,7 @@ cdef struct Net:
     int out_act
     int loss
     int n_threads
+    intp_t width             # hidden + output units: a row's activations
     double alpha             # L2 strength
     double l1                # L1 strength, scaled like alpha (divided by sw_sum)
     double max_norm          # max L2 norm of each unit's incoming weights, 0 = off
@@ -176,11 +195,12 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
     Writes the unnormalised gradient sums of these rows to ``gpart`` (flat
     layout: a.T @ delta for each weight matrix, the column sums of delta for
     each intercept) and returns sum_i w_i * loss_i over the rows.  ``acts`` and
-    ``deltas`` are this caller's workspaces, laid out by ``net.act_off``.
-    Either one thread runs this on its own rows (rows never interact), or
-    the caller runs it on the whole batch and ``gemm_threads`` threads share
-    each matrix product.  ``alive`` (or NULL) flags, in ``act_off`` layout,
-    the hidden units that were positive on a row (before dropout).
+    ``deltas`` are these rows' workspaces, laid out by ``net.act_off``.
+    Either it runs on one fixed row block of the batch (``gemm_threads``
+    0: one gemm per product), or on the whole batch, and then
+    ``gemm_threads`` > 0 threads share each product's fixed column blocks
+    (``_blas._gemm_split``).  ``alive`` (or NULL) flags, in ``act_off``
+    layout, the hidden units that were positive on a row (before dropout).
     """
     cdef intp_t L = net.n_layers - 1          # number of weight layers
     cdef intp_t i, j, r, fan_in, fan_out
@@ -348,8 +368,9 @@ cdef inline void _finish_grad(Net* net, intp_t j0, intp_t j1, intp_t n_parts,
                               floating sw_sum) noexcept nogil:
     """Finish the gradient of parameters j0 .. j1 in ``g``.
 
-    Sums the per-thread partial gradients into ``g``, adds the L2 (and L1)
-    terms to the weights and divides by the weight sum.
+    Sums the ``n_parts`` partial gradients of the row blocks into ``g``, in
+    block order, adds the L2 (and L1) terms to the weights and divides by
+    the weight sum.
     """
     cdef intp_t j, t
     cdef intp_t n_coef = net.int_off[0]
@@ -567,34 +588,67 @@ cdef void _record_update(Net* net, intp_t n_blocks, bint clipped) noexcept nogil
         net.diag[i * DIAG_SIZE + DIAG_UPDATE_RATIO] += sqrt(dsq) / sqrt(wsq)
 
 
+cdef void _row_block(Net* net, intp_t blk, intp_t n_blocks, const floating* params,
+                     floating* gparts, const floating* xb, Sparse* sp, const floating* yb,
+                     const floating* swb, intp_t nb, floating* acts, floating* deltas,
+                     unsigned char* alive, double* sums) noexcept nogil:
+    """Forward and backward pass of row block ``blk`` of ``n_blocks``.
+
+    Its rows are ``blk * nb // n_blocks`` .. ``(blk + 1) * nb // n_blocks``;
+    its gradient goes to partial buffer ``blk`` of ``gparts``, its workspaces are
+    its own rows of ``acts`` and ``deltas`` (batch layout: row r at
+    ``r * width``), its alive flags part ``blk``.  Also sums the squares
+    (and absolute values, with L1) of weight range ``blk`` of ``n_blocks``
+    for the penalty.  Writes sums[3 blk .. 3 blk + 2]: data loss, squares,
+    absolute values.
+    """
+    cdef intp_t n_params = net.int_off[net.n_layers - 2] + net.units[net.n_layers - 1]
+    cdef intp_t n_coef = net.int_off[0]
+    cdef intp_t r0 = blk * nb // n_blocks, r1 = (blk + 1) * nb // n_blocks
+    cdef intp_t j0 = blk * n_coef // n_blocks, j1 = (blk + 1) * n_coef // n_blocks
+    sums[3 * blk] = _forward_backward_rows(
+        net, params, gparts + blk * n_params, xb, sp, r0, yb, swb, r1 - r0,
+        acts + r0 * net.width, deltas + r0 * net.width, 0,
+        alive + blk * net.alive_stride if alive != NULL else NULL)
+    sums[3 * blk + 1] = _sum_squares(params + j0, j1 - j0)
+    sums[3 * blk + 2] = _sum_abs(params + j0, j1 - j0) if net.l1 > 0 else 0.0
+
+
 cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
                    floating* s1, floating* s2, floating* s3, const Update* u, double lr,
                    const floating* xb, Sparse* sp, const floating* yb,
-                   const floating* swb, intp_t nb, intp_t chunk, int n_parts,
-                   floating* acts, floating* deltas, intp_t ws_stride,
+                   const floating* swb, intp_t nb, floating* acts, floating* deltas,
                    double* grad_norm) noexcept nogil:
-    """One minibatch: data-parallel forward/backward, then reduce and update.
+    """One minibatch: forward/backward over fixed row blocks, then reduce and update.
 
-    Rows are split into ``n_parts`` chunks of ``chunk`` rows, one per thread,
-    each with its own workspace and gradient buffer; then one pass over the
-    flat parameters sums the partial gradients, adds the L2 term, divides by
-    the weight sum and applies the optimizer at rate ``lr`` (or, ``u`` NULL,
-    writes the gradient to ``out``).  With gradient clipping, or when
-    ``grad_norm`` is not NULL (it receives the gradient's L2 norm before
-    clipping), ``_finish_clipped`` replaces that pass.  With ``net.diag``
-    (training only) the update is measured and recorded (``_record_update``)
-    and the alive ReLU units flagged.  The caller has advanced ``u`` for
-    this update.  Returns the regularised batch loss;
-    non-finite weights show up as a non-finite loss of the next batch, and
-    Python checks the weights once the epoch is over.
+    The ``nb`` rows are cut into ``_row_blocks(nb)`` fixed blocks (one, or
+    several for a small network and enough work), each with its own rows of
+    the workspaces and its own partial gradient buffer, computed by
+    whichever of ``net.n_threads`` threads takes it; the loss and penalty
+    sums of the blocks are then added in block order.  Then one pass over
+    the flat parameters, in fixed ranges, sums the partial gradients in
+    block order, adds the L2 term, divides by the weight sum and applies the
+    optimizer at rate ``lr`` (or, ``u`` NULL, writes the gradient to
+    ``out``).  Nothing depends on the thread count, so neither does the
+    result.  With gradient clipping, or when ``grad_norm`` is not NULL (it
+    receives the gradient's L2 norm before clipping), ``_finish_clipped``
+    replaces that pass.  With ``net.diag`` (training only) the update is
+    measured and recorded (``_record_update``) and the alive ReLU units
+    flagged.  The caller has advanced ``u`` for this update.  Returns the
+    regularised batch loss; non-finite weights show up as a non-finite loss
+    of the next batch, and Python checks the weights once the epoch is over.
     """
     cdef intp_t L = net.n_layers - 1
     cdef intp_t n_params = net.int_off[L - 1] + net.units[L]
     cdef intp_t n_coef = net.int_off[0]
-    cdef intp_t t, r0, nr, j, j0, j1
+    cdef intp_t t, j
     cdef double data_loss = 0.0, sq = 0.0, sabs = 0.0, sw_sum = 0.0, loss, norm
     cdef int nt_update = net.n_threads if n_params >= PAR_MIN_SIZE else 1
-    cdef intp_t n_blocks = 1
+    cdef int n_blocks = _row_blocks(nb, n_params)
+    cdef int nt_rows = min(net.n_threads, n_blocks)
+    cdef int n_fin = _fin_blocks(n_params)
+    cdef int nt_fin = min(net.n_threads, n_fin)
+    cdef double sums[3 * MAX_ROW_BLOCKS]
     cdef floating fsw_sum
     cdef bint measure = net.diag != NULL and u != NULL
     cdef double* acc = net.diag_acc if measure else NULL
@@ -607,7 +661,7 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             sw_sum += swb[j]
     fsw_sum = <floating> sw_sum
 
-    if n_parts == 1:
+    if n_blocks == 1:
         data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
                                            acts, deltas,
                                            _gemm_threads(net.n_threads, nb, n_params), alive)
@@ -615,22 +669,18 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
         if net.l1 > 0:
             sabs = _sum_abs(params, n_coef)
     else:
-        for t in prange(n_parts, num_threads=n_parts, schedule='static', chunksize=1):
-            r0 = t * chunk
-            nr = min(chunk, nb - r0)
-            if nr > 0:
-                data_loss += _forward_backward_rows(
-                    net, params, gparts + t * n_params, xb, sp, r0, yb, swb, nr,
-                    acts + t * ws_stride, deltas + t * ws_stride, 1,
-                    alive + t * net.alive_stride if alive != NULL else NULL)
-            else:
-                for j in range(n_params):
-                    gparts[t * n_params + j] = 0
-            j0 = t * n_coef // n_parts
-            j1 = (t + 1) * n_coef // n_parts
-            sq += _sum_squares(params + j0, j1 - j0)
-            if net.l1 > 0:
-                sabs += _sum_abs(params + j0, j1 - j0)
+        if nt_rows > 1:
+            for t in prange(n_blocks, num_threads=nt_rows, schedule='static', chunksize=1):
+                _row_block(net, t, n_blocks, params, gparts, xb, sp, yb, swb, nb,
+                           acts, deltas, alive, sums)
+        else:
+            for t in range(n_blocks):
+                _row_block(net, t, n_blocks, params, gparts, xb, sp, yb, swb, nb,
+                           acts, deltas, alive, sums)
+        for t in range(n_blocks):
+            data_loss += sums[3 * t]
+            sq += sums[3 * t + 1]
+            sabs += sums[3 * t + 2]
 
     loss = data_loss / sw_sum
     if net.loss == Loss.SQUARED_ERROR:
@@ -640,51 +690,61 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
         loss += net.l1 * sabs / sw_sum
 
     if u != NULL and (net.clip_on or grad_norm != NULL):
-        norm = _finish_clipped(net, nt_update, n_parts, n_params, params, gparts,
+        norm = _finish_clipped(net, nt_update, n_blocks, n_params, params, gparts,
                                s1, s2, s3, u, lr, fsw_sum)
         if grad_norm != NULL:
             grad_norm[0] = norm
         if measure:
             _record_update(net, 0, True)
-    elif nt_update > 1:
-        n_blocks = nt_update
-        for t in prange(n_blocks, num_threads=nt_update, schedule='static', chunksize=1):
-            _finish_range(net, t * n_params // n_blocks, (t + 1) * n_params // n_blocks,
-                          n_parts, n_params, params, gparts, out, s1, s2, s3, u, lr,
-                          fsw_sum, acc + t * 3 * L if acc != NULL else NULL)
-        if measure:
-            _record_update(net, n_blocks, False)
     else:
-        _finish_range(net, 0, n_params, n_parts, n_params, params, gparts, out,
-                      s1, s2, s3, u, lr, fsw_sum, acc)
+        if nt_fin > 1:
+            for t in prange(n_fin, num_threads=nt_fin, schedule='static', chunksize=1):
+                _finish_range(net, t * n_params // n_fin, (t + 1) * n_params // n_fin,
+                              n_blocks, n_params, params, gparts, out, s1, s2, s3, u, lr,
+                              fsw_sum, acc + t * 3 * L if acc != NULL else NULL)
+        else:
+            for t in range(n_fin):
+                _finish_range(net, t * n_params // n_fin, (t + 1) * n_params // n_fin,
+                              n_blocks, n_params, params, gparts, out, s1, s2, s3, u, lr,
+                              fsw_sum, acc + t * 3 * L if acc != NULL else NULL)
         if measure:
-            _record_update(net, 1, False)
+            _record_update(net, n_fin, False)
     if u != NULL and net.max_norm > 0:
         _apply_max_norm(net, params)
     return loss
 
 
-cdef inline int _n_parts(int n_threads, intp_t n_rows, intp_t n_params) noexcept nogil:
-    """Threads that split a batch by rows (data parallel), or 1.
+cdef inline int _row_blocks(intp_t n_rows, intp_t n_params) noexcept nogil:
+    """The fixed row blocks a batch of ``n_rows`` rows is cut into (1: uncut).
 
-    Row splitting needs one gradient buffer per thread, so it serves networks
-    whose parameters fit in cache many times over; larger networks split each
-    matrix product instead (``_gemm_threads``).  Small batches stay on one
-    thread: a parallel region costs more than it saves there, and far more
-    when another process holds a core.
+    A function of the shape only, never of the thread count, so that the
+    partial sums, and their order, are the same with any number of threads.
+    Row blocks need one gradient buffer each, so they serve networks whose
+    parameters fit in cache many times over; larger networks cut each
+    matrix product by columns instead (``_gemm_threads``).  Small batches
+    stay whole: a parallel region costs more than it saves there, and far
+    more when another process holds a core.  Never more blocks than rows
+    allow (MIN_BLOCK_ROWS each), so a smaller last batch has fewer.
     """
-    if (n_threads <= 1 or n_rows * n_params < PAR_MIN_BATCH_WORK
-            or n_params > ROW_SPLIT_MAX_PARAMS):
+    if n_rows * n_params < PAR_MIN_BATCH_WORK or n_params > ROW_SPLIT_MAX_PARAMS:
         return 1
-    return <int> max(1, min(<intp_t> n_threads, n_rows // MIN_ROWS_PER_THREAD))
+    return _pow2_floor(min(<intp_t> MAX_ROW_BLOCKS, n_rows // MIN_BLOCK_ROWS))
 
 
 cdef inline int _gemm_threads(int n_threads, intp_t n_rows, intp_t n_params) noexcept nogil:
-    """Threads that share each matrix product of an unsplit batch (model parallel)."""
-    if (n_threads <= 1 or n_rows * n_params < PAR_MIN_BATCH_WORK
-            or n_params <= ROW_SPLIT_MAX_PARAMS):
-        return 1
+    """Threads that share each matrix product of an uncut batch (model
+    parallel; its column blocks are fixed, see ``_blas._gemm_split``), or 0
+    for one gemm per product."""
+    if n_rows * n_params < PAR_MIN_BATCH_WORK or n_params <= ROW_SPLIT_MAX_PARAMS:
+        return 0
     return n_threads
+
+
+cdef inline int _fin_blocks(intp_t n_params) noexcept nogil:
+    """The fixed parameter ranges of the finishing pass (a function of the size)."""
+    if n_params < PAR_MIN_SIZE:
+        return 1
+    return _pow2_floor(min(MAX_FIN_BLOCKS, n_params // FIN_BLOCK_MIN))
 
 
 # ---------------------------------------------------------------------------
@@ -800,7 +860,9 @@ cdef class Kernel:
         The optimizer config (``Optimizer._config()``); None for a kernel
         that only computes ``loss_grad``.
     n_threads : int, default=1
-        OpenMP threads (1 when sklr was built without OpenMP).
+        OpenMP threads (1 when sklr was built without OpenMP). The results
+        are bit-identical for any value: the work is cut into blocks fixed
+        by the shapes, whose partial sums are added in block order.
     clip : ndarray of float64 of shape (CLIP_SIZE,) or None, default=None
         Gradient clipping of ``train_epoch``'s updates, laid out by
         ``CLIP_*`` (see :func:`clip_array`); None for none.  ``loss_grad``
@@ -828,8 +890,8 @@ cdef class Kernel:
     cdef Update _u                    # the config, read once
     # Workspaces.
     cdef Buffer _offsets              # Net.coef_off / int_off / act_off
-    cdef Buffer _gparts               # per-thread gradients
-    cdef Buffer _acts                 # per-thread activations and deltas
+    cdef Buffer _gparts               # per-row-block gradients
+    cdef Buffer _acts                 # activations and deltas of the batch's rows
     cdef Buffer _xb                   # the minibatch's rows (dense input)
     cdef Buffer _yb                   # its targets
     cdef Buffer _swb                  # its sample weights
@@ -838,7 +900,7 @@ cdef class Kernel:
     cdef Buffer _chunks               # clipping: chunk offsets and tensors
     cdef Buffer _norms                # clipping: chunk and tensor norms, scales
     cdef Buffer _diag_acc             # diagnostics: one update's sums of squares
-    cdef Buffer _alive                # diagnostics: alive hidden units, per part
+    cdef Buffer _alive                # diagnostics: alive hidden units, per row block
 
     def __cinit__(self):
         # Buffers start empty (Cython zero-fills the object), so that
@@ -980,6 +1042,7 @@ cdef class Kernel:
             if i > 0:
                 off += u[i]
         self._width = off
+        self._net.width = off
         self._net.hidden_act = hidden_act
         self._net.out_act = out_act
         self._net.loss = loss
@@ -1055,10 +1118,11 @@ cdef class Kernel:
     cdef int _reserve_batch(self, intp_t n_rows, bint minibatch) except -1:
         """Grow the workspaces for batches of up to ``n_rows`` rows."""
         cdef size_t item = sizeof(float) if self._single else sizeof(double)
-        cdef int parts = _n_parts(self._net.n_threads, n_rows, self.n_params)
-        cdef size_t chunk = (n_rows + parts - 1) // parts
-        _reserve(&self._gparts, parts * self.n_params * item)
-        _reserve(&self._acts, 2 * parts * chunk * self._width * item)
+        cdef int blocks = _row_blocks(n_rows, self.n_params)
+        # One gradient buffer per row block (a smaller batch has no more
+        # blocks); activations and deltas of every row (row r at r * width).
+        _reserve(&self._gparts, blocks * self.n_params * item)
+        _reserve(&self._acts, 2 * n_rows * self._width * item)
         if minibatch:
             _reserve(&self._yb, n_rows * self._n_outputs * item)
             if not self.is_sparse:
@@ -1165,11 +1229,11 @@ cdef class Kernel:
     cdef int _start_diagnostics(self, double[:, ::1] diagnostics, intp_t batch_size) except -1:
         """Point the network at ``diagnostics`` (zeroed) and its workspaces."""
         cdef intp_t L = self._net.n_layers - 1
-        cdef int parts = _n_parts(self._net.n_threads, batch_size, self.n_params)
+        cdef int parts = _row_blocks(batch_size, self.n_params)
         if diagnostics.shape[0] != L or diagnostics.shape[1] != DIAG_SIZE:
             raise ValueError("diagnostics must have shape (%d, %d) (DIAG_*), got (%d, %d)."
                              % (L, DIAG_SIZE, diagnostics.shape[0], diagnostics.shape[1]))
-        _reserve(&self._diag_acc, 3 * max(self._net.n_threads * L, self._net.n_chunks)
+        _reserve(&self._diag_acc, 3 * max(MAX_FIN_BLOCKS * L, self._net.n_chunks)
                  * sizeof(double))
         _reserve(&self._alive, parts * self._width)
         memset(&diagnostics[0, 0], 0, L * DIAG_SIZE * sizeof(double))
@@ -1257,8 +1321,8 @@ cdef object _train_epoch(
     cdef const floating* X = <const floating*> k._x
     cdef const floating* Y = <const floating*> k._y
     cdef const floating* sw = <const floating*> k._swp
-    cdef intp_t step, start, nb, r, row, chunk, ws_stride
-    cdef int n_parts, max_parts
+    cdef intp_t step, start, nb, r, row
+    cdef int max_blocks
     cdef double batch_loss, loss_sum = 0.0
     cdef int flag = Flag.OK
     cdef bint interrupted = False
@@ -1294,9 +1358,7 @@ cdef object _train_epoch(
             raise ValueError("sample_idx holds a row outside range(%d)." % k.n_samples)
     _read_scalars(&scalars[0], &u)
     k._reserve_batch(batch_size, True)
-    max_parts = _n_parts(net.n_threads, batch_size, n_params)
-    chunk = (batch_size + max_parts - 1) // max_parts
-    ws_stride = chunk * k._width
+    max_blocks = _row_blocks(batch_size, n_params)
     gparts = <floating*> k._gparts.ptr
     acts = <floating*> k._acts.ptr
     xb = <floating*> k._xb.ptr
@@ -1330,14 +1392,12 @@ cdef object _train_epoch(
                 if swb != NULL:
                     swb[r] = sw[row]
             sp.rows = &sample_idx[start]
-            n_parts = _n_parts(net.n_threads, nb, n_params)
             lr = steps[step, STEP_LR]
             _advance(&u, steps[step, STEP_MOMENTUM], lr)
             wd = steps[step, STEP_WEIGHT_DECAY]
             u.weight_decay = wd_constant if isnan(wd) else wd
             batch_loss = _batch(net, &params[0], gparts, NULL, s1, s2, s3, &u, lr,
-                                xb, &sp, yb, swb, nb, (nb + n_parts - 1) // n_parts,
-                                n_parts, acts, acts + max_parts * ws_stride, ws_stride,
+                                xb, &sp, yb, swb, nb, acts, acts + batch_size * k._width,
                                 norms + step if norms != NULL else NULL)
             if avg != NULL and steps[step, STEP_EMA] >= 0:
                 _ema_pass(avg, &params[0], n_params, steps[step, STEP_EMA], net.n_threads)
@@ -1348,7 +1408,7 @@ cdef object _train_epoch(
             loss_sum += batch_loss * nb
     _write_scalars(&u, &scalars[0])
     if net.diag != NULL:
-        _finish_diagnostics(net, &params[0], step, max_parts)
+        _finish_diagnostics(net, &params[0], step, max_blocks)
     if interrupted:
         _propagate()
     return loss_sum, step, flag
@@ -1358,7 +1418,7 @@ cdef void _finish_diagnostics(Net* net, const floating* params, intp_t n_steps,
                               int n_parts) noexcept nogil:
     """The epoch's diagnostics from their sums: means over the ``n_steps``
     updates, the weight norms now, the dead fraction of each hidden layer
-    (units flagged alive by none of the ``n_parts`` parts)."""
+    (units flagged alive by none of the ``n_parts`` row blocks' parts)."""
     cdef intp_t L = net.n_layers - 1
     cdef intp_t i, j, t, dead, off
     cdef double* row
@@ -1387,8 +1447,7 @@ cdef object _loss_grad(Kernel k, floating[::1] params, floating[::1] grad):
     cdef Net* net = &k._net
     cdef Sparse sp = k._sp
     cdef double value
-    cdef int n_parts
-    cdef intp_t chunk, ws_stride, i
+    cdef intp_t i
     cdef floating* acts
     cdef floating* gparts
     cdef intp_t* rows
@@ -1408,14 +1467,11 @@ cdef object _loss_grad(Kernel k, floating[::1] params, floating[::1] grad):
     gparts = <floating*> k._gparts.ptr
     acts = <floating*> k._acts.ptr
     with nogil:
-        n_parts = _n_parts(net.n_threads, n_samples, n_params)
-        chunk = (n_samples + n_parts - 1) // n_parts
-        ws_stride = chunk * k._width
         net.diag = NULL
         value = _batch(net, &params[0], gparts, &grad[0], NULL, NULL, NULL, NULL, 0.0,
                        <const floating*> k._x, &sp, <const floating*> k._y,
-                       <const floating*> k._swp, n_samples, chunk, n_parts,
-                       acts, acts + n_parts * ws_stride, ws_stride, NULL)
+                       <const floating*> k._swp, n_samples,
+                       acts, acts + n_samples * k._width, NULL)
     return value
 
 
