@@ -266,11 +266,11 @@ def _assert_same_fits(got, ref, what):
 @pytest.mark.parametrize("case", list(ESTIMATOR_CASES))
 def test_fit_identical_for_any_thread_count(case, monkeypatch):
     """The estimator's kernel with 1, 2, 3, 4 and 16 threads (the trainer asks
-    ``_openmp_effective_n_threads``, which caps at the CPU count: patched here
+    ``sklr._threads.fit_n_threads``, which caps at the CPU count: patched here
     so that more threads than this machine's cores run too)."""
     fits = {}
     for n_threads in (1, *THREADS):
-        monkeypatch.setattr(_trainer, "_openmp_effective_n_threads", lambda t=n_threads: t)
+        monkeypatch.setattr(_trainer, "fit_n_threads", lambda t=n_threads: t)
         est, (X, y) = ESTIMATOR_CASES[case]()
         fits[n_threads] = _fitted(est.fit(X, y))
         assert est.coefs_[0].dtype == X.dtype
