@@ -33,6 +33,8 @@ from sklr import optimizers
 from sklr import schedules as S
 from sklr.averaging import EMA, SWA
 
+from _same_fit import assert_same_fit
+
 # Shared by this process and the child it kills: the data and the estimators.
 CASES_SOURCE = """
 from sklearn.datasets import load_digits
@@ -74,24 +76,6 @@ def _cases():
     namespace = {}
     exec(CASES_SOURCE, namespace)
     return namespace
-
-
-def _assert_same_fit(got, expected):
-    """Bit-for-bit equal trajectories (the wall time aside)."""
-    for a, b in zip(got.coefs_ + got.intercepts_, expected.coefs_ + expected.intercepts_):
-        assert_array_equal(a, b)
-    assert got.loss_curve_ == expected.loss_curve_
-    assert (got.n_iter_, got.t_) == (expected.n_iter_, expected.t_)
-    assert set(got.history_) == set(expected.history_)
-    for key in expected.history_:
-        if key != "time":
-            assert_array_equal(got.history_[key], expected.history_[key], err_msg=key)
-    state, ref = got._state, expected._state
-    assert (state.n_updates, state.n_epochs) == (ref.n_updates, ref.n_epochs)
-    for key, value in ref.optimizer.items():
-        assert_array_equal(state.optimizer[key], value, err_msg=key)
-    for a, b in zip(got._random_state.get_state(), expected._random_state.get_state()):
-        assert_array_equal(a, b)  # the shuffling stream ends at the same draw
 
 
 class Capture:
@@ -150,7 +134,7 @@ def test_fit_killed_mid_fit_resumes_bit_for_bit(tmp_path, case):
         reference = cases["make_estimator"](case).fit(X, y)
         resumed.set_params(warm_start=True).fit(X, y)
     assert reference.n_iter_ == 30
-    _assert_same_fit(resumed, reference)
+    assert_same_fit(resumed, reference)
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +185,7 @@ def test_resume_from_every_checkpoint_matches_uninterrupted_fit(digits, name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             resumed.set_params(warm_start=True).fit(X, y, **fit_kw)
-        _assert_same_fit(resumed, reference)
+        assert_same_fit(resumed, reference)
     final = pickle.loads(saved[max(saved)])  # the end save is the fitted model
     for a, b in zip(final.coefs_, reference.coefs_):
         assert_array_equal(a, b)
@@ -225,7 +209,7 @@ def test_partial_fit_loop_resumes_from_its_checkpoints(tmp_path, digits):
     assert resumed.n_iter_ == 1 and resumed._state.n_epochs == 4
     for _ in range(2):
         resumed.partial_fit(X, y)
-    _assert_same_fit(resumed, reference)
+    assert_same_fit(resumed, reference)
 
 
 def _raise_from_epoch(epoch):
@@ -255,7 +239,7 @@ def test_ctrl_c_saves_a_resumable_checkpoint(tmp_path, digits):
         resumed = load_checkpoint(template)
         assert resumed.n_iter_ == 6
         resumed.set_params(warm_start=True).fit(X, y)
-    _assert_same_fit(resumed, reference)
+    assert_same_fit(resumed, reference)
 
 
 def test_grid_search_in_parallel_writes_distinct_loadable_files(tmp_path, digits):

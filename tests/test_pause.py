@@ -20,31 +20,13 @@ from sklr import MLPClassifier, MLPRegressor
 from sklr import schedules as S
 from sklr._pause import FitControl, advance, as_if_ended, cooled_copy, is_paused
 
+from _same_fit import assert_same_fit
+
 
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
     return X[:400] / 16, y[:400]
-
-
-def _assert_same_fit(got, expected):
-    for a, b in zip(got.coefs_ + got.intercepts_, expected.coefs_ + expected.intercepts_):
-        assert_array_equal(a, b)
-    assert got.loss_curve_ == expected.loss_curve_
-    assert (got.n_iter_, got.t_) == (expected.n_iter_, expected.t_)
-    assert set(got.history_) == set(expected.history_)
-    for key in expected.history_:
-        if key != "time":
-            assert_array_equal(got.history_[key], expected.history_[key], err_msg=key)
-    state, ref = got._state, expected._state
-    assert (state.n_updates, state.n_epochs) == (ref.n_updates, ref.n_epochs)
-    for key, value in ref.optimizer.items():
-        assert_array_equal(state.optimizer[key], value, err_msg=key)
-    if expected.early_stopping:
-        assert got.validation_scores_ == expected.validation_scores_
-        assert got.best_validation_score_ == expected.best_validation_score_
-    for a, b in zip(got._random_state.get_state(), expected._random_state.get_state()):
-        assert_array_equal(a, b)
 
 
 CASES = {
@@ -93,7 +75,7 @@ def test_paused_and_resumed_fit_equals_uninterrupted_fit(digits, name, pauses):
     assert not is_paused(est)
     assert est.warm_start is False  # the parameter is as the user set it
     assert "_fit_control" not in est.__dict__
-    _assert_same_fit(est, reference)
+    assert_same_fit(est, reference)
 
 
 def test_a_stopped_fit_is_not_paused_and_advance_leaves_it(digits):
@@ -161,7 +143,7 @@ def test_cooldown_decays_the_rate_linearly_and_leaves_the_original(digits):
     advance(est, X, y, 6)
     kept = copy.deepcopy(est)
     cooled = cooled_copy(est, X, y, 3)
-    _assert_same_fit(est, kept)  # the original is untouched
+    assert_same_fit(est, kept)  # the original is untouched
     assert cooled.n_iter_ == 9
     # The rate of the last update of each cooldown epoch: the schedule's
     # own rate (from an uninterrupted fit) times 1 - (e + (n-1)/n) / 3.
@@ -174,7 +156,7 @@ def test_cooldown_decays_the_rate_linearly_and_leaves_the_original(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         advance(est, X, y, 20)
-    _assert_same_fit(est, full)
+    assert_same_fit(est, full)
 
 
 def test_fit_control_factors():
@@ -200,7 +182,7 @@ def test_regressor_pauses_too(digits):
         warnings.simplefilter("ignore", ConvergenceWarning)
         advance(est, X, y, 3)
         advance(est, X, y, 8)
-    _assert_same_fit(est, reference)
+    assert_same_fit(est, reference)
 
 
 def test_cooled_copy_needs_a_paused_fit(digits):
