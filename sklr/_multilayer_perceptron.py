@@ -42,6 +42,7 @@ from sklr._compat import (
     _fit_context,
 )
 from sklr._history import TrainingState
+from sklr._labels import encode_labels, indicator
 from sklr._lr_finder import find_learning_rate
 from sklr._network import _NetworkMixin
 from sklr._plan import make_plan
@@ -1067,20 +1068,30 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
-        else:
-            classes = unique_labels(y)
-            if self.warm_start:
-                if set(classes) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same "
-                        "classes as in the previous call to fit. Previously "
-                        f"got {self.classes_}, `y` has {classes}"
-                    )
-            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            encoded = encode_labels(self._label_binarizer, y)
+            if encoded is not None:
+                return X, indicator(self._label_binarizer, encoded[0])
+            return X, self._label_binarizer.transform(y).astype(bool)
+        encoded = encode_labels(self._label_binarizer, y)
+        if encoded is not None:
+            codes, known = encoded
+            seen = np.bincount(codes[known], minlength=len(self.classes_)).astype(bool)
+            if known.all() and (not self.warm_start or seen.all()):
+                return X, indicator(self._label_binarizer, codes)
+        # The binarizer's path, and the errors of labels the model does not know.
+        classes = unique_labels(y)
+        if self.warm_start:
+            if set(classes) != set(self.classes_):
                 raise ValueError(
-                    "`y` has classes not in `self.classes_`. "
-                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                    "warm_start can only be used where `y` has the same "
+                    "classes as in the previous call to fit. Previously "
+                    f"got {self.classes_}, `y` has {classes}"
                 )
+        elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            raise ValueError(
+                "`y` has classes not in `self.classes_`. "
+                f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+            )
         y = self._label_binarizer.transform(y).astype(bool)
         return X, y
 
@@ -1099,6 +1110,37 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         """
         check_is_fitted(self)
         return self._predict(X)
+
+    def score(self, X, y, sample_weight=None):
+        """Return the mean accuracy on the given test data and labels.
+
+        The number :func:`sklearn.metrics.accuracy_score` gives for ``y`` and
+        ``self.predict(X)`` (the score of scikit-learn's classifiers). Labels
+        of a 1-D array, all known to the model, are compared without
+        re-deriving their type, which costs more than predicting for a small
+        network (a search scores every fit).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels for `X`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` w.r.t. `y`.
+        """
+        y_pred = self.predict(X)
+        if (sample_weight is None and isinstance(y, np.ndarray) and y.ndim == 1
+                and y_pred.ndim == 1 and len(y) == len(y_pred)):
+            encoded = encode_labels(self._label_binarizer, y)
+            if encoded is not None and encoded[1].all():
+                return float(np.average(y == y_pred))
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
 
     def _validate_validation_targets(self, y_val, X_val):
         y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val")
@@ -1123,6 +1165,10 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return y_val
 
     def _encode_targets(self, y):
+        """The kernels' target layout of labels the model knows."""
+        encoded = encode_labels(self._label_binarizer, y)
+        if encoded is not None and encoded[1].all():
+            return indicator(self._label_binarizer, encoded[0])
         return self._label_binarizer.transform(y).astype(bool)
 
     def _score_output(self, out, y, sample_weight):
