@@ -44,6 +44,7 @@ from sklr._openmp_helpers import _openmp_effective_n_threads
 _OMP_NUM_THREADS_SET = "OMP_NUM_THREADS" in os.environ
 
 _lock = threading.Lock()
+_local = threading.local()  # .limit: at most this many threads (fit_threads_at_most)
 _controller = None
 _depth = 0
 _limiter = None
@@ -117,6 +118,23 @@ def in_parallel_worker():
     return multiprocessing.parent_process() is not None or _in_dask_task()
 
 
+@contextlib.contextmanager
+def fit_threads_at_most(n_threads):
+    """Fits run in this Python thread use at most ``n_threads`` OpenMP threads.
+
+    A search that runs its fits side by side sets it around each fit. Unlike
+    ``threadpoolctl.threadpool_limits`` (which inspects every loaded library:
+    milliseconds, more than one epoch of a small network), it costs nothing,
+    and it only concerns this thread.
+    """
+    previous = getattr(_local, "limit", None)
+    _local.limit = max(1, int(n_threads))
+    try:
+        yield
+    finally:
+        _local.limit = previous
+
+
 def fit_n_threads():
     """OpenMP threads for the kernel of one fit: the thread budget.
 
@@ -126,7 +144,8 @@ def fit_n_threads():
     workers side by side run k threads, not k times the cores. A limit the
     user set wins there too: ``OMP_NUM_THREADS`` in the worker's environment
     when sklr was imported (joblib's loky and dask's nanny set it so), or a
-    ``threadpool_limits`` below the CPU count in the thread that fits.
+    ``threadpool_limits`` below the CPU count in the thread that fits. A
+    :func:`fit_threads_at_most` in force caps it.
 
     Returns
     -------
@@ -134,6 +153,9 @@ def fit_n_threads():
         A positive number of threads.
     """
     n_threads = _openmp_effective_n_threads()
+    limit = getattr(_local, "limit", None)
+    if limit is not None:
+        return min(limit, n_threads)
     if n_threads == 1 or _OMP_NUM_THREADS_SET:
         return n_threads
     if n_threads < _available_cpus():  # a threadpool_limits in force: obey it

@@ -21,13 +21,13 @@ import warnings
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
 
 from sklr._compat import _check_method_params, _safe_indexing, _score
 from sklr._pause import advance, as_if_ended, cooled_copy, is_paused
-from sklr._threads import blas_single_threaded
+from sklr._threads import blas_single_threaded, fit_threads_at_most
 
 __all__ = ["RungRunner", "advance_and_score", "final_step"]
 
@@ -68,7 +68,11 @@ class _Stepper:
             self.X = model[:-1].transform(X_train)
 
     def advance(self, y_train, until):
-        advance(self.final, self.X, y_train, until, **self.params)
+        # A resumed fit has the parameters its first rung validated (the
+        # search never changes them): skip scikit-learn's re-validation.
+        skip = is_paused(self.final)
+        with config_context(skip_parameter_validation=skip):
+            advance(self.final, self.X, y_train, until, **self.params)
 
     def with_final(self, final):
         """``model`` with ``final`` as its sklr estimator (for scoring)."""
@@ -121,15 +125,16 @@ def advance_and_score(model, template, train, test, until, data, settings):
     score_train = _check_method_params(X, params=score_params, indices=train)
     out = {"n_test_samples": len(test), "fit_error": None}
     error_score = settings["error_score"]
-    limit = (threadpool_limits(limits=settings["n_threads"], user_api="openmp")
-             if settings["n_threads"] else contextlib.nullcontext())
+    def limit():
+        return (fit_threads_at_most(settings["n_threads"]) if settings["n_threads"]
+                else contextlib.nullcontext())
     if model is None:
         model = clone(template)
     final = final_step(model)
     before = final.history_.n_epochs if hasattr(final, "history_") else 0
     start = time.perf_counter()
     try:
-        with limit:
+        with limit():
             stepper = _Stepper(model, X_train, y_train, fit_train)
             stepper.advance(y_train, until)
     except Exception:
@@ -143,7 +148,7 @@ def advance_and_score(model, template, train, test, until, data, settings):
     out["fit_time"] = time.perf_counter() - start
     n_epochs = final.history_.n_epochs - before
     start = time.perf_counter()
-    with limit:
+    with limit():
         judged, extra = stepper.judged(y_train, settings["cooldown"])
     n_epochs += extra
     scorer = settings["scorer"]
