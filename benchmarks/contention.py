@@ -39,7 +39,11 @@ command, so process start and imports stay out of the timings. Policies
 (``--policies``, comma-separated):
 
 default     none set: what sklr does by itself (``GOMP_SPINCOUNT=30000``
-            while its kernel loads, see ``sklr/_dispatch.py``)
+            while its kernel loads, see ``sklr/_dispatch.py``, and the
+            threads of each epoch chosen from the machine's load,
+            ``sklr._threads.LoadWatch``)
+fixed       ``SKLR_ADAPTIVE_THREADS=0``: the default spin count, all the
+            threads at every epoch (sklr before it watched the load)
 spin300k    ``GOMP_SPINCOUNT=300000``: libgomp's own default, i.e. sklr
             before it chose a spin count (about 10 ms of spinning at
             ~31 ns per iteration)
@@ -79,6 +83,7 @@ import time
 
 POLICIES = {
     "default": {},
+    "fixed": {"SKLR_ADAPTIVE_THREADS": "0"},
     "spin300k": {"GOMP_SPINCOUNT": "300000"},
     "spin30k": {"GOMP_SPINCOUNT": "30000"},
     "spin10k": {"GOMP_SPINCOUNT": "10000"},

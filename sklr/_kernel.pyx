@@ -1131,6 +1131,20 @@ cdef class Kernel:
                 _reserve(&self._swb, n_rows * item)
         return 0
 
+    def set_n_threads(self, int n_threads):
+        """Run the next calls on ``n_threads`` OpenMP threads.
+
+        Every reduction uses fixed blocks added in a fixed order, so the
+        results do not depend on it: a fit may change it between epochs
+        (``sklr._threads.LoadWatch``).
+        """
+        if n_threads < 1:
+            raise ValueError("n_threads must be positive.")
+        if self._busy:
+            raise RuntimeError("this Kernel is running.")
+        self.n_threads = n_threads if SKLR_OPENMP_ENABLED else 1
+        self._net.n_threads = self.n_threads
+
     cdef _enter(self):
         if self._busy:
             raise RuntimeError("this Kernel is already running (it is not reentrant).")

@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 
 import threadpoolctl
 from threadpoolctl import ThreadpoolController
@@ -161,3 +162,137 @@ def fit_n_threads():
     if n_threads < _available_cpus():  # a threadpool_limits in force: obey it
         return n_threads
     return 1 if in_parallel_worker() else n_threads
+
+
+# -- threads from the machine's load ------------------------------------------
+
+_active_fits = 0  # fits of this process running now (threads of one search, notebooks)
+
+
+def _read_cpu_busy(cpus):
+    """Seconds the CPUs ``cpus`` have spent busy (all processes), or None."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            lines = f.read().split(b"\n")
+    except OSError:
+        return None
+    ticks = 0
+    for line in lines[1:]:
+        if not line.startswith(b"cpu"):
+            break
+        fields = line.split()
+        if int(fields[0][3:]) in cpus:
+            # user nice system idle iowait irq softirq steal ...: all but idle, iowait
+            values = [int(v) for v in fields[1:9]]
+            ticks += sum(values) - values[3] - values[4]
+    return ticks / _CLOCK_TICKS
+
+
+def _runnable_now():
+    """Threads of other processes runnable on the machine now, or None.
+
+    ``/proc/loadavg``'s runnable count, minus this process's running threads
+    (this one, and OpenMP workers still spinning after an earlier fit).
+    """
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            runnable = int(f.read().split()[3].split(b"/")[0])
+        own = 0
+        for task in os.scandir("/proc/self/task"):
+            with open(os.path.join(task.path, "stat"), "rb") as f:
+                # pid (comm) state ...: the state follows the last ')'.
+                own += f.read().rpartition(b")")[2].split()[0] == b"R"
+    except (OSError, IndexError, ValueError):
+        return None
+    return max(0, runnable - max(own, 1))
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+class LoadWatch:
+    """The threads a fit should use now, from what else the machine runs.
+
+    An OpenMP fit waits at every minibatch for its slowest thread; when other
+    work holds some of the cores, one of its threads is descheduled for a
+    time slice and the others wait (spinning, then sleeping). Two fits of
+    all the cores side by side then run several times slower than one after
+    the other. Since the kernel's results do not depend on its thread count
+    (fixed blocks, added in order), a fit can change it between epochs: it
+    uses ``max_threads`` on an idle machine, and the cores the rest of the
+    machine leaves free otherwise:
+
+    - at the start, the CPUs of this process's affinity minus the threads
+      of other processes runnable at that moment (``/proc/loadavg``, less
+      this process's running threads);
+    - then, every ``window`` seconds at an epoch's end, the CPUs minus the
+      CPU time the other processes used over that window (``/proc/stat``,
+      all busy time of the process's CPUs, minus this process's CPU time,
+      spinning included), rounded;
+    - fits running at the same time in this process (a thread-parallel
+      search) share the result.
+
+    Where ``/proc`` is not there (not Linux) or ``SKLR_ADAPTIVE_THREADS=0``,
+    or ``max_threads`` is 1, it always answers ``max_threads``.
+
+    Parameters
+    ----------
+    max_threads : int
+        The thread budget (:func:`fit_n_threads`): never more.
+    window : float, default=0.2
+        Seconds between two measurements (``/proc/stat`` counts in 10 ms
+        ticks: a shorter window is mostly rounding).
+    """
+
+    def __init__(self, max_threads, window=0.2):
+        self.max_threads = max(1, int(max_threads))
+        self.window = window
+        self.n_threads = self.max_threads
+        self._cpus = (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity")
+                      else set(range(os.cpu_count() or 1)))
+        self.active = (self.max_threads > 1
+                       and os.environ.get("SKLR_ADAPTIVE_THREADS", "1") != "0"
+                       and _read_cpu_busy(self._cpus) is not None)
+        self._counted = False
+        if not self.active:
+            return
+        global _active_fits
+        with _lock:
+            _active_fits += 1
+        self._counted = True
+        others = _runnable_now()
+        if others is not None:
+            self.n_threads = self._choose(others)
+        self._mark()
+
+    def _mark(self):
+        self._t0 = time.perf_counter()
+        self._busy0 = _read_cpu_busy(self._cpus)
+        self._own0 = time.process_time()
+
+    def _choose(self, others):
+        free = len(self._cpus) - others
+        n = min(self.max_threads, max(1, int(free + 0.5)))
+        return max(1, n // max(1, _active_fits))
+
+    def threads(self):
+        """The threads for the next epoch."""
+        if not self.active:
+            return self.max_threads
+        now = time.perf_counter()
+        if now - self._t0 >= self.window:
+            busy = _read_cpu_busy(self._cpus)
+            own = time.process_time()
+            if busy is not None and self._busy0 is not None:
+                others = max(0.0, (busy - self._busy0) - (own - self._own0)) / (now - self._t0)
+                self.n_threads = self._choose(others)
+            self._mark()
+        return self.n_threads
+
+    def close(self):
+        """The fit is over (idempotent)."""
+        global _active_fits
+        if self._counted:
+            with _lock:
+                _active_fits -= 1
+            self._counted = False

@@ -27,7 +27,7 @@ from sklr._compat import _check_optimize_result, _get_additional_lbfgs_options_d
 from sklr._dynamics import DynamicsRecorder
 from sklr._kernel import Kernel, clip_array, reg_array, step_table
 from sklr._lr_finder import _DEFAULTS, _range_test, warn_if_unclear
-from sklr._threads import fit_n_threads
+from sklr._threads import LoadWatch, fit_n_threads
 from sklr.exceptions import DivergenceError
 from sklr.schedules import StepPositions
 
@@ -311,11 +311,15 @@ class StochasticTrainer:
         best_val = BestEpoch(est._params, state.average) if not est.early_stopping and (
             restore or val is not None) else None
         paused = False
+        # Threads from the machine's load, epoch by epoch (the results do not
+        # depend on them).
+        load = LoadWatch(kernel.kernel.n_threads)
         try:
             est.n_iter_ = 0
             sample_idx, best_val = checkpoints.resume_loop(sample_idx, best_val)
             for _ in range(est.max_iter - est.n_iter_):
                 callbacks.begin_epoch()
+                kernel.kernel.set_n_threads(load.threads())
                 try:
                     record = self.run_transaction(
                         kernel, sample_idx, batch_sizes, batch_size, val, train_labels,
@@ -358,6 +362,8 @@ class StochasticTrainer:
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
             checkpoints.interrupted()
+        finally:
+            load.close()
 
         if paused:
             return

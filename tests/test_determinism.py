@@ -269,6 +269,8 @@ def test_fit_identical_for_any_thread_count(case, monkeypatch):
     ``sklr._threads.fit_n_threads``, which caps at the CPU count: patched here
     so that more threads than this machine's cores run too)."""
     fits = {}
+    # The threads the machine's load would take away stay (see the next test).
+    monkeypatch.setenv("SKLR_ADAPTIVE_THREADS", "0")
     for n_threads in (1, *THREADS):
         monkeypatch.setattr(_trainer, "fit_n_threads", lambda t=n_threads: t)
         est, (X, y) = ESTIMATOR_CASES[case]()
@@ -276,6 +278,32 @@ def test_fit_identical_for_any_thread_count(case, monkeypatch):
         assert est.coefs_[0].dtype == X.dtype
     for n_threads in THREADS:
         _assert_same_fits(fits[n_threads], fits[1], f"with {n_threads} threads")
+
+
+@pytest.mark.parametrize("case", ["clf-adam-f64-early-stopping-dynamics",
+                                  "reg-adam-f32-early-stopping"])
+def test_fit_identical_when_threads_change_between_epochs(case, monkeypatch):
+    """A fit asks ``LoadWatch`` for its threads at every epoch (they follow
+    the machine's load): 3, 1, 4, 2, ... threads epoch by epoch give the
+    one-thread fit."""
+    monkeypatch.setenv("SKLR_ADAPTIVE_THREADS", "0")
+    monkeypatch.setattr(_trainer, "fit_n_threads", lambda: 1)
+    est, (X, y) = ESTIMATOR_CASES[case]()
+    reference = _fitted(est.fit(X, y))
+
+    asked = []
+    sequence = iter([3, 1, 4, 2] * 10)
+
+    class Changing(_trainer.LoadWatch):
+        def threads(self):
+            asked.append(next(sequence))
+            return asked[-1]
+
+    monkeypatch.setattr(_trainer, "fit_n_threads", lambda: 4)
+    monkeypatch.setattr(_trainer, "LoadWatch", Changing)
+    est, (X, y) = ESTIMATOR_CASES[case]()
+    _assert_same_fits(_fitted(est.fit(X, y)), reference, "with threads changing")
+    assert asked[:3] == [3, 1, 4]
 
 
 _CHILD = textwrap.dedent("""

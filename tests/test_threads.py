@@ -151,3 +151,154 @@ def test_forked_workers_after_a_threaded_fit_do_not_hang(no_limit):
         pytest.skip("no fork here")
     scores = _in_a_new_process(_search_in_forked_workers_after_a_threaded_fit)
     assert len(scores) == 2
+
+
+# -- threads from the machine's load (sklr._threads.LoadWatch) ----------------
+
+class _FakeMachine:
+    """``/proc`` as LoadWatch reads it: runnable threads, busy CPU seconds, clocks."""
+
+    def __init__(self, monkeypatch, others=0):
+        from sklr import _threads
+
+        self.others, self.busy, self.own, self.now = others, 0.0, 0.0, 0.0
+        monkeypatch.setattr(_threads, "_runnable_now", lambda: self.others)
+        monkeypatch.setattr(_threads, "_read_cpu_busy", lambda cpus: self.busy)
+        monkeypatch.setattr(_threads.time, "perf_counter", lambda: self.now)
+        monkeypatch.setattr(_threads.time, "process_time", lambda: self.own)
+        monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3},
+                            raising=False)
+        monkeypatch.delenv("SKLR_ADAPTIVE_THREADS", raising=False)
+
+    def run(self, seconds, own_cores, other_cores):
+        """``seconds`` pass; this process uses ``own_cores``, the others ``other_cores``."""
+        self.now += seconds
+        self.own += seconds * own_cores
+        self.busy += seconds * (own_cores + other_cores)
+
+
+def test_load_watch_uses_the_cores_others_leave(monkeypatch):
+    from sklr._threads import LoadWatch
+
+    machine = _FakeMachine(monkeypatch, others=0)  # only this process runs
+    watch = LoadWatch(4, window=0.2)
+    try:
+        assert watch.threads() == 4
+        machine.run(0.1, 4, 0.0)
+        assert watch.threads() == 4  # no measurement before the window ends
+        machine.run(0.1, 2.0, 2.0)  # the window: others took 1 core on average
+        assert watch.threads() == 3
+        machine.run(0.3, 2.0, 2.2)  # ~2 of the 4 cores
+        assert watch.threads() == 2
+        machine.run(0.3, 2.0, 0.6)  # 0.6 rounds to 1 core
+        assert watch.threads() == 3
+        machine.run(0.3, 3.0, 5.0)  # more than all the cores: one thread still
+        assert watch.threads() == 1
+        machine.run(0.3, 1.0, 0.0)
+        assert watch.threads() == 4
+    finally:
+        watch.close()
+
+
+def test_load_watch_starts_from_the_runnable_threads(monkeypatch):
+    from sklr._threads import LoadWatch
+
+    _FakeMachine(monkeypatch, others=2)  # two threads of other processes run
+    watch = LoadWatch(4)
+    assert watch.threads() == 2
+    watch.close()
+
+
+def test_load_watch_fits_of_one_process_share_the_cores(monkeypatch):
+    from sklr import _threads
+    from sklr._threads import LoadWatch
+
+    _FakeMachine(monkeypatch, others=0)
+    first = LoadWatch(4)
+    second = LoadWatch(4)  # a second fit of this process starts
+    assert _threads._active_fits == 2
+    assert second.threads() == 2
+    second.close()
+    second.close()  # idempotent
+    first.close()
+    assert _threads._active_fits == 0
+
+
+@pytest.mark.parametrize("setting", ["off", "one-thread"])
+def test_load_watch_inactive(monkeypatch, setting):
+    from sklr._threads import LoadWatch
+
+    machine = _FakeMachine(monkeypatch, others=8)
+    if setting == "off":
+        monkeypatch.setenv("SKLR_ADAPTIVE_THREADS", "0")
+        expected = 4
+    else:
+        expected = 1
+    watch = LoadWatch(4 if setting == "off" else 1)
+    machine.run(1.0, 1.0, 4.0)
+    assert watch.threads() == expected
+    watch.close()
+
+
+def _busy_loop():
+    while True:
+        pass
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/loadavg").exists(), reason="Linux /proc")
+@pytest.mark.skipif(not pathlib.Path("/proc/loadavg").exists(), reason="Linux /proc")
+def test_runnable_threads_of_other_processes():
+    from sklr._threads import _runnable_now
+
+    context = multiprocessing.get_context("spawn")
+    loops = [context.Process(target=_busy_loop, daemon=True) for _ in range(2)]
+    quiet = _runnable_now()
+    for loop in loops:
+        loop.start()
+    try:
+        import time
+
+        time.sleep(1.0)
+        busy = _runnable_now()
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.join()
+    assert busy >= 2 and busy >= quiet + 1, (quiet, busy)
+
+
+def test_a_fit_beside_busy_processes_takes_fewer_threads(no_limit, monkeypatch):
+    """The real thing: with a busy loop on every CPU, the kernel is asked for
+    one thread (the threads it runs are chosen at each epoch)."""
+    import numpy as np
+
+    import sklr._trainer
+    from sklr import MLPClassifier
+
+    monkeypatch.delenv("SKLR_ADAPTIVE_THREADS", raising=False)
+    asked = []
+    real = sklr._trainer.Kernel
+
+    class Recording(real):
+        def set_n_threads(self, n_threads):
+            asked.append(n_threads)
+            super().set_n_threads(n_threads)
+
+    X, y = make_classification(n_samples=512, n_features=64, random_state=0)
+    context = multiprocessing.get_context("spawn")
+    loops = [context.Process(target=_busy_loop, daemon=True) for _ in range(_n_cpus())]
+    for loop in loops:
+        loop.start()
+    try:
+        import time
+
+        time.sleep(1.0)  # the loops are running
+        monkeypatch.setattr(sklr._trainer, "Kernel", Recording)
+        monkeypatch.setattr(sklr._trainer, "fit_n_threads", _n_cpus)
+        MLPClassifier(hidden_layer_sizes=(64,), max_iter=2, random_state=0).fit(X, y)
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.join()
+    assert len(asked) == 2 and asked[0] < _n_cpus(), asked
+    assert np.all(np.asarray(asked) >= 1)
