@@ -192,8 +192,11 @@ def report(problem, results, n_by_kind):
         ours = np.array([r["test"] for r in results[name]])
         for other in ("random", "sk-halving"):
             theirs = np.array([r["test"] for r in results[other]])
+            diff = ours - theirs
+            sem = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
             print(f"{name} vs {other}, held-out: {np.sum(ours > theirs)} wins, "
-                  f"{np.sum(ours == theirs)} ties, {np.sum(ours < theirs)} losses")
+                  f"{np.sum(ours == theirs)} ties, {np.sum(ours < theirs)} losses; "
+                  f"paired difference {diff.mean():+.4f} (standard error {sem:.4f})")
 
 
 def main():

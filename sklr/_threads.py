@@ -197,6 +197,8 @@ def _runnable_now():
     try:
         with open("/proc/loadavg", "rb") as f:
             runnable = int(f.read().split()[3].split(b"/")[0])
+        if runnable <= 1:
+            return 0  # the thread reading: nothing else runs
         own = 0
         for task in os.scandir("/proc/self/task"):
             with open(os.path.join(task.path, "stat"), "rb") as f:
@@ -225,7 +227,8 @@ class LoadWatch:
     - at the start, the CPUs of this process's affinity minus the threads
       of other processes runnable at that moment (``/proc/loadavg``, less
       this process's running threads);
-    - then, every ``window`` seconds at an epoch's end, the CPUs minus the
+    - then, from the end of the first epoch on, every ``window`` seconds at
+      an epoch's end, the CPUs minus the
       CPU time the other processes used over that window (``/proc/stat``,
       all busy time of the process's CPUs, minus this process's CPU time,
       spinning included), rounded;
@@ -250,20 +253,20 @@ class LoadWatch:
         self.n_threads = self.max_threads
         self._cpus = (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity")
                       else set(range(os.cpu_count() or 1)))
-        self.active = (self.max_threads > 1
-                       and os.environ.get("SKLR_ADAPTIVE_THREADS", "1") != "0"
-                       and _read_cpu_busy(self._cpus) is not None)
         self._counted = False
+        self._t0 = None  # the measurement window starts at the first epoch's end
+        others = None
+        if self.max_threads > 1 and os.environ.get("SKLR_ADAPTIVE_THREADS", "1") != "0":
+            others = _runnable_now()
+        self.active = others is not None
         if not self.active:
             return
         global _active_fits
         with _lock:
             _active_fits += 1
         self._counted = True
-        others = _runnable_now()
-        if others is not None:
-            self.n_threads = self._choose(others)
-        self._mark()
+        self.n_threads = self._choose(others)
+        self._calls = 0
 
     def _mark(self):
         self._t0 = time.perf_counter()
@@ -279,6 +282,12 @@ class LoadWatch:
         """The threads for the next epoch."""
         if not self.active:
             return self.max_threads
+        self._calls += 1
+        if self._calls == 1:
+            return self.n_threads  # before the first epoch: the choice at the start
+        if self._t0 is None:
+            self._mark()  # (a fit of one epoch never reads /proc/stat)
+            return self.n_threads
         now = time.perf_counter()
         if now - self._t0 >= self.window:
             busy = _read_cpu_busy(self._cpus)

@@ -80,8 +80,11 @@ def _check(result, n_threads):
 
 @pytest.fixture
 def no_limit(monkeypatch):
-    """No OMP_NUM_THREADS for the processes a test starts."""
+    """No OMP_NUM_THREADS for the processes a test starts, and no load watch
+    (these tests count the threads of the budget; a busy machine would take
+    some away)."""
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("SKLR_ADAPTIVE_THREADS", "0")
     if _n_cpus() < 2:
         pytest.skip("one CPU: no thread to give up")
 
@@ -183,7 +186,9 @@ def test_load_watch_uses_the_cores_others_leave(monkeypatch):
     machine = _FakeMachine(monkeypatch, others=0)  # only this process runs
     watch = LoadWatch(4, window=0.2)
     try:
-        assert watch.threads() == 4
+        assert watch.threads() == 4  # before the first epoch
+        machine.run(0.1, 4, 0.0)
+        assert watch.threads() == 4  # the first epoch's end starts the window
         machine.run(0.1, 4, 0.0)
         assert watch.threads() == 4  # no measurement before the window ends
         machine.run(0.1, 2.0, 2.0)  # the window: others took 1 core on average
