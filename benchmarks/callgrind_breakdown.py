@@ -57,7 +57,10 @@ KERNEL_OBJECT = re.compile(r"/_kernel\.cpython[^/]*\.so$|/_kernel\.[^/]*\.(so|py
 CATEGORIES = ("gemm", "bias+act", "loss", "bias grad", "update", "penalty", "gather",
               "kernel other", "outside")
 ACTIVATION_FUNCTIONS = {"_activate", "_activation_derivative", "_logistic",
-                        "_dropout_forward", "_dropout_derivative", "_kept", "_mix"}
+                        "_dropout_forward", "_dropout_derivative", "_kept", "_mix",
+                        "_bias_act_block", "_derivative_block"}
+# Column-blocked products apply their bias gradients block by block.
+BIAS_GRAD_FUNCTIONS = {"_bias_grad_block"}
 UPDATE_FUNCTIONS = {"_finish_range", "_finish_grad", "_finish_clipped", "_finish_chunk",
                     "_clip_update_chunk", "_clip_coef", "_apply_max_norm", "_ema_range",
                     "_ema_pass"}
@@ -122,6 +125,8 @@ def categorise(source, function, text, callee_object):
         return "bias+act"
     if function == "_output_loss":
         return "loss"
+    if function in BIAS_GRAD_FUNCTIONS:
+        return "bias grad"
     if function == "_forward_backward_rows":
         if "+ b[j]" in text:
             return "bias+act"

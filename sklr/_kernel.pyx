@@ -53,7 +53,9 @@ from libc.math cimport sqrt, pow, isfinite, isnan, fabs, NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
-from sklr._blas cimport _matmul, _matmul_nt, _matmul_tn, _pow2_floor
+from sklr._blas cimport (
+    _col_blocks, _gemm_block, _matmul, _matmul_nt, _matmul_tn, _pow2_floor, _split,
+)
 from sklr._codes cimport (
     Activation as _Act, CFG_RULE, CFG_SIZE, CLIP_CONVENTION, CLIP_NORM, CLIP_PER_TENSOR,
     CLIP_SIZE, CLIP_VALUE, Convention, DIAG_DEAD_FRACTION, DIAG_GRAD_NORM, DIAG_SIZE,
@@ -185,6 +187,97 @@ cdef int _reserve(Buffer* b, size_t size) except -1:
 # Forward and backward passes, one minibatch
 # ---------------------------------------------------------------------------
 
+# -- products split by fixed column blocks, with their elementwise epilogues --
+#
+# With ``gemm_threads`` > 0 each product of ``_forward_backward_rows`` is cut
+# into the fixed column blocks of ``_blas._gemm_split``. The elementwise work
+# that follows a product (bias and activation, the bias gradient, the
+# activation's derivative) is done here by the thread that computed the
+# block, inside the same parallel region, rather than by the master alone
+# while the other threads wait. Each element sees the same operations in the
+# same order as in the unsplit passes, so the results are bit-identical.
+
+cdef inline void _bias_act_block(floating* z, const floating* b, intp_t nr, intp_t m,
+                                 intp_t c0, intp_t c1, int act) noexcept nogil:
+    """z[:, c0:c1] += b[c0:c1], then an elementwise activation, row by row."""
+    cdef intp_t r, j
+    for r in range(nr):
+        for j in range(c0, c1):
+            z[r * m + j] = z[r * m + j] + b[j]
+        _activate(z + r * m + c0, 1, c1 - c0, act)
+
+
+cdef void _forward_split(const floating* a, const floating* w, const floating* b,
+                         floating* z, intp_t nr, intp_t k, intp_t m, int act,
+                         int nt) noexcept nogil:
+    """z (nr x m) = act(a (nr x k) @ w (k x m) + b) by column blocks (nt >= 1;
+    ``act`` elementwise)."""
+    cdef int t, nb = _col_blocks(m)
+    if nt == 1:
+        for t in range(nb):
+            _gemm_block(c'N', c'N', _split(t, nb, m), _split(t + 1, nb, m), nr, k,
+                        w, m, a, k, z, m)
+            _bias_act_block(z, b, nr, m, _split(t, nb, m), _split(t + 1, nb, m), act)
+    else:
+        for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+            _gemm_block(c'N', c'N', _split(t, nb, m), _split(t + 1, nb, m), nr, k,
+                        w, m, a, k, z, m)
+            _bias_act_block(z, b, nr, m, _split(t, nb, m), _split(t + 1, nb, m), act)
+
+
+cdef inline void _bias_grad_block(const floating* d, floating* gb, intp_t nr, intp_t m,
+                                  intp_t c0, intp_t c1) noexcept nogil:
+    """gb[c0:c1] = the column sums of d[:, c0:c1], rows in order."""
+    cdef intp_t r, j
+    for j in range(c0, c1):
+        gb[j] = 0
+    for r in range(nr):
+        for j in range(c0, c1):
+            gb[j] = gb[j] + d[r * m + j]
+
+
+cdef void _weight_grad_split(const floating* a, const floating* d, floating* g,
+                             floating* gb, intp_t nr, intp_t k, intp_t m,
+                             int nt) noexcept nogil:
+    """g (k x m) = a.T @ d and gb = the column sums of d (nr x m), by column
+    blocks of m (nt >= 1)."""
+    cdef int t, nb = _col_blocks(m)
+    if nt == 1:
+        for t in range(nb):
+            _gemm_block(c'N', c'T', _split(t, nb, m), _split(t + 1, nb, m), k, nr,
+                        d, m, a, k, g, m)
+            _bias_grad_block(d, gb, nr, m, _split(t, nb, m), _split(t + 1, nb, m))
+    else:
+        for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+            _gemm_block(c'N', c'T', _split(t, nb, m), _split(t + 1, nb, m), k, nr,
+                        d, m, a, k, g, m)
+            _bias_grad_block(d, gb, nr, m, _split(t, nb, m), _split(t + 1, nb, m))
+
+
+cdef inline void _derivative_block(const floating* a, floating* out, intp_t nr, intp_t k,
+                                   intp_t c0, intp_t c1, int act) noexcept nogil:
+    cdef intp_t r
+    for r in range(nr):
+        _activation_derivative(a + r * k + c0, out + r * k + c0, c1 - c0, act)
+
+
+cdef void _input_grad_split(const floating* d, const floating* w, const floating* a,
+                            floating* out, intp_t nr, intp_t k, intp_t m, int act,
+                            int nt) noexcept nogil:
+    """out (nr x k) = (d (nr x m) @ w.T) * act'(a), by column blocks of k (nt >= 1)."""
+    cdef int t, nb = _col_blocks(k)
+    if nt == 1:
+        for t in range(nb):
+            _gemm_block(c'T', c'N', _split(t, nb, k), _split(t + 1, nb, k), nr, m,
+                        w, m, d, m, out, k)
+            _derivative_block(a, out, nr, k, _split(t, nb, k), _split(t + 1, nb, k), act)
+    else:
+        for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+            _gemm_block(c'T', c'N', _split(t, nb, k), _split(t + 1, nb, k), nr, m,
+                        w, m, d, m, out, k)
+            _derivative_block(a, out, nr, k, _split(t, nb, k), _split(t + 1, nb, k), act)
+
+
 cdef double _forward_backward_rows(Net* net, const floating* params, floating* gpart,
                                    const floating* xb, Sparse* sp, intp_t r0,
                                    const floating* yb, const floating* swb, intp_t nr,
@@ -214,6 +307,7 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
     cdef const floating* w
     cdef const floating* b
     cdef double data_loss
+    cdef int act
     if not sp.is_sparse:
         x_in = xb + r0 * units[0]
 
@@ -224,17 +318,25 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
         z = acts + net.act_off[i + 1] * nr
         w = params + net.coef_off[i]
         b = params + net.int_off[i]
-        if i == 0:
-            if sp.is_sparse:
-                _sparse_matmul(sp, r0, w, z, nr, fan_out)
-            else:
-                _matmul(x_in, w, z, nr, fan_in, fan_out, gemm_threads)
+        act = net.out_act if i == L - 1 else net.hidden_act
+        if (gemm_threads > 0 and _col_blocks(fan_out) > 1 and act != _Act.SOFTMAX
+                and not (i == 0 and sp.is_sparse)):
+            # Bias and activation by the threads of the product's blocks.
+            _forward_split(x_in if i == 0 else acts + net.act_off[i] * nr, w, b, z,
+                           nr, fan_in, fan_out, act, gemm_threads)
         else:
-            _matmul(acts + net.act_off[i] * nr, w, z, nr, fan_in, fan_out, gemm_threads)
-        for r in range(nr):
-            for j in range(fan_out):
-                z[r * fan_out + j] = z[r * fan_out + j] + b[j]
-        _activate(z, nr, fan_out, net.out_act if i == L - 1 else net.hidden_act)
+            if i == 0:
+                if sp.is_sparse:
+                    _sparse_matmul(sp, r0, w, z, nr, fan_out)
+                else:
+                    _matmul(x_in, w, z, nr, fan_in, fan_out, gemm_threads)
+            else:
+                _matmul(acts + net.act_off[i] * nr, w, z, nr, fan_in, fan_out,
+                        gemm_threads)
+            for r in range(nr):
+                for j in range(fan_out):
+                    z[r * fan_out + j] = z[r * fan_out + j] + b[j]
+            _activate(z, nr, fan_out, act)
         if alive != NULL and i < L - 1:
             _mark_positive(z, nr, fan_out, alive + net.act_off[i + 1])
         if i < L - 1 and net.has_dropout and net.dropout[i + 1] > 0:
@@ -257,21 +359,34 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
         d = deltas + net.act_off[i + 1] * nr
         w = params + net.coef_off[i]
         gb = gpart + net.int_off[i]
-        if i == 0:
-            if sp.is_sparse:
-                _sparse_matmul_tn(sp, r0, d, gpart + net.coef_off[i], nr, fan_in, fan_out)
-            else:
-                _matmul_tn(x_in, d, gpart + net.coef_off[i], nr, fan_in, fan_out,
-                           gemm_threads)
+        if gemm_threads > 0 and _col_blocks(fan_out) > 1 and not (i == 0 and sp.is_sparse):
+            # The bias gradient by the threads of the product's blocks.
+            _weight_grad_split(x_in if i == 0 else acts + net.act_off[i] * nr, d,
+                               gpart + net.coef_off[i], gb, nr, fan_in, fan_out,
+                               gemm_threads)
         else:
-            _matmul_tn(acts + net.act_off[i] * nr, d, gpart + net.coef_off[i],
-                       nr, fan_in, fan_out, gemm_threads)
-        for j in range(fan_out):
-            gb[j] = 0
-        for r in range(nr):
+            if i == 0:
+                if sp.is_sparse:
+                    _sparse_matmul_tn(sp, r0, d, gpart + net.coef_off[i], nr, fan_in,
+                                      fan_out)
+                else:
+                    _matmul_tn(x_in, d, gpart + net.coef_off[i], nr, fan_in, fan_out,
+                               gemm_threads)
+            else:
+                _matmul_tn(acts + net.act_off[i] * nr, d, gpart + net.coef_off[i],
+                           nr, fan_in, fan_out, gemm_threads)
             for j in range(fan_out):
-                gb[j] = gb[j] + d[r * fan_out + j]
-        if i > 0:
+                gb[j] = 0
+            for r in range(nr):
+                for j in range(fan_out):
+                    gb[j] = gb[j] + d[r * fan_out + j]
+        if i > 0 and gemm_threads > 0 and _col_blocks(fan_in) > 1 and not (
+                net.has_dropout and net.dropout[i] > 0):
+            # delta_prev = delta @ W.T, times the hidden activation's
+            # derivative, by the threads of the product's blocks.
+            _input_grad_split(d, w, acts + net.act_off[i] * nr, deltas + net.act_off[i] * nr,
+                              nr, fan_in, fan_out, net.hidden_act, gemm_threads)
+        elif i > 0:
             # delta_prev = delta @ W.T, times the hidden activation's derivative.
             _matmul_nt(d, w, deltas + net.act_off[i] * nr, nr, fan_in, fan_out, gemm_threads)
             if net.has_dropout and net.dropout[i] > 0:

@@ -190,6 +190,42 @@ def test_blocked_gradient_matches_numpy():
     np.testing.assert_allclose(out["full_grad"], grad, rtol=1e-9, atol=1e-15)
 
 
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_column_blocked_gradient_matches_numpy(n_threads):
+    """The same for products cut by columns, whose bias, activation, bias
+    gradient and activation derivative are applied block by block by the
+    threads that computed the blocks: three weight layers, tanh."""
+    units, n, _ = KERNEL_CASES["column-blocks"]
+    out = _kernel_outputs("column-blocks", np.float64, n_threads, loss="squared_error")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n, units[0]))
+    Y = rng.normal(size=(n, units[-1]))
+    params = out["params"]
+    L = len(units) - 1
+    sizes = [units[i] * units[i + 1] for i in range(L)]
+    starts = np.cumsum([0] + sizes)
+    W = [params[starts[i]:starts[i + 1]].reshape(units[i], units[i + 1]) for i in range(L)]
+    bias_start = starts[-1] + np.cumsum([0] + list(units[1:]))
+    b = [params[bias_start[i]:bias_start[i + 1]] for i in range(L)]
+    acts = [X]
+    for i in range(L):
+        z = acts[-1] @ W[i] + b[i]
+        acts.append(np.tanh(z) if i < L - 1 else z)
+    alpha = 1e-3
+    loss = (((Y - acts[-1]) ** 2).sum() / 2 / units[-1]
+            + 0.5 * alpha * sum((w ** 2).sum() for w in W)) / n
+    d = acts[-1] - Y
+    coef_grads, bias_grads = [None] * L, [None] * L
+    for i in range(L - 1, -1, -1):
+        coef_grads[i] = ((acts[i].T @ d + alpha * W[i]) / n).ravel()
+        bias_grads[i] = d.sum(axis=0) / n
+        if i > 0:
+            d = (d @ W[i].T) * (1 - acts[i] ** 2)
+    np.testing.assert_allclose(out["full_loss"], loss, rtol=1e-12)
+    np.testing.assert_allclose(out["full_grad"], np.concatenate(coef_grads + bias_grads),
+                               rtol=1e-9, atol=1e-15)
+
+
 # ---------------------------------------------------------------------------
 # Estimators: every fitted array and the history
 # ---------------------------------------------------------------------------
