@@ -144,6 +144,35 @@ def _divergence_error(detail, where=None):
     return exc
 
 
+def check_batch_weights(sw, sample_idx, batch_sizes, epoch):
+    """Every minibatch's sample weights must have a positive sum (it divides)."""
+    starts = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]])
+    sums = np.add.reduceat(sw[sample_idx], starts)
+    bad = np.flatnonzero(~(sums > 0))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(
+            "Weights sum to zero, can't be normalized: the sample weights of "
+            f"minibatch {k + 1} of {len(batch_sizes)} in epoch {epoch} "
+            f"(its {batch_sizes[k]} rows) sum to {float(sums[k])!r}. Use a larger "
+            "batch_size, shuffle=True, or drop rows of zero weight."
+        )
+
+
+def epoch_line(est, plan, record):
+    """The ``verbose`` line of one epoch (scikit-learn's prefix, then more)."""
+    line = "Iteration %d, loss = %.8f" % (est.n_iter_, record["loss"])
+    line += ", learning_rate = %.6g, %s = %.6g" % (
+        record["learning_rate"], plan.momentum_name, record["momentum"])
+    for key in plan.scoring.train_keys() + plan.scoring.validation_keys():
+        if key in record:
+            line += ", %s = %.6f" % (key, record[key])
+    if "grad_norm_max" in record:
+        line += ", grad_norm = %.4g (max %.4g)" % (
+            record["grad_norm_mean"], record["grad_norm_max"])
+    return line + ", time = %.3fs" % record["time"]
+
+
 class BestEpoch:
     """The best monitored value of one ``fit`` call and the weights that gave it.
 
@@ -335,7 +364,7 @@ class StochasticTrainer:
                     best_val.update(plan.scoring.monitored(record, val is not None),
                                     est._params, state.average)
                 if est.verbose:
-                    print(self.epoch_line(record))
+                    print(epoch_line(est, plan, record))
 
                 stop = False
                 if state.no_improvement_count > est.n_iter_no_change:
@@ -441,7 +470,7 @@ class StochasticTrainer:
             lr_steps, mu_steps = self.epoch_rates(batch_sizes)
             wd_steps = self.weight_decay_steps(batch_sizes)
             if kernel.sw.size:
-                self.check_batch_weights(kernel.sw, sample_idx, batch_sizes)
+                check_batch_weights(kernel.sw, sample_idx, batch_sizes, est.n_iter_ + 1)
             # Dropout draws its seed from random_state only when it is on,
             # so scikit-learn's random stream is untouched otherwise.
             seed = (int(est._random_state.randint(2**63, dtype=np.uint64))
@@ -485,20 +514,6 @@ class StochasticTrainer:
         record["_sample_idx"] = sample_idx
         return record
 
-    def check_batch_weights(self, sw, sample_idx, batch_sizes):
-        """Every minibatch's sample weights must have a positive sum (it divides)."""
-        starts = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]])
-        sums = np.add.reduceat(sw[sample_idx], starts)
-        bad = np.flatnonzero(~(sums > 0))
-        if bad.size:
-            k = int(bad[0])
-            raise ValueError(
-                "Weights sum to zero, can't be normalized: the sample weights of "
-                f"minibatch {k + 1} of {len(batch_sizes)} in epoch {self.est.n_iter_ + 1} "
-                f"(its {batch_sizes[k]} rows) sum to {float(sums[k])!r}. Use a larger "
-                "batch_size, shuffle=True, or drop rows of zero weight."
-            )
-
     def run_epoch(self, kernel, sample_idx, batch_size, lr_steps, mu_steps, seed,
                   average=None, wd_steps=None, diagnostics=None):
         """One epoch in Cython; raises DivergenceError on a non-finite loss or weights.
@@ -523,19 +538,6 @@ class StochasticTrainer:
             )
         est.loss_ = loss_sum / kernel.n_samples
         return norms
-
-    def epoch_line(self, record):
-        """The ``verbose`` line of one epoch (scikit-learn's prefix, then more)."""
-        line = "Iteration %d, loss = %.8f" % (self.est.n_iter_, record["loss"])
-        line += ", learning_rate = %.6g, %s = %.6g" % (
-            record["learning_rate"], self.plan.momentum_name, record["momentum"])
-        for key in self.plan.scoring.train_keys() + self.plan.scoring.validation_keys():
-            if key in record:
-                line += ", %s = %.6f" % (key, record[key])
-        if "grad_norm_max" in record:
-            line += ", grad_norm = %.4g (max %.4g)" % (
-                record["grad_norm_mean"], record["grad_norm_max"])
-        return line + ", time = %.3fs" % record["time"]
 
     # -- stopping ------------------------------------------------------------
 
