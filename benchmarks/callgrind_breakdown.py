@@ -25,7 +25,7 @@ outside         everything outside the compiled kernel: Python per-epoch
                 interpreter
 
 Attribution is by source line, so it holds for inlined code too: the kernel
-is compiled with ``-g`` (setuptools' default), and callgrind records the C
+is compiled with ``-g1`` (line tables, see ``setup.py``), and callgrind records the C
 line of every instruction, inlined or not; each C line of the generated
 ``_kernel.c`` belongs to the ``.pyx``/``.pxd`` line named by the comment
 Cython writes above it, and that line to its enclosing function. The

@@ -34,7 +34,7 @@ fit would use (default: all the CPUs; ``--threads 1`` for one)::
 
 Needs ``perf`` (``linux-perf``/``linux-tools``) and
 ``kernel.perf_event_paranoid <= 2``. The kernel must be built with line
-information (setuptools' default ``-g``).
+information (``setup.py`` compiles with ``-g1``: line tables).
 """
 
 import argparse
