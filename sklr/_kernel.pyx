@@ -194,8 +194,9 @@ cdef int _reserve(Buffer* b, size_t size) except -1:
 # that follows a product (bias and activation, the bias gradient, the
 # activation's derivative) is done here by the thread that computed the
 # block, inside the same parallel region, rather than by the master alone
-# while the other threads wait. Each element sees the same operations in the
-# same order as in the unsplit passes, so the results are bit-identical.
+# while the other threads wait (with one thread, a region of one thread).
+# Each element sees the same operations in the same order as in the
+# unsplit passes, so the results are bit-identical.
 
 cdef inline void _bias_act_block(floating* z, const floating* b, intp_t nr, intp_t m,
                                  intp_t c0, intp_t c1, int act) noexcept nogil:
@@ -213,16 +214,10 @@ cdef void _forward_split(const floating* a, const floating* w, const floating* b
     """z (nr x m) = act(a (nr x k) @ w (k x m) + b) by column blocks (nt >= 1;
     ``act`` elementwise)."""
     cdef int t, nb = _col_blocks(m)
-    if nt == 1:
-        for t in range(nb):
-            _gemm_block(c'N', c'N', _split(t, nb, m), _split(t + 1, nb, m), nr, k,
-                        w, m, a, k, z, m)
-            _bias_act_block(z, b, nr, m, _split(t, nb, m), _split(t + 1, nb, m), act)
-    else:
-        for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
-            _gemm_block(c'N', c'N', _split(t, nb, m), _split(t + 1, nb, m), nr, k,
-                        w, m, a, k, z, m)
-            _bias_act_block(z, b, nr, m, _split(t, nb, m), _split(t + 1, nb, m), act)
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+        _gemm_block(c'N', c'N', _split(t, nb, m), _split(t + 1, nb, m), nr, k,
+                    w, m, a, k, z, m)
+        _bias_act_block(z, b, nr, m, _split(t, nb, m), _split(t + 1, nb, m), act)
 
 
 cdef inline void _bias_grad_block(const floating* d, floating* gb, intp_t nr, intp_t m,
@@ -242,16 +237,10 @@ cdef void _weight_grad_split(const floating* a, const floating* d, floating* g,
     """g (k x m) = a.T @ d and gb = the column sums of d (nr x m), by column
     blocks of m (nt >= 1)."""
     cdef int t, nb = _col_blocks(m)
-    if nt == 1:
-        for t in range(nb):
-            _gemm_block(c'N', c'T', _split(t, nb, m), _split(t + 1, nb, m), k, nr,
-                        d, m, a, k, g, m)
-            _bias_grad_block(d, gb, nr, m, _split(t, nb, m), _split(t + 1, nb, m))
-    else:
-        for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
-            _gemm_block(c'N', c'T', _split(t, nb, m), _split(t + 1, nb, m), k, nr,
-                        d, m, a, k, g, m)
-            _bias_grad_block(d, gb, nr, m, _split(t, nb, m), _split(t + 1, nb, m))
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+        _gemm_block(c'N', c'T', _split(t, nb, m), _split(t + 1, nb, m), k, nr,
+                    d, m, a, k, g, m)
+        _bias_grad_block(d, gb, nr, m, _split(t, nb, m), _split(t + 1, nb, m))
 
 
 cdef inline void _derivative_block(const floating* a, floating* out, intp_t nr, intp_t k,
@@ -266,16 +255,10 @@ cdef void _input_grad_split(const floating* d, const floating* w, const floating
                             int nt) noexcept nogil:
     """out (nr x k) = (d (nr x m) @ w.T) * act'(a), by column blocks of k (nt >= 1)."""
     cdef int t, nb = _col_blocks(k)
-    if nt == 1:
-        for t in range(nb):
-            _gemm_block(c'T', c'N', _split(t, nb, k), _split(t + 1, nb, k), nr, m,
-                        w, m, d, m, out, k)
-            _derivative_block(a, out, nr, k, _split(t, nb, k), _split(t + 1, nb, k), act)
-    else:
-        for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
-            _gemm_block(c'T', c'N', _split(t, nb, k), _split(t + 1, nb, k), nr, m,
-                        w, m, d, m, out, k)
-            _derivative_block(a, out, nr, k, _split(t, nb, k), _split(t + 1, nb, k), act)
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+        _gemm_block(c'T', c'N', _split(t, nb, k), _split(t + 1, nb, k), nr, m,
+                    w, m, d, m, out, k)
+        _derivative_block(a, out, nr, k, _split(t, nb, k), _split(t + 1, nb, k), act)
 
 
 cdef double _forward_backward_rows(Net* net, const floating* params, floating* gpart,
