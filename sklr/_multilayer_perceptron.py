@@ -1075,8 +1075,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         encoded = encode_labels(self._label_binarizer, y)
         if encoded is not None:
             codes, known = encoded
-            seen = np.bincount(codes[known], minlength=len(self.classes_)).astype(bool)
-            if known.all() and (not self.warm_start or seen.all()):
+            # warm_start also needs every class of the model in y.
+            if known.all() and (not self.warm_start or np.bincount(
+                    codes, minlength=len(self.classes_)).all()):
                 return X, indicator(self._label_binarizer, codes)
         # The binarizer's path, and the errors of labels the model does not know.
         classes = unique_labels(y)
