@@ -90,11 +90,16 @@ def blas_single_threaded():
                 _limiter = None
 
 
-def _available_cpus():
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
+def _cpu_set():
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
     if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+        return os.sched_getaffinity(0)
+    return set(range(os.cpu_count() or 1))
+
+
+def _available_cpus():
+    """How many CPUs this process may run on."""
+    return len(_cpu_set())
 
 
 def _in_dask_task():
@@ -251,8 +256,7 @@ class LoadWatch:
         self.max_threads = max(1, int(max_threads))
         self.window = window
         self.n_threads = self.max_threads
-        self._cpus = (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity")
-                      else set(range(os.cpu_count() or 1)))
+        self._cpus = _cpu_set()
         self._counted = False
         self._t0 = None  # the measurement window starts at the first epoch's end
         others = None
