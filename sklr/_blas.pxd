@@ -79,6 +79,20 @@ cdef inline void _gemm_block(char ta, char tb, intp_t r0, intp_t r1, intp_t n, i
               c + r0, <int> ldc)
 
 
+cdef inline void _gemm_col_block(char ta, char tb, intp_t m, intp_t c0, intp_t c1,
+                                 intp_t k, const floating* a, intp_t lda,
+                                 const floating* b, intp_t ldb, floating* c,
+                                 intp_t ldc) noexcept nogil:
+    """Columns c0 .. c1 of the column-major gemm C (m x n) = op(A) op(B).
+
+    Column c of C needs only column c of op(B), which starts at ``b + c * ldb``
+    (``tb='N'``) or ``b + c`` (``tb='T'``).
+    """
+    if c1 > c0:
+        _gemm(ta, tb, <int> m, <int> (c1 - c0), <int> k, a, <int> lda,
+              b + (c0 * ldb if tb == c'N' else c0), <int> ldb, c + c0 * ldc, <int> ldc)
+
+
 cdef inline void _gemm_split(char ta, char tb, intp_t m, intp_t n, intp_t k,
                              const floating* a, intp_t lda, const floating* b, intp_t ldb,
                              floating* c, intp_t ldc, int nt) noexcept nogil:

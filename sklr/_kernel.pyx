@@ -54,7 +54,8 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
 from sklr._blas cimport (
-    _col_blocks, _gemm_block, _matmul, _matmul_nt, _matmul_tn, _pow2_floor, _split,
+    MAX_COL_BLOCKS, _col_blocks, _gemm_block, _gemm_col_block, _matmul, _matmul_nt, _matmul_tn,
+    _pow2_floor, _split,
 )
 from sklr._codes cimport (
     Activation as _Act, CFG_RULE, CFG_SIZE, CLIP_CONVENTION, CLIP_NORM, CLIP_PER_TENSOR,
@@ -109,6 +110,7 @@ cdef intp_t ROW_SPLIT_MAX_PARAMS = 65536
 cdef intp_t MIN_BLOCK_ROWS = 64
 cdef enum:
     MAX_ROW_BLOCKS = 8
+    GATHER_BLOCKS = 8
 # The finishing pass's ranges: at least FIN_BLOCK_MIN parameters each, at
 # most MAX_FIN_BLOCKS (their diagnostic sums are added in range order).
 cdef intp_t FIN_BLOCK_MIN = 8192
@@ -121,6 +123,16 @@ cdef intp_t CLIP_CHUNK = 4096
 # weights, whose old values are kept on the stack (8 KiB in float64).
 cdef enum:
     DIAG_CHUNK = 1024
+
+
+cdef struct Fused:
+    # One minibatch's update, applied by _backward_fused layer by layer.
+    const Update* u
+    double lr
+    double sw_sum
+    void* s1                 # the optimizer's state arrays (floating*)
+    void* s2
+    void* s3
 
 
 cdef struct Net:
@@ -160,6 +172,9 @@ cdef struct Net:
                              # weights): per block x layer, or per clipping chunk
     unsigned char* alive     # per row part: 1 where a hidden ReLU unit was > 0
     intp_t alive_stride      # units of one part's flags (act_off layout)
+    # The update fused into the backward pass (NULL: off; see _batch).
+    Fused* fused
+    double* layer_sums       # its penalty sums: layer x block x (squares, |w|)
 
 
 cdef struct Buffer:
@@ -195,6 +210,8 @@ cdef int _reserve(Buffer* b, size_t size) except -1:
 # activation's derivative) is done here by the thread that computed the
 # block, inside the same parallel region, rather than by the master alone
 # while the other threads wait (with one thread, a region of one thread).
+# The weight gradient a.T @ d is cut by the rows of W (the layer's inputs)
+# instead, as is the whole fused backward pass of a layer.
 # Each element sees the same operations in the same order as in the
 # unsplit passes, so the results are bit-identical.
 
@@ -234,12 +251,19 @@ cdef inline void _bias_grad_block(const floating* d, floating* gb, intp_t nr, in
 cdef void _weight_grad_split(const floating* a, const floating* d, floating* g,
                              floating* gb, intp_t nr, intp_t k, intp_t m,
                              int nt) noexcept nogil:
-    """g (k x m) = a.T @ d and gb = the column sums of d (nr x m), by column
-    blocks of m (nt >= 1)."""
-    cdef int t, nb = _col_blocks(m)
+    """g (k x m) = a.T @ d and gb = the column sums of d (nr x m) (nt >= 1).
+
+    g is cut by its rows (the k inputs), not by its columns as the other
+    products: each block then packs its own slice of ``a`` and the smaller
+    ``d`` whole, where column blocks would each pack all of ``a`` (transposed,
+    the dearest packing) for narrow blocks of output.  The bias gradient is
+    cut into as many blocks of the m columns.
+    """
+    cdef int t, nb = _col_blocks(k)
     for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
-        _gemm_block(c'N', c'T', _split(t, nb, m), _split(t + 1, nb, m), k, nr,
-                    d, m, a, k, g, m)
+        # Row-major g's rows k0 .. k1 are the column-major product's columns.
+        _gemm_col_block(c'N', c'T', m, _split(t, nb, k), _split(t + 1, nb, k), nr,
+                        d, m, a, k, g, m)
         _bias_grad_block(d, gb, nr, m, _split(t, nb, m), _split(t + 1, nb, m))
 
 
@@ -261,6 +285,50 @@ cdef void _input_grad_split(const floating* d, const floating* w, const floating
         _derivative_block(a, out, nr, k, _split(t, nb, k), _split(t + 1, nb, k), act)
 
 
+cdef void _backward_fused(Net* net, floating* params, floating* g, const floating* a,
+                          const floating* d, floating* d_prev, intp_t i, intp_t nr,
+                          int nt) noexcept nogil:
+    """Layer i's backward pass and update, by fixed blocks of its inputs.
+
+    ``a`` is the layer's input (nr x k), ``d`` its delta (nr x m); ``d_prev``
+    (or NULL for the first layer) receives the previous layer's delta,
+    ``(d @ W.T) * act'(a)``.  Block t of the k inputs is rows k0 .. k1 of W:
+    its thread computes those columns of ``d_prev`` (they read only these
+    rows of W), those rows of the gradient ``a.T @ d`` and the bias gradient
+    of block t of the m columns, then sums the squares (and absolute values)
+    of its weights for the penalty into ``net.layer_sums`` and finishes and
+    applies their update (``_finish_range``, as the unfused pass does, to
+    the same values), while the block's gradient is still in cache.  No block
+    reads what another writes, so one parallel region does it all and the
+    result does not depend on the threads.
+    """
+    cdef const Fused* f = net.fused
+    cdef intp_t k = net.units[i], m = net.units[i + 1]
+    cdef intp_t n_params = net.int_off[net.n_layers - 2] + net.units[net.n_layers - 1]
+    cdef intp_t w0 = net.coef_off[i], b0 = net.int_off[i]
+    cdef double* sums = net.layer_sums + 2 * MAX_COL_BLOCKS * i
+    cdef int t, nb = _col_blocks(k)
+    cdef intp_t k0, k1, c0, c1
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+        k0 = _split(t, nb, k)
+        k1 = _split(t + 1, nb, k)
+        c0 = _split(t, nb, m)
+        c1 = _split(t + 1, nb, m)
+        if d_prev != NULL:
+            _gemm_block(c'T', c'N', k0, k1, nr, m, params + w0, m, d, m, d_prev, k)
+            _derivative_block(a, d_prev, nr, k, k0, k1, net.hidden_act)
+        _gemm_col_block(c'N', c'T', m, k0, k1, nr, d, m, a, k, g + w0, m)
+        _bias_grad_block(d, g + b0, nr, m, c0, c1)
+        sums[2 * t] = _sum_squares(params + w0 + k0 * m, (k1 - k0) * m)
+        sums[2 * t + 1] = _sum_abs(params + w0 + k0 * m, (k1 - k0) * m) if net.l1 > 0 else 0.0
+        _finish_range(net, w0 + k0 * m, w0 + k1 * m, 1, n_params, params, g, NULL,
+                      <floating*> f.s1, <floating*> f.s2, <floating*> f.s3, f.u, f.lr,
+                      <floating> f.sw_sum, NULL)
+        _finish_range(net, b0 + c0, b0 + c1, 1, n_params, params, g, NULL,
+                      <floating*> f.s1, <floating*> f.s2, <floating*> f.s3, f.u, f.lr,
+                      <floating> f.sw_sum, NULL)
+
+
 cdef double _forward_backward_rows(Net* net, const floating* params, floating* gpart,
                                    const floating* xb, Sparse* sp, intp_t r0,
                                    const floating* yb, const floating* swb, intp_t nr,
@@ -277,6 +345,8 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
     ``gemm_threads`` > 0 threads share each product's fixed column blocks
     (``_blas._gemm_split``).  ``alive`` (or NULL) flags, in ``act_off``
     layout, the hidden units that were positive on a row (before dropout).
+    With ``net.fused`` (set by ``_batch``) the backward pass also updates
+    ``params``, layer by layer (``_backward_fused``).
     """
     cdef intp_t L = net.n_layers - 1          # number of weight layers
     cdef intp_t i, j, r, fan_in, fan_out
@@ -342,7 +412,15 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
         d = deltas + net.act_off[i + 1] * nr
         w = params + net.coef_off[i]
         gb = gpart + net.int_off[i]
-        if gemm_threads > 0 and _col_blocks(fan_out) > 1 and not (i == 0 and sp.is_sparse):
+        if net.fused != NULL:
+            # Backward pass and update of this layer in one region (the
+            # update writes ``params``: _batch sets net.fused for its own).
+            _backward_fused(net, <floating*> params, gpart,
+                            x_in if i == 0 else acts + net.act_off[i] * nr, d,
+                            deltas + net.act_off[i] * nr if i > 0 else NULL, i, nr,
+                            gemm_threads)
+            continue
+        if gemm_threads > 0 and _col_blocks(fan_in) > 1 and not (i == 0 and sp.is_sparse):
             # The bias gradient by the threads of the product's blocks.
             _weight_grad_split(x_in if i == 0 else acts + net.act_off[i] * nr, d,
                                gpart + net.coef_off[i], gb, nr, fan_in, fan_out,
@@ -730,7 +808,10 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     ``out``).  Nothing depends on the thread count, so neither does the
     result.  With gradient clipping, or when ``grad_norm`` is not NULL (it
     receives the gradient's L2 norm before clipping), ``_finish_clipped``
-    replaces that pass.  With ``net.diag`` (training only) the update is
+    replaces that pass.  Otherwise, when the products are cut by columns
+    (large networks), each layer's update is applied in its backward pass
+    instead (``_backward_fused``): the same values, computed while the
+    gradient is in cache.  With ``net.diag`` (training only) the update is
     measured and recorded (``_record_update``) and the alive ReLU units
     flagged.  The caller has advanced ``u`` for this update.  Returns the
     regularised batch loss; non-finite weights show up as a non-finite loss
@@ -751,6 +832,15 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     cdef bint measure = net.diag != NULL and u != NULL
     cdef double* acc = net.diag_acc if measure else NULL
     cdef unsigned char* alive = net.alive if measure else NULL
+    cdef int gemm_threads = _gemm_threads(net.n_threads, nb, n_params)
+    # The update is fused into the backward pass for products cut by
+    # columns, unless something needs the whole gradient first (clipping,
+    # its norm, diagnostics) or the blocks do not cover the pass (sparse
+    # input, dropout).
+    cdef bint fuse = (n_blocks == 1 and gemm_threads > 0 and u != NULL and not net.clip_on
+                      and grad_norm == NULL and not measure and not sp.is_sparse
+                      and not net.has_dropout)
+    cdef Fused f
 
     if swb == NULL:
         sw_sum = nb
@@ -759,10 +849,25 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             sw_sum += swb[j]
     fsw_sum = <floating> sw_sum
 
-    if n_blocks == 1:
+    if n_blocks == 1 and fuse:
+        # Each layer's update applied in its backward pass (_backward_fused).
+        f.u = u
+        f.lr = lr
+        f.sw_sum = sw_sum
+        f.s1 = s1
+        f.s2 = s2
+        f.s3 = s3
+        net.fused = &f
         data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
-                                           acts, deltas,
-                                           _gemm_threads(net.n_threads, nb, n_params), alive)
+                                           acts, deltas, gemm_threads, alive)
+        net.fused = NULL
+        for j in range(L):
+            for t in range(_col_blocks(net.units[j])):
+                sq += net.layer_sums[2 * MAX_COL_BLOCKS * j + 2 * t]
+                sabs += net.layer_sums[2 * MAX_COL_BLOCKS * j + 2 * t + 1]
+    elif n_blocks == 1:
+        data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
+                                           acts, deltas, gemm_threads, alive)
         sq = _sum_squares(params, n_coef)
         if net.l1 > 0:
             sabs = _sum_abs(params, n_coef)
@@ -787,7 +892,9 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     if net.l1 > 0:
         loss += net.l1 * sabs / sw_sum
 
-    if u != NULL and (net.clip_on or grad_norm != NULL):
+    if fuse:
+        pass  # updated in the backward pass
+    elif u != NULL and (net.clip_on or grad_norm != NULL):
         norm = _finish_clipped(net, nt_update, n_blocks, n_params, params, gparts,
                                s1, s2, s3, u, lr, fsw_sum)
         if grad_norm != NULL:
@@ -999,6 +1106,7 @@ cdef class Kernel:
     cdef Buffer _norms                # clipping: chunk and tensor norms, scales
     cdef Buffer _diag_acc             # diagnostics: one update's sums of squares
     cdef Buffer _alive                # diagnostics: alive hidden units, per row block
+    cdef Buffer _sums                 # the fused update's penalty sums (Net.layer_sums)
 
     def __cinit__(self):
         # Buffers start empty (Cython zero-fills the object), so that
@@ -1018,6 +1126,7 @@ cdef class Kernel:
         free(self._norms.ptr)
         free(self._diag_acc.ptr)
         free(self._alive.ptr)
+        free(self._sums.ptr)
 
     def __init__(self, X, Y, sample_weight, units, codes, reg, config=None, int n_threads=1,
                  clip=None):
@@ -1126,6 +1235,9 @@ cdef class Kernel:
         self._net.int_off = self._net.coef_off + n_layers
         self._net.act_off = self._net.coef_off + 2 * n_layers
         self._net.norm_scale = <double*> self._scale.ptr
+        _reserve(&self._sums, 2 * MAX_COL_BLOCKS * (n_layers - 1) * sizeof(double))
+        self._net.layer_sums = <double*> self._sums.ptr
+        self._net.fused = NULL
         off = 0
         for i in range(n_layers - 1):
             self._net.coef_off[i] = off
@@ -1407,6 +1519,36 @@ cdef int _propagate() except -1:
     return -1
 
 
+cdef void _gather_block(const floating* X, const intp_t* rows, floating* xb, intp_t r0,
+                        intp_t r1, intp_t n_features, double dropout,
+                        unsigned long long seed) noexcept nogil:
+    """Copy rows ``rows[r0:r1]`` of X to rows r0 .. r1 of xb, with input dropout."""
+    cdef intp_t r
+    for r in range(r0, r1):
+        memcpy(xb + r * n_features, X + rows[r] * n_features, n_features * sizeof(floating))
+        if dropout > 0:
+            _dropout_forward(xb + r * n_features, 1, n_features, dropout, seed, 0, r)
+
+
+cdef void _gather(const floating* X, const intp_t* rows, floating* xb, intp_t nb,
+                  intp_t n_features, double dropout, unsigned long long seed,
+                  int n_threads) noexcept nogil:
+    """A minibatch's rows of X, contiguous in xb (what the products need).
+
+    Shuffled rows miss the cache, so a large batch is copied by the threads
+    (GATHER_BLOCKS fixed row blocks; a copy, and each row's dropout mask
+    depends on its row only, so the result does not depend on the threads).
+    """
+    cdef int t, nt = n_threads if nb * n_features >= PAR_MIN_SIZE * 4 else 1
+    if nt > 1:
+        for t in prange(GATHER_BLOCKS, num_threads=min(nt, GATHER_BLOCKS),
+                        schedule='static', chunksize=1):
+            _gather_block(X, rows, xb, t * nb // GATHER_BLOCKS, (t + 1) * nb // GATHER_BLOCKS,
+                          n_features, dropout, seed)
+    else:
+        _gather_block(X, rows, xb, 0, nb, n_features, dropout, seed)
+
+
 cdef object _train_epoch(
     Kernel k,
     floating[::1] params,                    # IN/OUT flat parameters
@@ -1492,14 +1634,11 @@ cdef object _train_epoch(
             if net.has_dropout:
                 net.seed = _mix(seed + <unsigned long long> step)
                 sp.seed = net.seed
+            if not sparse:
+                _gather(X, &sample_idx[start], xb, nb, n_features, net.dropout[0],
+                        net.seed, net.n_threads)
             for r in range(nb):
                 row = sample_idx[start + r]
-                if not sparse:
-                    memcpy(xb + r * n_features, X + row * n_features,
-                           n_features * sizeof(floating))
-                    if net.dropout[0] > 0:
-                        _dropout_forward(xb + r * n_features, 1, n_features,
-                                         net.dropout[0], net.seed, 0, r)
                 memcpy(yb + r * n_out, Y + row * n_out, n_out * sizeof(floating))
                 if swb != NULL:
                     swb[r] = sw[row]

@@ -192,6 +192,26 @@ def test_float32(kind, solver):
     assert_same_model(ref, est, X, float32=True)
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("params", [dict(solver="adam", alpha=1e-3),
+                                    dict(solver="sgd", momentum=0.9, learning_rate_init=0.05)],
+                         ids=["adam", "sgd-nesterov"])
+def test_large_network(activation, params):
+    """A network of > 65536 parameters takes the kernel's other path: each
+    product is cut by columns (or, for the weight gradients, by the rows of
+    W) over the threads, and each layer's update is applied in the backward
+    pass while its gradient is in cache, block by block."""
+    X, y = make_classification(n_samples=260, n_features=120, n_informative=30,
+                               n_classes=4, random_state=0)
+    kw = dict(hidden_layer_sizes=(300, 200), activation=activation, batch_size=100,
+              max_iter=3, random_state=0, **params)
+    ref, est = _pair("clf", **kw)
+    ref.fit(X, y)
+    est.fit(X, y)
+    assert sum(c.size for c in est.coefs_) > 65536
+    assert_same_model(ref, est, X)
+
+
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_sparse_input(fmt, solver):
