@@ -121,10 +121,10 @@ cdef inline void _adam(const Update* u, double lr, intp_t j0, intp_t j1, floatin
         # scikit-learn: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);
         # p += -lr_t m / (sqrt(v) + eps), evaluated in double as NumPy does.
         lr_t = lr * sqrt(bc2) / bc1
-        for j in range(j0, j1):
-            m[j] = mu * m[j] + c_mu * g[j]
-            v[j] = b2 * v[j] + c2 * (g[j] * g[j])
         if amsgrad:
+            for j in range(j0, j1):
+                m[j] = mu * m[j] + c_mu * g[j]
+                v[j] = b2 * v[j] + c2 * (g[j] * g[j])
             for j in range(j0, j1):
                 if v[j] > vmax[j]:
                     vmax[j] = v[j]
@@ -132,7 +132,11 @@ cdef inline void _adam(const Update* u, double lr, intp_t j0, intp_t j1, floatin
                 denom = denom + eps
                 p[j] = <floating> (p[j] + (-lr_t * m[j]) / denom)
         else:
+            # One sweep: each of p, g, m, v is read once (the same operations
+            # as two loops, so the same values).
             for j in range(j0, j1):
+                m[j] = mu * m[j] + c_mu * g[j]
+                v[j] = b2 * v[j] + c2 * (g[j] * g[j])
                 denom = <floating> sqrt(v[j])
                 denom = denom + eps
                 p[j] = <floating> (p[j] + (-lr_t * m[j]) / denom)
@@ -141,10 +145,10 @@ cdef inline void _adam(const Update* u, double lr, intp_t j0, intp_t j1, floatin
         # p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
         w1 = <floating> (lr / bc1)
         w2 = <floating> sqrt(bc2)
-        for j in range(j0, j1):
-            m[j] = m[j] + c_mu * (g[j] - m[j])
-            v[j] = b2 * v[j] + c2 * (g[j] * g[j])
         if amsgrad:
+            for j in range(j0, j1):
+                m[j] = m[j] + c_mu * (g[j] - m[j])
+                v[j] = b2 * v[j] + c2 * (g[j] * g[j])
             for j in range(j0, j1):
                 if v[j] > vmax[j]:
                     vmax[j] = v[j]
@@ -152,6 +156,8 @@ cdef inline void _adam(const Update* u, double lr, intp_t j0, intp_t j1, floatin
                 p[j] = p[j] - w1 * (m[j] / denom)
         else:
             for j in range(j0, j1):
+                m[j] = m[j] + c_mu * (g[j] - m[j])
+                v[j] = b2 * v[j] + c2 * (g[j] * g[j])
                 denom = <floating> sqrt(v[j]) / w2 + eps
                 p[j] = p[j] - w1 * (m[j] / denom)
 
