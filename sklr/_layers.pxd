@@ -57,9 +57,10 @@ cdef inline void _activate(floating* z, intp_t n, intp_t m, int act) noexcept no
     if act == Activation.IDENTITY:
         return
     elif act == Activation.RELU:
+        # Stored unconditionally (the same values): a conditional store
+        # compiles to masked stores, slow on some x86 cores.
         for i in range(size):
-            if z[i] < 0:
-                z[i] = 0
+            z[i] = 0 if z[i] < 0 else z[i]
     elif act == Activation.TANH:
         for i in range(size):
             z[i] = tanh(z[i])
@@ -91,8 +92,7 @@ cdef inline void _activation_derivative(const floating* a, floating* delta, intp
         return
     elif act == Activation.RELU:
         for i in range(size):
-            if a[i] == 0:
-                delta[i] = 0
+            delta[i] = 0 if a[i] == 0 else delta[i]
     elif act == Activation.TANH:
         for i in range(size):
             delta[i] = delta[i] * (1 - a[i] * a[i])
