@@ -8,6 +8,10 @@
 # whose number and edges depend on the shape only (``_col_blocks``), never
 # on the thread count; each block is one single-threaded BLAS gemm (BLAS is
 # kept to one thread while sklr trains), run by whichever thread takes it.
+# The threads take runs of consecutive blocks (``schedule='static'``): the
+# edges are rounded down to multiples of 8, so the runs of two threads
+# split at the multiple of 8 nearest the middle (784 columns in four
+# blocks: 192 + 200 each, where blocks taken in turn gave 384 and 400).
 # Every output element comes from the same gemm call whatever the threads,
 # so the product is bit-identical for any thread count.
 
@@ -112,7 +116,7 @@ cdef inline void _gemm_split(char ta, char tb, intp_t m, intp_t n, intp_t k,
             _gemm_block(ta, tb, _split(t, nb, m), _split(t + 1, nb, m), n, k,
                         a, lda, b, ldb, c, ldc)
     else:
-        for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+        for t in prange(nb, num_threads=min(nt, nb), schedule='static'):
             _gemm_block(ta, tb, _split(t, nb, m), _split(t + 1, nb, m), n, k,
                         a, lda, b, ldb, c, ldc)
 

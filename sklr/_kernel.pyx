@@ -231,7 +231,7 @@ cdef void _forward_split(const floating* a, const floating* w, const floating* b
     """z (nr x m) = act(a (nr x k) @ w (k x m) + b) by column blocks (nt >= 1;
     ``act`` elementwise)."""
     cdef int t, nb = _col_blocks(m)
-    for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static'):
         _gemm_block(c'N', c'N', _split(t, nb, m), _split(t + 1, nb, m), nr, k,
                     w, m, a, k, z, m)
         _bias_act_block(z, b, nr, m, _split(t, nb, m), _split(t + 1, nb, m), act)
@@ -260,7 +260,7 @@ cdef void _weight_grad_split(const floating* a, const floating* d, floating* g,
     cut into as many blocks of the m columns.
     """
     cdef int t, nb = _col_blocks(k)
-    for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static'):
         # Row-major g's rows k0 .. k1 are the column-major product's columns.
         _gemm_col_block(c'N', c'T', m, _split(t, nb, k), _split(t + 1, nb, k), nr,
                         d, m, a, k, g, m)
@@ -279,7 +279,7 @@ cdef void _input_grad_split(const floating* d, const floating* w, const floating
                             int nt) noexcept nogil:
     """out (nr x k) = (d (nr x m) @ w.T) * act'(a), by column blocks of k (nt >= 1)."""
     cdef int t, nb = _col_blocks(k)
-    for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static'):
         _gemm_block(c'T', c'N', _split(t, nb, k), _split(t + 1, nb, k), nr, m,
                     w, m, d, m, out, k)
         _derivative_block(a, out, nr, k, _split(t, nb, k), _split(t + 1, nb, k), act)
@@ -309,7 +309,7 @@ cdef void _backward_fused(Net* net, floating* params, floating* g, const floatin
     cdef double* sums = net.layer_sums + 2 * MAX_COL_BLOCKS * i
     cdef int t, nb = _col_blocks(k)
     cdef intp_t k0, k1, c0, c1
-    for t in prange(nb, num_threads=min(nt, nb), schedule='static', chunksize=1):
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static'):
         k0 = _split(t, nb, k)
         k1 = _split(t + 1, nb, k)
         c0 = _split(t, nb, m)
