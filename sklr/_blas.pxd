@@ -9,11 +9,13 @@
 # on the thread count; each block is one single-threaded BLAS gemm (BLAS is
 # kept to one thread while sklr trains), run by whichever thread takes it.
 # The threads take runs of consecutive blocks (``schedule='static'``): the
-# edges are rounded down to multiples of 8, so the runs of two threads
-# split at the multiple of 8 nearest the middle (784 columns in four
-# blocks: 192 + 200 each, where blocks taken in turn gave 384 and 400).
+# edges are rounded down to multiples of 8, so two threads' runs meet at
+# the middle rounded down the same way (784 columns in four blocks:
+# 192 + 200 each, where blocks taken in turn gave 384 and 400).
 # Every output element comes from the same gemm call whatever the threads,
-# so the product is bit-identical for any thread count.
+# so the product is bit-identical for any thread count. The weight gradient
+# a.T @ d cuts the rows of its row-major result instead (the column-major
+# product's columns, ``_gemm_col_block``; see ``_kernel._weight_grad_split``).
 
 from cython cimport floating
 from cython.parallel cimport prange

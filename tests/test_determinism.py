@@ -32,6 +32,7 @@ from sklearn.model_selection import GridSearchCV
 
 import sklr
 from sklr import MLPClassifier, MLPRegressor, optimizers
+from sklr.averaging import EMA
 from sklr import _trainer
 from sklr._codes import DIAG_SIZE, Activation, Loss
 from sklr._kernel import Kernel, clip_array, reg_array, step_table
@@ -224,6 +225,35 @@ def test_column_blocked_gradient_matches_numpy(n_threads):
     np.testing.assert_allclose(out["full_loss"], loss, rtol=1e-12)
     np.testing.assert_allclose(out["full_grad"], np.concatenate(coef_grads + bias_grads),
                                rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("options", [
+    dict(), dict(l1=1e-3), dict(layer_lr_decay=0.7), dict(max_norm=1.5),
+    dict(solver=optimizers.AdamW(weight_decay=0.05)), dict(solver="sgd", momentum=0.9),
+    dict(activation="logistic", alpha=0.0), dict(averaging=EMA()),
+], ids=["adam", "l1", "layer-lr-decay", "max-norm", "adamw", "sgd", "logistic", "ema"])
+def test_fused_update_equals_separate_pass(options):
+    """Above 65536 parameters the kernel applies each layer's update inside
+    its backward pass (``_backward_fused``), unless something needs the
+    whole gradient first: a gradient-norm clip or ``record_dynamics`` keep
+    the separate finishing pass. An unreachable clip therefore gives the
+    same trajectory by the other route: the weights must be equal; the loss
+    too, up to the order its L1 sum is added in."""
+    from sklearn.datasets import make_classification
+    X, y = make_classification(n_samples=260, n_features=120, n_informative=30,
+                               n_classes=4, random_state=0)
+    kw = dict(hidden_layer_sizes=(300, 200), batch_size=100, max_iter=3, random_state=0,
+              **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fused = MLPClassifier(**kw).fit(X, y)
+        separate = MLPClassifier(clip_norm=1e300, **kw).fit(X, y)
+        measured = MLPClassifier(record_dynamics=True, **kw).fit(X, y)
+    assert sum(c.size for c in fused.coefs_) > 65536
+    for other in (separate, measured):
+        for a, b in zip(fused.coefs_ + fused.intercepts_, other.coefs_ + other.intercepts_):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(fused.loss_curve_, other.loss_curve_, rtol=1e-14)
 
 
 # ---------------------------------------------------------------------------
