@@ -835,11 +835,11 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     cdef int gemm_threads = _gemm_threads(net.n_threads, nb, n_params)
     # The update is fused into the backward pass for products cut by
     # columns, unless something needs the whole gradient first (clipping,
-    # its norm, diagnostics) or the blocks do not cover the pass (sparse
-    # input, dropout).
+    # its norm, diagnostics), the blocks do not cover the pass (sparse
+    # input, dropout) or a layer would lose its threads (_fusable).
     cdef bint fuse = (n_blocks == 1 and gemm_threads > 0 and u != NULL and not net.clip_on
                       and grad_norm == NULL and not measure and not sp.is_sparse
-                      and not net.has_dropout)
+                      and not net.has_dropout and _fusable(net))
     cdef Fused f
 
     if swb == NULL:
@@ -917,6 +917,22 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
     if u != NULL and net.max_norm > 0:
         _apply_max_norm(net, params)
     return loss
+
+
+cdef inline bint _fusable(const Net* net) noexcept nogil:
+    """Whether every layer's backward pass can run by blocks of its inputs
+    (``_backward_fused``) as the separate pass cuts it.
+
+    Not when a layer has too few inputs to cut (under 128) but enough
+    outputs: the separate pass then cuts its weight gradient by output
+    columns, over the threads, where the fused pass would leave the layer
+    to one thread (a narrow input under a wide first layer).
+    """
+    cdef intp_t i
+    for i in range(net.n_layers - 1):
+        if _col_blocks(net.units[i]) == 1 and _col_blocks(net.units[i + 1]) > 1:
+            return False
+    return True
 
 
 cdef inline int _row_blocks(intp_t n_rows, intp_t n_params) noexcept nogil:

@@ -232,16 +232,19 @@ def test_column_blocked_gradient_matches_numpy(n_threads):
     dict(solver=optimizers.AdamW(weight_decay=0.05)), dict(solver="sgd", momentum=0.9),
     dict(activation="logistic", alpha=0.0), dict(averaging=EMA()),
 ], ids=["adam", "l1", "layer-lr-decay", "max-norm", "adamw", "sgd", "logistic", "ema"])
-def test_fused_update_equals_separate_pass(options):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_update_equals_separate_pass(options, dtype):
     """Above 65536 parameters the kernel applies each layer's update inside
     its backward pass (``_backward_fused``), unless something needs the
     whole gradient first: a gradient-norm clip or ``record_dynamics`` keep
     the separate finishing pass. An unreachable clip therefore gives the
-    same trajectory by the other route: the weights must be equal; the loss
-    too, up to the order its L1 sum is added in."""
+    same trajectory by the other route: the weights must be equal, in
+    float32 too (both routes cut every product the same way); the loss too,
+    up to the order its L1 sum is added in."""
     from sklearn.datasets import make_classification
-    X, y = make_classification(n_samples=260, n_features=120, n_informative=30,
+    X, y = make_classification(n_samples=260, n_features=200, n_informative=30,
                                n_classes=4, random_state=0)
+    X = X.astype(dtype)
     kw = dict(hidden_layer_sizes=(300, 200), batch_size=100, max_iter=3, random_state=0,
               **options)
     with warnings.catch_warnings():
@@ -250,6 +253,7 @@ def test_fused_update_equals_separate_pass(options):
         separate = MLPClassifier(clip_norm=1e300, **kw).fit(X, y)
         measured = MLPClassifier(record_dynamics=True, **kw).fit(X, y)
     assert sum(c.size for c in fused.coefs_) > 65536
+    assert fused.coefs_[0].dtype == dtype
     for other in (separate, measured):
         for a, b in zip(fused.coefs_ + fused.intercepts_, other.coefs_ + other.intercepts_):
             np.testing.assert_array_equal(a, b)

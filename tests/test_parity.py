@@ -201,7 +201,7 @@ def test_large_network(activation, params):
     product is cut by columns (or, for the weight gradients, by the rows of
     W) over the threads, and each layer's update is applied in the backward
     pass while its gradient is in cache, block by block."""
-    X, y = make_classification(n_samples=260, n_features=120, n_informative=30,
+    X, y = make_classification(n_samples=260, n_features=200, n_informative=30,
                                n_classes=4, random_state=0)
     kw = dict(hidden_layer_sizes=(300, 200), activation=activation, batch_size=100,
               max_iter=3, random_state=0, **params)
