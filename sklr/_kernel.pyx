@@ -386,10 +386,7 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
             else:
                 _matmul(acts + net.act_off[i] * nr, w, z, nr, fan_in, fan_out,
                         gemm_threads)
-            for r in range(nr):
-                for j in range(fan_out):
-                    z[r * fan_out + j] = z[r * fan_out + j] + b[j]
-            _activate(z, nr, fan_out, act)
+            _bias_act_block(z, b, nr, fan_out, 0, fan_out, act)
         if alive != NULL and i < L - 1:
             _mark_positive(z, nr, fan_out, alive + net.act_off[i + 1])
         if i < L - 1 and net.has_dropout and net.dropout[i + 1] > 0:
@@ -436,11 +433,7 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
             else:
                 _matmul_tn(acts + net.act_off[i] * nr, d, gpart + net.coef_off[i],
                            nr, fan_in, fan_out, gemm_threads)
-            for j in range(fan_out):
-                gb[j] = 0
-            for r in range(nr):
-                for j in range(fan_out):
-                    gb[j] = gb[j] + d[r * fan_out + j]
+            _bias_grad_block(d, gb, nr, fan_out, 0, fan_out)
         if i > 0 and gemm_threads > 0 and _col_blocks(fan_in) > 1 and not (
                 net.has_dropout and net.dropout[i] > 0):
             # delta_prev = delta @ W.T, times the hidden activation's
@@ -849,7 +842,7 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             sw_sum += swb[j]
     fsw_sum = <floating> sw_sum
 
-    if n_blocks == 1 and fuse:
+    if fuse:
         # Each layer's update applied in its backward pass (_backward_fused).
         f.u = u
         f.lr = lr
