@@ -26,16 +26,21 @@ from sklr._codes cimport intp_t
 
 cdef inline void _gemm(char ta, char tb, int m, int n, int k,
                        const floating* a, int lda, const floating* b, int ldb,
-                       floating* c, int ldc) noexcept nogil:
-    """Column-major c (m x n) = op(a) @ op(b)."""
+                       floating* c, int ldc, bint add) noexcept nogil:
+    """Column-major c (m x n) = op(a) @ op(b), or c += op(a) @ op(b) with ``add``.
+
+    ``add`` on a c of zeros gives the same values as the plain product
+    (OpenBLAS zeroes c first, then adds the same sums) without the pass
+    that zeroes it.
+    """
     cdef floating one = 1.0
-    cdef floating zero = 0.0
+    cdef floating beta = 1.0 if add else 0.0
     if floating is double:
         dgemm(&ta, &tb, &m, &n, &k, &one, <double*> a, &lda, <double*> b, &ldb,
-              &zero, c, &ldc)
+              &beta, c, &ldc)
     else:
         sgemm(&ta, &tb, &m, &n, &k, &one, <float*> a, &lda, <float*> b, &ldb,
-              &zero, c, &ldc)
+              &beta, c, &ldc)
 
 
 # Blocks of a split product: a power of two, at most MAX_COL_BLOCKS, each
@@ -82,21 +87,23 @@ cdef inline void _gemm_block(char ta, char tb, intp_t r0, intp_t r1, intp_t n, i
     if r1 > r0:
         _gemm(ta, tb, <int> (r1 - r0), <int> n, <int> k,
               a + (r0 if ta == c'N' else r0 * lda), <int> lda, b, <int> ldb,
-              c + r0, <int> ldc)
+              c + r0, <int> ldc, False)
 
 
 cdef inline void _gemm_col_block(char ta, char tb, intp_t m, intp_t c0, intp_t c1,
                                  intp_t k, const floating* a, intp_t lda,
                                  const floating* b, intp_t ldb, floating* c,
-                                 intp_t ldc) noexcept nogil:
-    """Columns c0 .. c1 of the column-major gemm C (m x n) = op(A) op(B).
+                                 intp_t ldc, bint add) noexcept nogil:
+    """Columns c0 .. c1 of the column-major gemm C (m x n) = op(A) op(B)
+    (added to them with ``add``, see ``_gemm``).
 
     Column c of C needs only column c of op(B), which starts at ``b + c * ldb``
     (``tb='N'``) or ``b + c`` (``tb='T'``).
     """
     if c1 > c0:
         _gemm(ta, tb, <int> m, <int> (c1 - c0), <int> k, a, <int> lda,
-              b + (c0 * ldb if tb == c'N' else c0), <int> ldb, c + c0 * ldc, <int> ldc)
+              b + (c0 * ldb if tb == c'N' else c0), <int> ldb, c + c0 * ldc, <int> ldc,
+              add)
 
 
 cdef inline void _gemm_split(char ta, char tb, intp_t m, intp_t n, intp_t k,
@@ -112,7 +119,8 @@ cdef inline void _gemm_split(char ta, char tb, intp_t m, intp_t n, intp_t k,
     """
     cdef int t, nb = _col_blocks(m) if nt > 0 else 1
     if nb == 1:
-        _gemm(ta, tb, <int> m, <int> n, <int> k, a, <int> lda, b, <int> ldb, c, <int> ldc)
+        _gemm(ta, tb, <int> m, <int> n, <int> k, a, <int> lda, b, <int> ldb, c, <int> ldc,
+              False)
     elif nt == 1:
         for t in range(nb):
             _gemm_block(ta, tb, _split(t, nb, m), _split(t + 1, nb, m), n, k,

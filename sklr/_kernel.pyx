@@ -114,6 +114,9 @@ cdef enum:
 # The finishing pass's ranges: at least FIN_BLOCK_MIN parameters each, at
 # most MAX_FIN_BLOCKS (their diagnostic sums are added in range order).
 cdef intp_t FIN_BLOCK_MIN = 8192
+# The fused update's pieces (``_finish_weights``): its four arrays of 1024
+# values fit the 32 KiB L1 cache in float64; a multiple of 4.
+cdef intp_t FUSED_CHUNK = 1024
 cdef intp_t MAX_FIN_BLOCKS = 16
 # Gradient clipping measures norms over fixed chunks of at most this many
 # parameters (never straddling two tensors), summed in chunk order: the
@@ -175,6 +178,8 @@ cdef struct Net:
     # The update fused into the backward pass (NULL: off; see _batch).
     Fused* fused
     double* layer_sums       # its penalty sums: layer x block x (squares, |w|)
+    bint grad_zero           # the gradient buffer's weights are zeros (left so
+                             # by the fused update; any other pass clears it)
 
 
 cdef struct Buffer:
@@ -263,7 +268,7 @@ cdef void _weight_grad_split(const floating* a, const floating* d, floating* g,
     for t in prange(nb, num_threads=min(nt, nb), schedule='static'):
         # Row-major g's rows k0 .. k1 are the column-major product's columns.
         _gemm_col_block(c'N', c'T', m, _split(t, nb, k), _split(t + 1, nb, k), nr,
-                        d, m, a, k, g, m)
+                        d, m, a, k, g, m, False)
         _bias_grad_block(d, gb, nr, m, _split(t, nb, m), _split(t + 1, nb, m))
 
 
@@ -317,16 +322,46 @@ cdef void _backward_fused(Net* net, floating* params, floating* g, const floatin
         if d_prev != NULL:
             _gemm_block(c'T', c'N', k0, k1, nr, m, params + w0, m, d, m, d_prev, k)
             _derivative_block(a, d_prev, nr, k, k0, k1, net.hidden_act)
-        _gemm_col_block(c'N', c'T', m, k0, k1, nr, d, m, a, k, g + w0, m)
+        # Onto zeros left by the last fused update, the product skips
+        # OpenBLAS's pass that zeroes its output (same values).
+        _gemm_col_block(c'N', c'T', m, k0, k1, nr, d, m, a, k, g + w0, m, net.grad_zero)
         _bias_grad_block(d, g + b0, nr, m, c0, c1)
-        sums[2 * t] = _sum_squares(params + w0 + k0 * m, (k1 - k0) * m)
-        sums[2 * t + 1] = _sum_abs(params + w0 + k0 * m, (k1 - k0) * m) if net.l1 > 0 else 0.0
-        _finish_range(net, w0 + k0 * m, w0 + k1 * m, 1, n_params, params, g, NULL,
-                      <floating*> f.s1, <floating*> f.s2, <floating*> f.s3, f.u, f.lr,
-                      <floating> f.sw_sum, NULL)
+        _finish_weights(net, w0 + k0 * m, w0 + k1 * m, n_params, params, g, sums + 2 * t)
         _finish_range(net, b0 + c0, b0 + c1, 1, n_params, params, g, NULL,
                       <floating*> f.s1, <floating*> f.s2, <floating*> f.s3, f.u, f.lr,
                       <floating> f.sw_sum, NULL)
+
+
+cdef void _finish_weights(Net* net, intp_t j0, intp_t j1, intp_t n_params,
+                          floating* params, floating* g, double* sums) noexcept nogil:
+    """The fused update of weights j0 .. j1 (``_backward_fused``), piece by piece.
+
+    For each piece of FUSED_CHUNK weights, while it is in cache: adds the
+    squares (and absolute values) of the old weights to the penalty sums,
+    finishes the gradient and applies the update (``_finish_range``), then
+    zeroes the gradient for the next product (``Net.grad_zero``).  The
+    pieces start on multiples of 4 from j0, so ``sums[0]`` is the value of
+    one ``_sum_squares`` over the range, and the update is elementwise: the
+    same values as one pass over the whole range.
+    """
+    cdef const Fused* f = net.fused
+    cdef double sq[4]
+    cdef double sabs = 0.0
+    cdef intp_t a, b
+    sq[0] = sq[1] = sq[2] = sq[3] = 0.0
+    a = j0
+    while a < j1:
+        b = min(j1, a + FUSED_CHUNK)
+        _add_squares(params + a, b - a, sq)
+        if net.l1 > 0:
+            sabs = _add_abs(params + a, b - a, sabs)
+        _finish_range(net, a, b, 1, n_params, params, g, NULL,
+                      <floating*> f.s1, <floating*> f.s2, <floating*> f.s3, f.u, f.lr,
+                      <floating> f.sw_sum, NULL)
+        memset(g + a, 0, (b - a) * sizeof(floating))
+        a = b
+    sums[0] = (sq[0] + sq[1]) + (sq[2] + sq[3])
+    sums[1] = sabs
 
 
 cdef double _forward_backward_rows(Net* net, const floating* params, floating* gpart,
@@ -454,10 +489,12 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
     return data_loss
 
 
-cdef inline double _sum_squares(const floating* w, intp_t n) noexcept nogil:
-    """sum(w ** 2) in double, with four accumulators to break the add chain."""
+cdef inline void _add_squares(const floating* w, intp_t n, double* acc) noexcept nogil:
+    """acc[j % 4] += w[j] ** 2 in double (the tail beyond n - n % 4 to acc[0]):
+    four accumulators break the add chain, and pieces of a multiple of 4
+    continue one sum."""
     cdef intp_t j, n4 = n - n % 4
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef double s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3]
     for j in range(0, n4, 4):
         s0 += <double> w[j] * w[j]
         s1 += <double> w[j + 1] * w[j + 1]
@@ -465,15 +502,30 @@ cdef inline double _sum_squares(const floating* w, intp_t n) noexcept nogil:
         s3 += <double> w[j + 3] * w[j + 3]
     for j in range(n4, n):
         s0 += <double> w[j] * w[j]
-    return (s0 + s1) + (s2 + s3)
+    acc[0] = s0
+    acc[1] = s1
+    acc[2] = s2
+    acc[3] = s3
 
 
-cdef inline double _sum_abs(const floating* w, intp_t n) noexcept nogil:
+cdef inline double _sum_squares(const floating* w, intp_t n) noexcept nogil:
+    """sum(w ** 2) in double (``_add_squares``)."""
+    cdef double acc[4]
+    acc[0] = acc[1] = acc[2] = acc[3] = 0.0
+    _add_squares(w, n, acc)
+    return (acc[0] + acc[1]) + (acc[2] + acc[3])
+
+
+cdef inline double _add_abs(const floating* w, intp_t n, double s) noexcept nogil:
+    """s + sum(abs(w)) in double, in order."""
     cdef intp_t j
-    cdef double s = 0.0
     for j in range(n):
         s += fabs(w[j])
     return s
+
+
+cdef inline double _sum_abs(const floating* w, intp_t n) noexcept nogil:
+    return _add_abs(w, n, 0.0)
 
 
 cdef inline double _sum_sq_diff(const floating* a, const floating* b,
@@ -842,6 +894,8 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             sw_sum += swb[j]
     fsw_sum = <floating> sw_sum
 
+    if not fuse:
+        net.grad_zero = False  # the passes below overwrite the gradient buffer
     if fuse:
         # Each layer's update applied in its backward pass (_backward_fused).
         f.u = u
@@ -854,6 +908,7 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
         data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
                                            acts, deltas, gemm_threads, alive)
         net.fused = NULL
+        net.grad_zero = True  # each block zeroed the gradient it applied
         for j in range(L):
             for t in range(_col_blocks(net.units[j])):
                 sq += net.layer_sums[2 * MAX_COL_BLOCKS * j + 2 * t]
@@ -1247,6 +1302,7 @@ cdef class Kernel:
         _reserve(&self._sums, 2 * MAX_COL_BLOCKS * (n_layers - 1) * sizeof(double))
         self._net.layer_sums = <double*> self._sums.ptr
         self._net.fused = NULL
+        self._net.grad_zero = False
         off = 0
         for i in range(n_layers - 1):
             self._net.coef_off[i] = off
@@ -1340,7 +1396,10 @@ cdef class Kernel:
         cdef int blocks = _row_blocks(n_rows, self.n_params)
         # One gradient buffer per row block (a smaller batch has no more
         # blocks); activations and deltas of every row (row r at r * width).
+        cdef size_t had = self._gparts.size
         _reserve(&self._gparts, blocks * self.n_params * item)
+        if self._gparts.size != had:
+            self._net.grad_zero = False  # a new buffer holds anything
         _reserve(&self._acts, 2 * n_rows * self._width * item)
         if minibatch:
             _reserve(&self._yb, n_rows * self._n_outputs * item)
