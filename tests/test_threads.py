@@ -214,6 +214,32 @@ def test_load_watch_starts_from_the_runnable_threads(monkeypatch):
     watch.close()
 
 
+@pytest.mark.parametrize("readings, expected", [
+    ([2, 2, 2, 2], 2),  # busy neighbours: in every reading
+    ([1, 0], 4),  # a thread runnable for an instant
+    ([3, 2, 1, 2], 3),  # the fewest readings count
+    ([0], 4),  # an idle machine: one reading
+])
+def test_load_watch_start_confirms_the_runnable_threads(monkeypatch, readings, expected):
+    from sklr import _threads
+    from sklr._threads import LoadWatch
+
+    _FakeMachine(monkeypatch)
+    taken = []
+
+    def reading():
+        taken.append(readings[len(taken)])  # IndexError: one reading too many
+        return taken[-1]
+
+    monkeypatch.setattr(_threads, "_runnable_now", reading)
+    watch = LoadWatch(4)
+    try:
+        assert watch.threads() == expected
+        assert len(taken) == len(readings)
+    finally:
+        watch.close()
+
+
 def test_load_watch_fits_of_one_process_share_the_cores(monkeypatch):
     from sklr import _threads
     from sklr._threads import LoadWatch
