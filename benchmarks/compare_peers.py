@@ -4,7 +4,13 @@
 Speed is only ever reported as a ratio against a peer measured in the same run:
 repeats are interleaved (in each repeat every library runs once, in an order
 rotated from repeat to repeat), so whatever else the machine is doing hits all
-libraries alike, and the medians are compared.
+libraries alike, and the medians are compared. Each timed run starts after
+``SETTLE`` seconds of rest: the thread pools of the run before keep spinning
+for a while after their last call (OpenBLAS's threads about 0.1 s, which the
+peak measurement and scikit-learn's NumPy leave behind; libgomp's workers up
+to their spin count) and would otherwise share the cores with the next
+library's first epoch (seen here: sklr's first epoch after a scikit-learn fit
+90 ms slower, and one start in four taking one thread for two epochs).
 
 Workloads
 ---------
@@ -126,6 +132,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ALPHA = 1e-4
+SETTLE = 0.5  # seconds of rest before each timed run (see the module docstring)
 ALL_LIBRARIES = ("sklr", "sklearn", "torch")
 
 
@@ -604,6 +611,7 @@ def run_workload(workload, runners, repeats, quick, warmup, n_threads):
     for repeat in range(repeats):
         shift = repeat % len(order)
         for runner in order[shift:] + order[:shift]:
+            time.sleep(SETTLE)  # the last run's spinning threads go to sleep
             if runner is peak:
                 arithmetic["peak"].append(peak.measure())
                 continue
