@@ -193,22 +193,39 @@ def _read_cpu_busy(cpus):
     return ticks / _CLOCK_TICKS
 
 
+def _own_running():
+    """The ids of this process's threads that are running or runnable now."""
+    running = set()
+    for task in os.scandir("/proc/self/task"):
+        with open(os.path.join(task.path, "stat"), "rb") as f:
+            # pid (comm) state ...: the state follows the last ')'.
+            if f.read().rpartition(b")")[2].split()[0] == b"R":
+                running.add(task.name)
+    return running
+
+
+def _runnable_count():
+    """``/proc/loadavg``'s count of the machine's runnable threads now."""
+    with open("/proc/loadavg", "rb") as f:
+        return int(f.read().split()[3].split(b"/")[0])
+
+
 def _runnable_now():
     """Threads of other processes runnable on the machine now, or None.
 
     ``/proc/loadavg``'s runnable count, minus this process's running threads
-    (this one, and OpenMP workers still spinning after an earlier fit).
+    (this one, and pools still spinning after an earlier call: sklr's OpenMP
+    workers, NumPy's OpenBLAS threads). A thread of this process counts as
+    running if it was in a look at its threads just before reading the count
+    or just after: one that started or stopped waiting in between (a pool
+    going to sleep) must not pass for another process's.
     """
     try:
-        with open("/proc/loadavg", "rb") as f:
-            runnable = int(f.read().split()[3].split(b"/")[0])
+        before = _own_running()
+        runnable = _runnable_count()
         if runnable <= 1:
             return 0  # the thread reading: nothing else runs
-        own = 0
-        for task in os.scandir("/proc/self/task"):
-            with open(os.path.join(task.path, "stat"), "rb") as f:
-                # pid (comm) state ...: the state follows the last ')'.
-                own += f.read().rpartition(b")")[2].split()[0] == b"R"
+        own = len(before | _own_running())
     except (OSError, IndexError, ValueError):
         return None
     return max(0, runnable - max(own, 1))
@@ -217,27 +234,27 @@ def _runnable_now():
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 # Readings of the runnable threads at a fit's start, when the first sees some.
-START_READINGS = 4
-START_GAP = 0.001  # seconds between two
+START_READINGS = 2
 
 
 def _others_at_start():
-    """``_runnable_now``, confirmed over a few milliseconds.
+    """``_runnable_now``, confirmed by a second reading right after it.
 
-    One reading is an instant: a thread runnable just then (a daemon waking
-    up, or another library's pool, spinning after its last call, going to
-    sleep between the two files read) would cost a fit its cores for two
-    epochs, until the first measurement window (run after a scikit-learn fit,
-    1 start in 4 here lost half the threads). So when the first reading sees
-    other threads, up to ``START_READINGS`` readings ``START_GAP`` apart, and
-    the fewest count: busy neighbours are in all of them. An idle machine
-    costs one reading, as before.
+    One reading is an instant, and it decides a fit's threads until the
+    first measurement window (two epochs; a whole short fit): a thread
+    runnable just then (a daemon waking up) would cost the fit its cores
+    (after a scikit-learn fit, 1 start in 4 here lost half its threads).
+    When the first reading sees other threads, up to ``START_READINGS``
+    readings back to back, and the fewest count: busy neighbours, and fits
+    starting beside this one, are in all of them. (Readings spread over
+    milliseconds missed the other of two fits starting together, both took
+    all the cores and ran 1.3 times slower than one after the other.) An
+    idle machine costs one reading.
     """
     others = _runnable_now()
     for _ in range(START_READINGS - 1):
         if not others:  # none (0), or no /proc (None)
             break
-        time.sleep(START_GAP)
         again = _runnable_now()
         if again is None:
             break
@@ -259,8 +276,8 @@ class LoadWatch:
 
     - at the start, the CPUs of this process's affinity minus the threads
       of other processes runnable at that moment (``/proc/loadavg``, less
-      this process's running threads; the fewest of a few readings a
-      millisecond apart when the first sees any, ``_others_at_start``);
+      this process's running threads; the fewer of two readings back to
+      back when the first sees any, ``_others_at_start``);
     - then, from the end of the first epoch on, every ``window`` seconds at
       an epoch's end, the CPUs minus the
       CPU time the other processes used over that window (``/proc/stat``,
