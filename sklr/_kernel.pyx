@@ -216,7 +216,8 @@ cdef int _reserve(Buffer* b, size_t size) except -1:
 # block, inside the same parallel region, rather than by the master alone
 # while the other threads wait (with one thread, a region of one thread).
 # The weight gradient a.T @ d is cut by the rows of W (the layer's inputs)
-# instead, as is the whole fused backward pass of a layer.
+# instead, as is the whole fused backward pass of a layer; a forward product
+# too narrow to cut by columns (the output layer) is cut by the batch's rows.
 # Each element sees the same operations in the same order as in the
 # unsplit passes, so the results are bit-identical.
 
@@ -240,6 +241,26 @@ cdef void _forward_split(const floating* a, const floating* w, const floating* b
         _gemm_block(c'N', c'N', _split(t, nb, m), _split(t + 1, nb, m), nr, k,
                     w, m, a, k, z, m)
         _bias_act_block(z, b, nr, m, _split(t, nb, m), _split(t + 1, nb, m), act)
+
+
+cdef void _forward_rows_split(const floating* a, const floating* w, const floating* b,
+                              floating* z, intp_t nr, intp_t k, intp_t m, int act,
+                              int nt) noexcept nogil:
+    """z (nr x m) = act(a (nr x k) @ w (k x m) + b) by fixed blocks of rows
+    (nt >= 1; a row-wise ``act``: softmax too).
+
+    For a product too narrow to cut by columns (the output layer): each
+    block's rows are one gemm, then their bias and activation, by the thread
+    that computed them, where the master did it all while the others waited.
+    """
+    cdef int t, nb = _col_blocks(nr)
+    cdef intp_t r0, r1
+    for t in prange(nb, num_threads=min(nt, nb), schedule='static'):
+        r0 = _split(t, nb, nr)
+        r1 = _split(t + 1, nb, nr)
+        # Row-major rows r0 .. r1 of z: the column-major product's columns.
+        _gemm_col_block(c'N', c'N', m, r0, r1, k, w, m, a, k, z, m, False)
+        _bias_act_block(z + r0 * m, b, r1 - r0, m, 0, m, act)
 
 
 cdef inline void _bias_grad_block(const floating* d, floating* gb, intp_t nr, intp_t m,
@@ -412,6 +433,10 @@ cdef double _forward_backward_rows(Net* net, const floating* params, floating* g
             # Bias and activation by the threads of the product's blocks.
             _forward_split(x_in if i == 0 else acts + net.act_off[i] * nr, w, b, z,
                            nr, fan_in, fan_out, act, gemm_threads)
+        elif gemm_threads > 0 and _col_blocks(nr) > 1 and not (i == 0 and sp.is_sparse):
+            # Too narrow to cut by columns (the output layer): by rows.
+            _forward_rows_split(x_in if i == 0 else acts + net.act_off[i] * nr, w, b, z,
+                                nr, fan_in, fan_out, act, gemm_threads)
         else:
             if i == 0:
                 if sp.is_sparse:
