@@ -919,8 +919,6 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             sw_sum += swb[j]
     fsw_sum = <floating> sw_sum
 
-    if not fuse:
-        net.grad_zero = False  # the passes below overwrite the gradient buffer
     if fuse:
         # Each layer's update applied in its backward pass (_backward_fused).
         f.u = u
@@ -933,7 +931,6 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
         data_loss = _forward_backward_rows(net, params, gparts, xb, sp, 0, yb, swb, nb,
                                            acts, deltas, gemm_threads, alive)
         net.fused = NULL
-        net.grad_zero = True  # each block zeroed the gradient it applied
         for j in range(L):
             for t in range(_col_blocks(net.units[j])):
                 sq += net.layer_sums[2 * MAX_COL_BLOCKS * j + 2 * t]
@@ -957,6 +954,9 @@ cdef double _batch(Net* net, floating* params, floating* gparts, floating* out,
             data_loss += sums[3 * t]
             sq += sums[3 * t + 1]
             sabs += sums[3 * t + 2]
+    # The fused update leaves zeros in the gradient's weights; the other
+    # passes leave gradients there.
+    net.grad_zero = fuse
 
     loss = data_loss / sw_sum
     if net.loss == Loss.SQUARED_ERROR:

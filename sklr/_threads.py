@@ -221,10 +221,12 @@ def _runnable_now():
     going to sleep) must not pass for another process's.
     """
     try:
+        if _runnable_count() <= 1:
+            return 0  # the thread reading: nothing else runs (one read)
         before = _own_running()
         runnable = _runnable_count()
         if runnable <= 1:
-            return 0  # the thread reading: nothing else runs
+            return 0
         own = len(before | _own_running())
     except (OSError, IndexError, ValueError):
         return None
@@ -233,10 +235,6 @@ def _runnable_now():
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
-# Readings of the runnable threads at a fit's start, when the first sees some.
-START_READINGS = 2
-
-
 def _others_at_start():
     """``_runnable_now``, confirmed by a second reading right after it.
 
@@ -244,21 +242,18 @@ def _others_at_start():
     first measurement window (two epochs; a whole short fit): a thread
     runnable just then (a daemon waking up) would cost the fit its cores
     (after a scikit-learn fit, 1 start in 4 here lost half its threads).
-    When the first reading sees other threads, up to ``START_READINGS``
-    readings back to back, and the fewest count: busy neighbours, and fits
-    starting beside this one, are in all of them. (Readings spread over
-    milliseconds missed the other of two fits starting together, both took
-    all the cores and ran 1.3 times slower than one after the other.) An
-    idle machine costs one reading.
+    When the first reading sees other threads, a second one follows at
+    once, and the fewer count: busy neighbours, and fits starting beside
+    this one, are in both. (Readings spread over milliseconds missed the
+    other of two fits starting together, both took all the cores and ran
+    1.3 times slower than one after the other.) An idle machine costs one
+    reading.
     """
     others = _runnable_now()
-    for _ in range(START_READINGS - 1):
-        if not others:  # none (0), or no /proc (None)
-            break
+    if others:  # not 0, nor None (no /proc)
         again = _runnable_now()
-        if again is None:
-            break
-        others = min(others, again)
+        if again is not None:
+            others = min(others, again)
     return others
 
 
